@@ -1,0 +1,48 @@
+# The one interface: the README, CI and people call these targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PYTHONPATH := functions:layers/kidstory/python:.
+
+.PHONY: setup run demo test test-unit test-infra test-e2e lint synth bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt layers/runtime/requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+run: setup ## the whole product on http://127.0.0.1:8000 (offline providers, emulated AWS)
+	$(BIN)/python -m infra.local.run
+
+demo: setup ## one story through the running local API (start `make run` first)
+	$(BIN)/python -m infra.local.demo
+
+test: setup ## every test: unit, infra (CDK template), end-to-end (HTTP API on emulated AWS)
+	$(BIN)/python -m pytest
+
+test-unit: setup
+	$(BIN)/python -m pytest tests/unit
+
+test-infra: setup
+	$(BIN)/python -m pytest tests/infra
+
+test-e2e: setup
+	$(BIN)/python -m pytest tests/e2e
+
+lint: setup
+	$(BIN)/ruff check infra functions layers tests app.py
+	$(BIN)/ruff format --check infra functions layers tests app.py
+	$(BIN)/mypy infra functions/*/ layers/kidstory/python/kidstory app.py
+
+synth: setup ## synthesize the dev stage offline into cdk.out/ (cdk-nag checks run)
+	$(BIN)/python -m infra.local.synth $(or $(STAGE),dev)
+
+bench: setup ## print performance figures
+	$(BIN)/python -m tests.bench.run
+
+clean:
+	rm -rf .local cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,259 @@
+"""The HTTP API (FastAPI). The same app runs behind API Gateway (through Mangum, see handler.py)
+and under uvicorn in the local stack."""
+
+from __future__ import annotations
+
+import hmac
+import posixpath
+from collections.abc import Iterator
+from functools import cache
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kidstory.contract import (
+    ErrorResponse,
+    GenerateResponse,
+    HealthResponse,
+    JobStatusResponse,
+    StoryListResponse,
+    StoryResponse,
+)
+from kidstory.library import NotFound, StoryLibrary, WorkflowUnavailable
+from kidstory.models import Asset, AssetKind, StoryRequest
+from kidstory.observability import logger
+from kidstory.settings import Settings, get_settings
+
+VERSION = "1.0.0"
+PREFIX = "/api/v1/stories"
+MEDIA_PREFIX = {AssetKind.IMAGE: "images", AssetKind.VIDEO: "videos"}
+
+
+@cache
+def story_library() -> StoryLibrary:
+    import boto3
+
+    from kidstory.adapters import story_table
+    from kidstory.executions import WorkflowStarter
+
+    settings = get_settings()
+    starter = WorkflowStarter(boto3.client("stepfunctions"), settings.require_state_machine_arn())
+    return StoryLibrary(story_table(settings), starter)
+
+
+class RequestSizeLimit:
+    """Answers 413 for bodies over the limit, by Content-Length or, when the body is chunked,
+    by reading it (up to the limit) before the app sees it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(send)
+            return
+        if declared is not None:
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                await self._too_large(send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Send) -> None:
+        limit_mb = self.max_bytes / (1024 * 1024)
+        response = JSONResponse(
+            {"detail": f"Request body too large: the limit is {limit_mb:g} MB"},
+            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+        )
+        await response({"type": "http"}, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def require_api_key(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
+) -> None:
+    expected = get_settings().api_key
+    if not expected:
+        return
+    if credentials is None or not hmac.compare_digest(
+        credentials.credentials.encode(), expected.encode()
+    ):
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Missing or invalid API key: send Authorization: Bearer <key>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+def media_urls(request: Request, settings: Settings) -> Any:
+    """Where clients fetch an asset: CloudFront on AWS, this API's media endpoints locally."""
+    if settings.media_base_url:
+        base = settings.media_base_url.rstrip("/")
+        return lambda asset: f"{base}/{asset.media_key()}"
+    api_base = str(request.base_url).rstrip("/") + PREFIX
+
+    def url(asset: Asset) -> str:
+        return f"{api_base}/{MEDIA_PREFIX[asset.kind]}/{asset.media_key()}"
+
+    return url
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="Kids Story Agent",
+        version=VERSION,
+        description="Turns a short idea into an illustrated children's story, with optional "
+        "short videos. Post an idea, follow the job, read the story.",
+    )
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, error: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=status.HTTP_404_NOT_FOUND)
+
+    @app.exception_handler(WorkflowUnavailable)
+    async def unavailable(request: Request, error: WorkflowUnavailable) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(error)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        details = [
+            {key: value for key, value in issue.items() if key in ("type", "loc", "msg")}
+            for issue in error.errors()
+        ]
+        return JSONResponse({"detail": details}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        logger.exception("unhandled error", extra={"path": request.url.path})
+        return JSONResponse({"detail": "Internal server error"}, status_code=500)
+
+    authorized = [Depends(require_api_key)]
+    not_found_doc: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse}}
+
+    @app.get("/health", response_model=HealthResponse, tags=["health"])
+    def health() -> HealthResponse:
+        return HealthResponse(status="healthy", version=VERSION)
+
+    @app.post(
+        f"{PREFIX}/generate",
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=GenerateResponse,
+        dependencies=authorized,
+        tags=["stories"],
+    )
+    def generate(request: StoryRequest) -> GenerateResponse:
+        job = story_library().submit(request)
+        logger.info("job accepted", extra={"job_id": job.job_id})
+        return GenerateResponse(
+            job_id=job.job_id,
+            status=job.status,
+            message="Story generation started. Use the job_id to check status.",
+        )
+
+    @app.get(
+        f"{PREFIX}/jobs/{{job_id}}",
+        response_model=JobStatusResponse,
+        dependencies=authorized,
+        responses=not_found_doc,
+        tags=["stories"],
+    )
+    def job_status(job_id: str) -> JobStatusResponse:
+        return story_library().job_status(job_id)
+
+    def media(kind: AssetKind, file_path: str) -> Any:
+        key = posixpath.normpath(file_path)
+        if key != file_path or not key.startswith("stories/") or ".." in key.split("/"):
+            raise HTTPException(status_code=404, detail="Media not found")
+        if settings.media_base_url:
+            return RedirectResponse(f"{settings.media_base_url.rstrip('/')}/{key}")
+        from kidstory.adapters import media_store
+
+        found = media_store(settings).open(key)
+        expected_type = "image/" if kind is AssetKind.IMAGE else "video/"
+        if found is None or not found.content_type.startswith(expected_type):
+            raise HTTPException(status_code=404, detail="Media not found")
+        chunks: Iterator[bytes] = found.chunks
+        return StreamingResponse(
+            chunks,
+            media_type=found.content_type,
+            headers={
+                "Content-Length": str(found.size_bytes),
+                "Cache-Control": "public, max-age=31536000, immutable",
+            },
+        )
+
+    @app.get(f"{PREFIX}/images/{{file_path:path}}", tags=["media"], responses=not_found_doc)
+    def image(file_path: str) -> Any:
+        return media(AssetKind.IMAGE, file_path)
+
+    @app.get(f"{PREFIX}/videos/{{file_path:path}}", tags=["media"], responses=not_found_doc)
+    def video(file_path: str) -> Any:
+        return media(AssetKind.VIDEO, file_path)
+
+    @app.get(
+        PREFIX,
+        response_model=StoryListResponse,
+        dependencies=authorized,
+        tags=["stories"],
+    )
+    def list_stories(
+        limit: Annotated[int, Query(ge=1, le=100)] = 10,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> StoryListResponse:
+        return story_library().list_stories(limit=limit, offset=offset)
+
+    @app.get(
+        f"{PREFIX}/{{story_id}}",
+        response_model=StoryResponse,
+        dependencies=authorized,
+        responses=not_found_doc,
+        tags=["stories"],
+    )
+    def get_story(story_id: str, request: Request) -> StoryResponse:
+        return story_library().story(story_id, media_urls(request, settings))
+
+    return app
+
+
+app = create_app(get_settings())

@@ -1,0 +1,14 @@
+"""Assemble: check every asset, finish the story and set the job terminal."""
+
+from typing import Any
+
+from kidstory.adapters import story_steps
+from kidstory.observability import logger
+from kidstory.workflow import AssembleInput
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    given = AssembleInput.model_validate(event)
+    logger.append_keys(job_id=given.job_id)
+    return story_steps().assemble(given).model_dump(mode="json")

@@ -1,0 +1,14 @@
+"""CheckVideo: see whether a clip is ready; store it when it is."""
+
+from typing import Any
+
+from kidstory.adapters import story_steps
+from kidstory.observability import logger
+from kidstory.workflow import VideoPoll
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    given = VideoPoll.model_validate(event)
+    logger.append_keys(job_id=given.job_id)
+    return story_steps().check_video(given).model_dump(mode="json")

@@ -1,0 +1,14 @@
+"""GenerateImage: draw one illustration and store it in S3."""
+
+from typing import Any
+
+from kidstory.adapters import story_steps
+from kidstory.observability import logger
+from kidstory.workflow import AssetRef
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    given = AssetRef.model_validate(event)
+    logger.append_keys(job_id=given.job_id)
+    return story_steps().generate_image(given).model_dump(mode="json")

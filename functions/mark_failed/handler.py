@@ -1,0 +1,14 @@
+"""MarkFailed: end a job that failed with a readable error."""
+
+from typing import Any
+
+from kidstory.adapters import story_steps
+from kidstory.observability import logger
+from kidstory.workflow import MarkFailedInput
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    given = MarkFailedInput.model_validate(event)
+    logger.append_keys(job_id=given.job_id)
+    return story_steps().mark_failed(given).model_dump(mode="json")

@@ -1,0 +1,14 @@
+"""WriteStory: run the story graph, store the story and one record per illustration and clip."""
+
+from typing import Any
+
+from kidstory.adapters import story_steps
+from kidstory.observability import logger
+from kidstory.workflow import JobRef
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    given = JobRef.model_validate(event)
+    logger.append_keys(job_id=given.job_id)
+    return story_steps().write_story(given).model_dump(mode="json")

@@ -1,0 +1,17 @@
+"""CDK infrastructure of Kids Story Agent: one stack composed of constructs."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from aws_cdk import CfnResource
+from constructs import Construct
+
+
+def pin_logical_id(construct: Construct, logical_id: str) -> None:
+    """Fixes the logical id of a construct's CloudFormation resource.
+
+    The local emulator reads the synthesized template and finds the table, bucket,
+    functions, state machine, bus and queues by these ids.
+    """
+    cast(CfnResource, construct.node.default_child).override_logical_id(logical_id)

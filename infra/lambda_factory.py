@@ -1,0 +1,146 @@
+"""One way to build every Lambda function of the service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra import pin_logical_id
+from infra.config import PROJECT_ROOT, StageConfig
+from infra.layer_bundling import runtime_layer_code
+from infra.storage import Storage
+
+FUNCTIONS_DIR = PROJECT_ROOT / "functions"
+KIDSTORY_LAYER_DIR = PROJECT_ROOT / "layers" / "kidstory"
+RUNTIME_LAYER_DIR = PROJECT_ROOT / "layers" / "runtime"
+
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
+DEFAULT_MEMORY_MB = 512
+DEFAULT_TIMEOUT = Duration.seconds(30)
+MEDIA_MEMORY_MB = 1024
+
+
+def pascal_case(name: str) -> str:
+    """`write_story` -> `WriteStory`: the construct and logical-id stem of a function."""
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def function_code(name: str) -> lambda_.Code:
+    """The `functions/` folder filtered to one function's package.
+
+    The handler is then `<name>.handler.handler`, the same import path as locally.
+    """
+    others = sorted(
+        entry.name
+        for entry in FUNCTIONS_DIR.iterdir()
+        if entry.name != name and not entry.name.startswith(".")
+    )
+    if not (FUNCTIONS_DIR / name).is_dir():
+        raise ValueError(f"no function folder functions/{name}")
+    return lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=[*others, "**/__pycache__"])
+
+
+class FunctionFactory(Construct):
+    """Builds functions alike: Python 3.12 on arm64, X-Ray, JSON logs, both layers, common env."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, storage: Storage
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._storage = storage
+        kidstory = lambda_.LayerVersion(
+            self,
+            "KidStoryLayer",
+            code=lambda_.Code.from_asset(str(KIDSTORY_LAYER_DIR), exclude=["**/__pycache__"]),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="kidstory: the shared domain, adapters and providers",
+            removal_policy=config.removal_policy,
+        )
+        runtime = lambda_.LayerVersion(
+            self,
+            "RuntimeLayer",
+            code=runtime_layer_code(RUNTIME_LAYER_DIR),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="Third-party runtime dependencies (layers/runtime/requirements.txt)",
+            removal_policy=config.removal_policy,
+        )
+        self.layers: list[lambda_.ILayerVersion] = [runtime, kidstory]
+
+    def create(
+        self,
+        scope: Construct,
+        name: str,
+        *,
+        timeout: Duration = DEFAULT_TIMEOUT,
+        memory_size: int = DEFAULT_MEMORY_MB,
+        environment: Mapping[str, str] | None = None,
+    ) -> lambda_.Function:
+        """A function for the package `functions/<name>`, in `scope`, with its own role and logs.
+
+        Its logical id is `<PascalName>Function` (`WriteStoryFunction`): the local emulator
+        finds functions in the synthesized template by these ids.
+        """
+        config = self._config
+        stem = pascal_case(name)
+        log_group = logs.LogGroup(
+            scope,
+            f"{stem}Logs",
+            retention=config.log_retention,
+            removal_policy=config.removal_policy,
+        )
+        role = iam.Role(
+            scope,
+            f"{stem}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Runs the {name} function",
+        )
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            scope,
+            f"{stem}Function",
+            code=function_code(name),
+            handler=f"{name}.handler.handler",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            memory_size=memory_size,
+            timeout=timeout,
+            tracing=lambda_.Tracing.ACTIVE,
+            logging_format=lambda_.LoggingFormat.JSON,
+            log_group=log_group,
+            layers=self.layers,
+            role=role,
+            environment={
+                "TABLE_NAME": self._storage.table.table_name,
+                "MEDIA_BUCKET": self._storage.media_bucket.bucket_name,
+                "POWERTOOLS_SERVICE_NAME": "kidstory",
+                "POWERTOOLS_METRICS_NAMESPACE": "KidStory",
+                "LOG_LEVEL": config.log_level,
+                **(environment or {}),
+            },
+        )
+        pin_logical_id(function, f"{stem}Function")
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no "
+                "resource-level permissions; every other statement of this role names its "
+                "resources.",
+            )
+        )
+        Validations.of(function).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-L1",
+                reason="Python 3.12 on purpose: the runtime layer is built from CPython 3.12 "
+                "arm64 wheels (pip --python-version 3.12); the runtime moves with that build.",
+            )
+        )
+        return function

@@ -1,0 +1,368 @@
+"""Brings the synthesized stack up on an embedded moto server.
+
+moto's Step Functions interpreter runs the state machine exactly as synthesized. moto's Lambda
+backend cannot run code without Docker, so `route_lambda_invocations` points its `invoke` at our
+own handlers, imported in this process (the one contained patch; a test pins the patch point).
+SQS event sources are polled here the way Lambda's event source mapping would poll them."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import threading
+import urllib.request
+import uuid
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.server import ThreadedMotoServer
+
+from infra.local.template import ACCOUNT, REGION, Template
+
+Handler = Callable[[Any, Any], Any]
+
+# The API serves media itself locally, instead of a CloudFront domain that does not exist here.
+LOCAL_ENVIRONMENT_DROPS = ("MEDIA_BASE_URL",)
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The parts of Lambda's context object that handlers and Powertools read."""
+
+    function_name: str
+    aws_request_id: str
+    memory_limit_in_mb: int = 1024
+    function_version: str = "$LATEST"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+_handlers: dict[str, Handler] = {}
+_moto_invoke = LambdaSimpleBackend.invoke
+
+
+def _invoke_our_handler(
+    self: LambdaSimpleBackend,
+    function_name: str,
+    qualifier: str | None,
+    body: Any,
+    headers: Any,
+    response_headers: dict[str, str],
+) -> bytes:
+    name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
+    handler = _handlers[name]
+    event = json.loads(body) if body else {}
+    try:
+        result = handler(event, LambdaContext(name, str(uuid.uuid4())))
+    except Exception as error:  # an unhandled error, as Lambda reports it to Step Functions
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps(
+            {"errorType": type(error).__name__, "errorMessage": str(error), "stackTrace": []}
+        ).encode()
+    return json.dumps(result).encode()
+
+
+def route_lambda_invocations(handlers: Mapping[str, Handler]) -> None:
+    """Send moto's Lambda invocations to `handlers` (function name -> handler)."""
+    _handlers.update(handlers)
+    LambdaSimpleBackend.invoke = _invoke_our_handler  # type: ignore[method-assign]
+
+
+def restore_lambda_invocations() -> None:
+    _handlers.clear()
+    LambdaSimpleBackend.invoke = _moto_invoke  # type: ignore[method-assign]
+
+
+def import_handler(dotted: str) -> Handler:
+    module, _, attribute = dotted.rpartition(".")
+    handler: Handler = getattr(importlib.import_module(module), attribute)
+    return handler
+
+
+def _placeholder_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "The code runs in the local stack's own process.")
+    return buffer.getvalue()
+
+
+class LocalStack:
+    """The whole stack on one machine: moto server, resources from the template, our handlers."""
+
+    def __init__(
+        self,
+        template_path: Path,
+        *,
+        moto_port: int = 0,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        self.template = Template.load(template_path)
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        self._extra_environment = dict(environment or {})
+        self._stop = threading.Event()
+        self._pollers: list[threading.Thread] = []
+        self.endpoint_url = ""
+
+    # lifecycle
+
+    def start(self) -> LocalStack:
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        os.environ.update(
+            AWS_ENDPOINT_URL=self.endpoint_url,
+            AWS_ACCESS_KEY_ID="local",
+            AWS_SECRET_ACCESS_KEY="local",
+            AWS_DEFAULT_REGION=REGION,
+            AWS_REGION=REGION,
+            MOTO_PORT=str(port),
+        )
+        self._configure_moto()
+        self._create_tables()
+        self._create_buckets()
+        self._create_queues()
+        self._create_event_buses()
+        functions = self._create_functions()
+        os.environ.update(self.function_environment())
+        route_lambda_invocations(
+            {name: import_handler(handler) for name, handler in functions.items()}
+        )
+        self._create_state_machines()
+        self._start_event_source_pollers()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for poller in self._pollers:
+            poller.join(timeout=5)
+        self._moto.stop()
+        restore_lambda_invocations()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION)
+
+    # what the rest of the process needs to know
+
+    def function_environment(self) -> dict[str, str]:
+        """The union of every function's environment, resolved; they must agree."""
+        merged: dict[str, str] = {}
+        for logical_id, resource in self.template.of_type("AWS::Lambda::Function").items():
+            variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+            for key, value in self.template.resolve(variables).items():
+                if key in LOCAL_ENVIRONMENT_DROPS:
+                    continue
+                if key in merged and merged[key] != str(value):
+                    raise ValueError(f"functions disagree on {key} ({logical_id})")
+                merged[key] = str(value)
+        for key in LOCAL_ENVIRONMENT_DROPS:
+            os.environ.pop(key, None)
+        return merged | self._extra_environment
+
+    def name_of(self, kind: str) -> str:
+        (logical_id,) = self.template.of_type(kind)
+        return self.template.names[logical_id]
+
+    @property
+    def state_machine_arn(self) -> str:
+        (logical_id,) = self.template.of_type("AWS::StepFunctions::StateMachine")
+        return self.template.arn(logical_id)
+
+    # resources
+
+    def _configure_moto(self) -> None:
+        config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+        request = urllib.request.Request(
+            f"{self.endpoint_url}/moto-api/config",
+            data=json.dumps(config).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+
+    def _create_tables(self) -> None:
+        dynamodb = self.client("dynamodb")
+        for logical_id, resource in self.template.of_type("AWS::DynamoDB::Table").items():
+            props = self.template.resolve(resource["Properties"])
+            name = self.template.names[logical_id]
+            indexes = [
+                {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+                for index in props.get("GlobalSecondaryIndexes", [])
+            ]
+            dynamodb.create_table(
+                TableName=name,
+                KeySchema=props["KeySchema"],
+                AttributeDefinitions=props["AttributeDefinitions"],
+                BillingMode="PAY_PER_REQUEST",
+                **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
+            )
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl:
+                dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+
+    def _create_buckets(self) -> None:
+        s3 = self.client("s3")
+        for logical_id in self.template.of_type("AWS::S3::Bucket"):
+            s3.create_bucket(Bucket=self.template.names[logical_id])
+
+    def _create_queues(self) -> None:
+        sqs = self.client("sqs")
+        queues = self.template.of_type("AWS::SQS::Queue")
+        # dead-letter queues first, so redrive policies can name them
+        for logical_id, resource in sorted(
+            queues.items(), key=lambda item: "RedrivePolicy" in item[1].get("Properties", {})
+        ):
+            props = self.template.resolve(resource.get("Properties", {}))
+            attributes = {
+                key: str(props[key])
+                for key in ("VisibilityTimeout", "MessageRetentionPeriod")
+                if key in props
+            }
+            if "RedrivePolicy" in props:
+                attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+            sqs.create_queue(QueueName=self.template.names[logical_id], Attributes=attributes)
+
+    def _create_event_buses(self) -> None:
+        events = self.client("events")
+        for logical_id in self.template.of_type("AWS::Events::EventBus"):
+            events.create_event_bus(Name=self.template.names[logical_id])
+        for logical_id, resource in self.template.of_type("AWS::Events::Rule").items():
+            props = self.template.resolve(resource["Properties"])
+            name = self.template.names[logical_id]
+            bus = props.get("EventBusName", "default")
+            events.put_rule(
+                Name=name,
+                EventBusName=bus,
+                EventPattern=json.dumps(props["EventPattern"]),
+                State=props.get("State", "ENABLED"),
+            )
+            targets = [{"Id": target["Id"], "Arn": target["Arn"]} for target in props["Targets"]]
+            events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+
+    def _create_functions(self) -> dict[str, str]:
+        """Create each function in moto; return function name -> handler import path."""
+        iam = self.client("iam")
+        role = iam.create_role(
+            RoleName="kidstory-local-lambda",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+        lambda_client = self.client("lambda")
+        handlers: dict[str, str] = {}
+        for logical_id, resource in self.template.of_type("AWS::Lambda::Function").items():
+            props = resource["Properties"]
+            if not props.get("Runtime", "").startswith("python"):
+                continue  # CDK's own deploy-time helpers (e.g. bucket auto-delete), not ours
+            name = self.template.names[logical_id]
+            lambda_client.create_function(
+                FunctionName=name,
+                Runtime=props["Runtime"],
+                Role=role,
+                Handler=props["Handler"],
+                Code={"ZipFile": _placeholder_zip()},
+                Timeout=props.get("Timeout", 3),
+            )
+            handlers[name] = props["Handler"]
+        return handlers
+
+    def _create_state_machines(self) -> None:
+        sfn = self.client("stepfunctions")
+        for logical_id, resource in self.template.of_type(
+            "AWS::StepFunctions::StateMachine"
+        ).items():
+            props = resource["Properties"]
+            definition = self.template.resolve(props["DefinitionString"])
+            sfn.create_state_machine(
+                name=self.template.names[logical_id],
+                definition=definition,
+                roleArn=f"arn:aws:iam::{ACCOUNT}:role/kidstory-local-states",
+                type=props.get("StateMachineType", "STANDARD"),
+            )
+
+    # SQS -> Lambda, as Lambda's event source mapping does it
+
+    def _start_event_source_pollers(self) -> None:
+        for resource in self.template.of_type("AWS::Lambda::EventSourceMapping").values():
+            props = self.template.resolve(resource["Properties"])
+            queue_name = props["EventSourceArn"].rsplit(":", 1)[-1]
+            function_name = props["FunctionName"]
+            poller = threading.Thread(
+                target=self._poll_queue,
+                args=(queue_name, function_name, int(props.get("BatchSize", 10))),
+                name=f"poll-{queue_name}",
+                daemon=True,
+            )
+            poller.start()
+            self._pollers.append(poller)
+
+    def _poll_queue(self, queue_name: str, function_name: str, batch_size: int) -> None:
+        sqs = self.client("sqs")
+        lambda_client = self.client("lambda")
+        queue_url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}"
+        while not self._stop.is_set():
+            try:
+                received = sqs.receive_message(
+                    QueueUrl=queue_url,
+                    MaxNumberOfMessages=min(batch_size, 10),
+                    WaitTimeSeconds=1,
+                    AttributeNames=["All"],
+                )
+            except Exception:  # the server is going away
+                if self._stop.is_set():
+                    return
+                raise
+            messages = received.get("Messages", [])
+            if not messages:
+                continue
+            event = {
+                "Records": [
+                    {
+                        "messageId": message["MessageId"],
+                        "receiptHandle": message["ReceiptHandle"],
+                        "body": message["Body"],
+                        "attributes": message.get("Attributes", {}),
+                        "messageAttributes": {},
+                        "md5OfBody": message.get("MD5OfBody", ""),
+                        "eventSource": "aws:sqs",
+                        "eventSourceARN": queue_arn,
+                        "awsRegion": REGION,
+                    }
+                    for message in messages
+                ]
+            }
+            response = lambda_client.invoke(FunctionName=function_name, Payload=json.dumps(event))
+            payload = json.loads(response["Payload"].read() or b"{}")
+            if response.get("FunctionError"):
+                continue  # every message becomes visible again and is retried
+            failed = {item["itemIdentifier"] for item in payload.get("batchItemFailures", [])}
+            for message in messages:
+                if message["MessageId"] not in failed:
+                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])

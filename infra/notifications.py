@@ -1,0 +1,85 @@
+"""Notifications: story events on EventBridge, delivered to webhooks through SQS."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import pin_logical_id
+from infra.config import StageConfig
+from infra.lambda_factory import FunctionFactory
+from infra.storage import Storage
+
+EVENT_SOURCE = "kidstory"
+STORY_COMPLETED = "story.completed"
+STORY_FAILED = "story.failed"
+
+DELIVER_WEBHOOK_TIMEOUT = Duration.seconds(30)
+
+
+class Notifications(Construct):
+    """The story event bus; a rule queues story.completed/story.failed for deliver_webhook.
+
+    SQS gives retries with back-off (visibility timeout) and a dead-letter queue after
+    5 receives; deliver_webhook reports partial batch failures.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        storage: Storage,
+        functions: FunctionFactory,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.event_bus = events.EventBus(
+            self, "Bus", event_bus_name=f"KidStoryEvents-{config.stage}"
+        )
+        pin_logical_id(self.event_bus, "StoryEventBus")
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        pin_logical_id(self.dead_letter_queue, "WebhookDeadLetterQueue")
+
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(6 * DELIVER_WEBHOOK_TIMEOUT.to_seconds()),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                max_receive_count=5, queue=self.dead_letter_queue
+            ),
+        )
+        pin_logical_id(self.queue, "WebhookQueue")
+
+        self.rule = events.Rule(
+            self,
+            "StoryFinished",
+            description="Story jobs that ended, for webhook delivery",
+            event_bus=self.event_bus,
+            event_pattern=events.EventPattern(
+                source=[EVENT_SOURCE], detail_type=[STORY_COMPLETED, STORY_FAILED]
+            ),
+            targets=[targets.SqsQueue(self.queue)],
+        )
+        pin_logical_id(self.rule, "StoryFinishedRule")
+
+        self.deliver_webhook = functions.create(
+            self, "deliver_webhook", timeout=DELIVER_WEBHOOK_TIMEOUT
+        )
+        storage.allow_table_read(self.deliver_webhook)
+        self.deliver_webhook.add_event_source(
+            event_sources.SqsEventSource(self.queue, batch_size=10, report_batch_item_failures=True)
+        )

@@ -1,0 +1,70 @@
+"""KidStoryStack: storage, CDN, notifications, workflow and API, composed once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from constructs import Construct
+
+from infra.api import StoryApi
+from infra.cdn import MediaCdn
+from infra.config import StageConfig
+from infra.lambda_factory import FunctionFactory
+from infra.notifications import Notifications
+from infra.storage import Storage
+from infra.workflow import StoryWorkflow
+
+
+class KidStoryStack(Stack):
+    """Everything of one stage of Kids Story Agent."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        Tags.of(self).add("project", "kidstory")
+        Tags.of(self).add("stage", config.stage)
+
+        self.storage = Storage(self, "Storage", config=config)
+        self.cdn = MediaCdn(
+            self,
+            "Cdn",
+            media_bucket=self.storage.media_bucket,
+            access_logs=self.storage.access_logs,
+        )
+        functions = FunctionFactory(self, "Functions", config=config, storage=self.storage)
+        self.notifications = Notifications(
+            self, "Notifications", config=config, storage=self.storage, functions=functions
+        )
+        self.workflow = StoryWorkflow(
+            self,
+            "Workflow",
+            config=config,
+            storage=self.storage,
+            functions=functions,
+            event_bus=self.notifications.event_bus,
+        )
+        self.api = StoryApi(
+            self,
+            "Api",
+            config=config,
+            storage=self.storage,
+            functions=functions,
+            state_machine=self.workflow.state_machine,
+            media_base_url=self.cdn.media_base_url,
+        )
+
+        CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the API")
+        CfnOutput(
+            self,
+            "StateMachineArn",
+            value=self.workflow.state_machine.state_machine_arn,
+            description="StoryWorkflow",
+        )
+        CfnOutput(self, "MediaBaseUrl", value=self.cdn.media_base_url)
+        CfnOutput(self, "TableName", value=self.storage.table.table_name)
+        CfnOutput(self, "MediaBucketName", value=self.storage.media_bucket.bucket_name)
+        CfnOutput(self, "EventBusName", value=self.notifications.event_bus.event_bus_name)
+        CfnOutput(self, "WebhookQueueUrl", value=self.notifications.queue.queue_url)

@@ -1,0 +1,461 @@
+"""Workflow: StoryWorkflow, the state machine of one story job (docs/design.md).
+
+Built from small functions that each return a fragment of the chain with its Retry and
+Catch attached, so `StoryWorkflow` reads top to bottom like the design.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra import pin_logical_id
+from infra.config import StageConfig
+from infra.lambda_factory import MEDIA_MEMORY_MB, FunctionFactory
+from infra.notifications import EVENT_SOURCE, STORY_COMPLETED, STORY_FAILED
+from infra.storage import Storage
+
+PROVIDER_ERRORS = ["ProviderThrottled", "ProviderUnavailable", "ProviderTimeout"]
+LAMBDA_TRANSIENT_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+RETRYABLE_ERRORS = PROVIDER_ERRORS + LAMBDA_TRANSIENT_ERRORS
+MAX_RETRY_DELAY = Duration.seconds(60)
+
+# A Map item is an AssetRef built from the item of the StoryDraft list.
+ASSET_REF = {
+    "job_id": sfn.JsonPath.string_at("$$.Map.Item.Value.job_id"),
+    "story_id": sfn.JsonPath.string_at("$$.Map.Item.Value.story_id"),
+    "asset_id": sfn.JsonPath.string_at("$$.Map.Item.Value.asset_id"),
+    "kind": sfn.JsonPath.string_at("$$.Map.Item.Value.kind"),
+    "display_order": sfn.JsonPath.number_at("$$.Map.Item.Value.display_order"),
+}
+
+
+@dataclass(frozen=True)
+class StoryFunctions:
+    """The Lambda functions the workflow invokes."""
+
+    write_story: lambda_.Function
+    generate_image: lambda_.Function
+    start_video: lambda_.Function
+    check_video: lambda_.Function
+    assemble: lambda_.Function
+    mark_failed: lambda_.Function
+
+    def all(self) -> list[lambda_.Function]:
+        return [
+            self.write_story,
+            self.generate_image,
+            self.start_video,
+            self.check_video,
+            self.assemble,
+            self.mark_failed,
+        ]
+
+
+def with_retry(
+    task: sfn.TaskStateBase, errors: list[str], config: StageConfig
+) -> sfn.TaskStateBase:
+    """Retries `errors` with exponential back-off and full jitter."""
+    return task.add_retry(
+        errors=errors,
+        interval=Duration.seconds(config.retry_interval_seconds),
+        backoff_rate=2,
+        max_attempts=config.retry_max_attempts,
+        jitter_strategy=sfn.JitterType.FULL,
+        max_delay=MAX_RETRY_DELAY,
+    )
+
+
+def invoke(
+    scope: Construct,
+    state_name: str,
+    function: lambda_.IFunction,
+    payload: sfn.TaskInput | None = None,
+) -> tasks.LambdaInvoke:
+    """A Lambda task whose output is the function's return value.
+
+    Without a payload the function gets the state's input as it is (no Parameters).
+    """
+    return tasks.LambdaInvoke(
+        scope,
+        state_name,
+        lambda_function=function,
+        payload=payload,
+        payload_response_only=True,
+        retry_on_service_exceptions=False,
+    )
+
+
+def story_step(
+    scope: Construct,
+    state_name: str,
+    function: lambda_.IFunction,
+    payload: sfn.TaskInput,
+    *,
+    retry_on: list[str],
+    config: StageConfig,
+    on_error: sfn.IChainable,
+) -> sfn.TaskStateBase:
+    """A step of the job: retried on `retry_on`; any other error goes to `on_error` at $.error."""
+    step = with_retry(invoke(scope, state_name, function, payload), retry_on, config)
+    return step.add_catch(on_error, errors=[sfn.Errors.ALL], result_path="$.error")
+
+
+def mark_processing(
+    scope: Construct, table: dynamodb.ITable, *, on_error: sfn.IChainable
+) -> sfn.TaskStateBase:
+    """MarkProcessing: the job's status becomes processing (DynamoDB, no Lambda)."""
+    step = tasks.DynamoUpdateItem(
+        scope,
+        "MarkProcessing",
+        table=table,
+        key={
+            "pk": tasks.DynamoAttributeValue.from_string(
+                sfn.JsonPath.format("JOB#{}", sfn.JsonPath.string_at("$.job_id"))
+            ),
+            "sk": tasks.DynamoAttributeValue.from_string("JOB"),
+        },
+        update_expression="SET #status = :processing, updated_at = :now",
+        expression_attribute_names={"#status": "status"},
+        expression_attribute_values={
+            ":processing": tasks.DynamoAttributeValue.from_string("processing"),
+            ":now": tasks.DynamoAttributeValue.from_string(
+                sfn.JsonPath.string_at("$$.State.EnteredTime")
+            ),
+        },
+        result_path=sfn.JsonPath.DISCARD,
+    )
+    return step.add_catch(on_error, errors=[sfn.Errors.ALL], result_path="$.error")
+
+
+def media_step(
+    scope: Construct,
+    state_name: str,
+    function: lambda_.IFunction,
+    *,
+    config: StageConfig,
+    on_failure: sfn.IChainable,
+) -> sfn.TaskStateBase:
+    """A step of one media item: retried on provider and Lambda errors; a failure ends the
+    item at `on_failure` with the error at $.failure, so the other items carry on."""
+    step = with_retry(
+        invoke(scope, state_name, function),
+        RETRYABLE_ERRORS,
+        config,
+    )
+    return step.add_catch(on_failure, errors=[sfn.Errors.ALL], result_path="$.failure")
+
+
+def illustration(
+    scope: Construct, generate_image: lambda_.IFunction, config: StageConfig
+) -> sfn.IChainable:
+    """One image: GenerateImage, or ImageFailed."""
+    return media_step(
+        scope,
+        "GenerateImage",
+        generate_image,
+        config=config,
+        on_failure=sfn.Pass(scope, "ImageFailed"),
+    )
+
+
+def video_clip(
+    scope: Construct,
+    start_video: lambda_.IFunction,
+    check_video: lambda_.IFunction,
+    config: StageConfig,
+) -> sfn.IChainable:
+    """One video: StartVideo, then wait and check until done (check_video bounds the loop)."""
+    failed = sfn.Pass(scope, "VideoFailed")
+    start = media_step(scope, "StartVideo", start_video, config=config, on_failure=failed)
+    wait = sfn.Wait(scope, "WaitForVideo", time=sfn.WaitTime.seconds_path("$.poll_after_seconds"))
+    check = media_step(scope, "CheckVideo", check_video, config=config, on_failure=failed)
+    ready = (
+        sfn.Choice(scope, "VideoReady?")
+        .when(sfn.Condition.boolean_equals("$.done", True), sfn.Pass(scope, "VideoDone"))
+        .otherwise(wait)
+    )
+    return start.next(wait).next(check).next(ready)
+
+
+def for_each_asset(
+    scope: Construct, state_name: str, items_path: str, item: sfn.IChainable, config: StageConfig
+) -> sfn.Map:
+    """A Map over a list of AssetRefs, at most `media_max_concurrency` at a time."""
+    return sfn.Map(
+        scope,
+        state_name,
+        items_path=items_path,
+        item_selector=ASSET_REF,
+        max_concurrency=config.media_max_concurrency,
+    ).item_processor(item)
+
+
+def media(
+    scope: Construct, functions: StoryFunctions, config: StageConfig, *, on_error: sfn.IChainable
+) -> sfn.Parallel:
+    """Media: images and videos side by side; the results land at $.media."""
+    images = for_each_asset(
+        scope, "Images", "$.images", illustration(scope, functions.generate_image, config), config
+    )
+    videos = for_each_asset(
+        scope,
+        "Videos",
+        "$.videos",
+        video_clip(scope, functions.start_video, functions.check_video, config),
+        config,
+    )
+    step = sfn.Parallel(scope, "Media", result_path="$.media").branch(images).branch(videos)
+    return step.add_catch(on_error, errors=[sfn.Errors.ALL], result_path="$.error")
+
+
+def put_story_event(
+    scope: Construct, state_name: str, detail_type: str, event_bus: events.IEventBus
+) -> tasks.EventBridgePutEvents:
+    """An EventBridge event whose detail is the JobOutcome (no Lambda)."""
+    return tasks.EventBridgePutEvents(
+        scope,
+        state_name,
+        entries=[
+            tasks.EventBridgePutEventsEntry(
+                source=EVENT_SOURCE,
+                detail_type=detail_type,
+                detail=sfn.TaskInput.from_json_path_at("$"),
+                event_bus=event_bus,
+            )
+        ],
+        result_path=sfn.JsonPath.DISCARD,
+    )
+
+
+def publish(scope: Construct, event_bus: events.IEventBus) -> sfn.Choice:
+    """Publish: story.completed and Done, or story.failed and StoryFailed."""
+    completed = put_story_event(scope, "PublishCompleted", STORY_COMPLETED, event_bus).next(
+        sfn.Succeed(scope, "Done")
+    )
+    failed = put_story_event(scope, "PublishFailed", STORY_FAILED, event_bus).next(
+        sfn.Fail(
+            scope,
+            "StoryFailed",
+            error="StoryFailed",
+            cause="The story could not be generated; see the job's error",
+        )
+    )
+    return (
+        sfn.Choice(scope, "Publish")
+        .when(sfn.Condition.string_equals("$.status", "completed"), completed)
+        .otherwise(failed)
+    )
+
+
+class StoryWorkflow(Construct):
+    """The StoryWorkflow state machine and the functions of its steps."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        storage: Storage,
+        functions: FunctionFactory,
+        event_bus: events.IEventBus,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.functions = self._story_functions(functions, storage, config)
+        fns = self.functions
+
+        outcome = publish(self, event_bus)
+        mark_failed = with_retry(
+            invoke(
+                self,
+                "MarkFailed",
+                fns.mark_failed,
+                sfn.TaskInput.from_object(
+                    {
+                        "job_id": sfn.JsonPath.string_at("$.job_id"),
+                        "error": sfn.JsonPath.object_at("$.error"),
+                    }
+                ),
+            ),
+            LAMBDA_TRANSIENT_ERRORS,
+            config,
+        ).next(outcome)
+
+        definition = (
+            mark_processing(self, storage.table, on_error=mark_failed)
+            .next(
+                story_step(
+                    self,
+                    "WriteStory",
+                    fns.write_story,
+                    sfn.TaskInput.from_object({"job_id": sfn.JsonPath.string_at("$.job_id")}),
+                    retry_on=RETRYABLE_ERRORS,
+                    config=config,
+                    on_error=mark_failed,
+                )
+            )
+            .next(media(self, fns, config, on_error=mark_failed))
+            .next(
+                story_step(
+                    self,
+                    "Assemble",
+                    fns.assemble,
+                    sfn.TaskInput.from_object(
+                        {
+                            "job_id": sfn.JsonPath.string_at("$.job_id"),
+                            "story_id": sfn.JsonPath.string_at("$.story_id"),
+                            "media": sfn.JsonPath.list_at("$.media"),
+                        }
+                    ),
+                    retry_on=LAMBDA_TRANSIENT_ERRORS,
+                    config=config,
+                    on_error=mark_failed,
+                )
+            )
+            .next(outcome)
+        )
+
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/vendedlogs/states/KidStory-{config.stage}-StoryWorkflow",
+            retention=config.log_retention,
+            removal_policy=config.removal_policy,
+        )
+        role = self._role(storage.table, event_bus)
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            comment="StoryWorkflow: one story job, from prompt to published story",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=Duration.hours(2),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+            # The role below already holds every permission; CDK must not widen it.
+            role=role.without_policy_updates(),
+        )
+        pin_logical_id(self.state_machine, "StoryWorkflow")
+
+    def _story_functions(
+        self, functions: FunctionFactory, storage: Storage, config: StageConfig
+    ) -> StoryFunctions:
+        providers = {
+            "LLM_PROVIDER": config.llm_provider,
+            "IMAGE_PROVIDER": config.image_provider,
+            "VIDEO_PROVIDER": config.video_provider,
+        }
+        write_story = functions.create(
+            self, "write_story", timeout=Duration.minutes(5), environment=providers
+        )
+        storage.allow_table_read_write(write_story)
+
+        generate_image = functions.create(
+            self,
+            "generate_image",
+            timeout=Duration.minutes(2),
+            memory_size=MEDIA_MEMORY_MB,
+            environment=providers,
+        )
+        # Offline video rendering happens in start_video/check_video.
+        start_video = functions.create(
+            self,
+            "start_video",
+            timeout=Duration.minutes(5),
+            memory_size=MEDIA_MEMORY_MB,
+            environment=providers,
+        )
+        check_video = functions.create(
+            self,
+            "check_video",
+            timeout=Duration.minutes(5),
+            memory_size=MEDIA_MEMORY_MB,
+            environment={**providers, "VIDEO_MAX_CHECKS": str(config.video_max_checks)},
+        )
+        for media_function in (generate_image, start_video, check_video):
+            storage.allow_table_read_write(media_function)
+            storage.allow_media_read_write(media_function)
+
+        assemble = functions.create(self, "assemble", timeout=Duration.minutes(1))
+        mark_failed = functions.create(self, "mark_failed", timeout=Duration.minutes(1))
+        for closing_function in (assemble, mark_failed):
+            storage.allow_table_read_write(closing_function)
+            storage.allow_media_read(closing_function)
+
+        return StoryFunctions(
+            write_story=write_story,
+            generate_image=generate_image,
+            start_video=start_video,
+            check_video=check_video,
+            assemble=assemble,
+            mark_failed=mark_failed,
+        )
+
+    def _role(self, table: dynamodb.ITable, event_bus: events.IEventBus) -> iam.Role:
+        """Exactly what the state machine does: invoke its functions, mark the job processing,
+        publish story events, trace, and deliver its logs."""
+        statements = [
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[function.function_arn for function in self.functions.all()],
+            ),
+            iam.PolicyStatement(actions=["dynamodb:UpdateItem"], resources=[table.table_arn]),
+            iam.PolicyStatement(actions=["events:PutEvents"], resources=[event_bus.event_bus_arn]),
+            iam.PolicyStatement(
+                actions=[
+                    "xray:PutTraceSegments",
+                    "xray:PutTelemetryRecords",
+                    "xray:GetSamplingRules",
+                    "xray:GetSamplingTargets",
+                ],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                actions=[
+                    "logs:CreateLogDelivery",
+                    "logs:GetLogDelivery",
+                    "logs:UpdateLogDelivery",
+                    "logs:DeleteLogDelivery",
+                    "logs:ListLogDeliveries",
+                    "logs:PutResourcePolicy",
+                    "logs:DescribeResourcePolicies",
+                    "logs:DescribeLogGroups",
+                ],
+                resources=["*"],
+            ),
+        ]
+        # Inline, so the permissions exist before the state machine is created (Step Functions
+        # checks log delivery permissions at creation).
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description="Runs StoryWorkflow",
+            inline_policies={"StoryWorkflow": iam.PolicyDocument(statements=statements)},
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="X-Ray tracing (PutTraceSegments, PutTelemetryRecords, GetSampling*) and "
+                "CloudWatch Logs vended log delivery (*LogDelivery, *ResourcePolicies, "
+                "DescribeLogGroups) support no resource-level permissions.",
+            )
+        )
+        return role

@@ -1,0 +1,1 @@
+"""Kids Story Agent: the shared package of every Lambda function, the local stack and the tests."""

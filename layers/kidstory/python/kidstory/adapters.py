@@ -1,0 +1,39 @@
+"""The AWS adapters and workflow steps, built from settings once per process."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import boto3
+
+from kidstory.media_store import MediaStore
+from kidstory.repository import StoryTable
+from kidstory.settings import Settings, get_settings
+from kidstory.workflow import StorySteps
+
+
+@cache
+def story_table(settings: Settings | None = None) -> StoryTable:
+    settings = settings or get_settings()
+    return StoryTable(boto3.client("dynamodb"), settings.table_name)
+
+
+@cache
+def media_store(settings: Settings | None = None) -> MediaStore:
+    settings = settings or get_settings()
+    return MediaStore(boto3.client("s3"), settings.media_bucket)
+
+
+@cache
+def story_steps(settings: Settings | None = None) -> StorySteps:
+    from kidstory import providers
+
+    settings = settings or get_settings()
+    return StorySteps(
+        story_table(settings),
+        media_store(settings),
+        text=cache(lambda: providers.text_provider(settings)),
+        image=cache(lambda: providers.image_provider(settings)),
+        video=cache(lambda: providers.video_provider(settings)),
+        video_max_checks=settings.video_max_checks,
+    )

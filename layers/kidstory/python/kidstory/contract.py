@@ -1,0 +1,84 @@
+"""The public HTTP contract: response bodies of the API, field for field as the seed defined them
+(extra fields are additions, never changes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from kidstory.models import AgeGroup, Character, JobStatus
+
+OFFLINE_NOTICE = (
+    "Offline output: written and drawn by the built-in offline provider, not by an AI model."
+)
+
+
+class GenerateResponse(BaseModel):
+    job_id: str
+    status: JobStatus
+    message: str
+
+
+class JobStatusResponse(BaseModel):
+    job_id: str
+    status: JobStatus
+    story_id: str | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ImageOut(BaseModel):
+    id: str
+    image_url: str
+    prompt_used: str
+    scene_description: str
+    display_order: int
+
+
+class VideoOut(BaseModel):
+    id: str
+    video_url: str
+    prompt_used: str
+    scene_description: str
+    display_order: int
+
+
+class StoryResponse(BaseModel):
+    id: str
+    title: str
+    content: str
+    age_group: AgeGroup
+    prompt: str
+    created_at: datetime
+    images: list[ImageOut]
+    videos: list[VideoOut]
+    job_id: str
+    pages: list[str] = Field(description="The story split into pages")
+    character: Character = Field(description="The hero, as drawn on every page")
+    offline: bool = Field(description="True when made by the offline provider")
+    notice: str | None = Field(default=None, description="Says so when the output is offline")
+
+
+class StorySummary(BaseModel):
+    id: str
+    title: str
+    age_group: AgeGroup
+    prompt: str
+    created_at: datetime
+    num_images: int
+
+
+class StoryListResponse(BaseModel):
+    stories: list[StorySummary]
+    total: int
+
+
+class HealthResponse(BaseModel):
+    status: str
+    version: str
+
+
+class ErrorResponse(BaseModel):
+    detail: str

@@ -1,0 +1,50 @@
+"""S3 adapter: where illustrations and videos are kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+S3Client = Any  # a boto3 client
+
+
+@dataclass(frozen=True)
+class MediaObject:
+    content_type: str
+    size_bytes: int
+    chunks: Iterator[bytes]
+
+
+class MediaStore:
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
+
+    def open(self, key: str) -> MediaObject | None:
+        """The object as a stream of chunks, or None when there is no such object."""
+        try:
+            found = self._client.get_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise
+        return MediaObject(
+            content_type=found.get("ContentType", "application/octet-stream"),
+            size_bytes=found["ContentLength"],
+            chunks=found["Body"].iter_chunks(chunk_size=256 * 1024),
+        )
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
+                return False
+            raise
+        return True

@@ -1,0 +1,158 @@
+"""Domain models: what a story job, a story and its illustrations and videos are."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+from uuid import uuid4
+
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid4())
+
+
+class AgeGroup(StrEnum):
+    PRESCHOOL = "3-5"
+    EARLY_READER = "6-8"
+    MIDDLE_GRADE = "9-12"
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED)
+
+
+class AssetKind(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+class AssetStatus(StrEnum):
+    PENDING = "pending"
+    GENERATING = "generating"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
+MAX_ILLUSTRATIONS = 10
+
+
+class StoryRequest(BaseModel):
+    """What a client asks for (the body of POST /api/v1/stories/generate)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    prompt: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_not_blank)] = (
+        Field(description="Story prompt or idea")
+    )
+    age_group: AgeGroup = Field(description='One of "3-5", "6-8", "9-12"')
+    num_illustrations: int = Field(
+        ge=1, le=MAX_ILLUSTRATIONS, description="Number of images/videos to generate (1-10)"
+    )
+    generate_images: bool = Field(default=True, description="Enable image generation")
+    generate_videos: bool = Field(default=False, description="Enable video generation")
+    webhook_url: AnyHttpUrl | None = Field(
+        default=None, description="URL to receive a completion notification"
+    )
+
+
+class Job(BaseModel):
+    job_id: str = Field(default_factory=new_id)
+    status: JobStatus = JobStatus.PENDING
+    request: StoryRequest
+    story_id: str | None = None
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class Character(BaseModel):
+    """The hero, described once and carried unchanged into every picture."""
+
+    name: str
+    species: str
+    look: str = Field(description="Colours, clothes and features that make the hero recognisable")
+
+
+class ScenePrompt(BaseModel):
+    """One picture or clip to make: what happens, and the prompt sent to the media model."""
+
+    scene_description: str
+    prompt: str
+
+
+class StoryText(BaseModel):
+    """What the story writer produces."""
+
+    title: str = Field(min_length=1, max_length=200)
+    pages: list[str] = Field(min_length=1)
+    character: Character
+    art_style: str
+
+    @property
+    def content(self) -> str:
+        return "\n\n".join(self.pages)
+
+
+class Asset(BaseModel):
+    """One illustration or video clip of a story, tracked on its own."""
+
+    asset_id: str = Field(default_factory=new_id)
+    story_id: str
+    job_id: str
+    kind: AssetKind
+    display_order: int
+    prompt_used: str
+    scene_description: str
+    status: AssetStatus = AssetStatus.PENDING
+    attempts: int = 0
+    provider: str | None = None
+    model: str | None = None
+    error: str | None = None
+    s3_key: str | None = None
+    content_type: str | None = None
+    size_bytes: int | None = None
+    operation_id: str | None = None
+
+    @property
+    def extension(self) -> str:
+        return "png" if self.kind is AssetKind.IMAGE else "mp4"
+
+    def media_key(self) -> str:
+        return f"stories/{self.story_id}/{self.asset_id}.{self.extension}"
+
+
+class Story(BaseModel):
+    id: str = Field(default_factory=new_id)
+    job_id: str
+    title: str
+    content: str
+    pages: list[str]
+    character: Character
+    art_style: str
+    age_group: AgeGroup
+    prompt: str
+    status: JobStatus = JobStatus.PROCESSING
+    offline: bool = Field(default=False, description="True when written by the offline provider")
+    num_images: int = 0
+    num_videos: int = 0
+    created_at: datetime = Field(default_factory=utc_now)

@@ -1,0 +1,77 @@
+"""The provider interfaces: one per capability, chosen by settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from kidstory.models import AgeGroup, Character, ScenePrompt, StoryText
+
+Medium = Literal["image", "video"]
+
+
+@dataclass(frozen=True)
+class StoryBrief:
+    """What the writer is asked for."""
+
+    prompt: str
+    age_group: AgeGroup
+    min_pages: int
+
+
+@dataclass(frozen=True)
+class GeneratedMedia:
+    content: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class MediaSpec:
+    """One picture or clip to make. `character` is the story's character sheet, the same for
+    every page, so the hero looks the same throughout."""
+
+    prompt: str
+    character: Character
+    art_style: str
+    seconds: float = 4.0
+
+
+@dataclass(frozen=True)
+class VideoOperation:
+    operation_id: str
+    poll_after_seconds: int
+
+
+@dataclass(frozen=True)
+class VideoCheck:
+    done: bool
+    media: GeneratedMedia | None = None
+
+
+class TextProvider(Protocol):
+    name: str
+    model: str
+
+    def write_story(self, brief: StoryBrief) -> StoryText: ...
+
+    def plan_scenes(
+        self, brief: StoryBrief, story: StoryText, medium: Medium, count: int
+    ) -> list[ScenePrompt]: ...
+
+
+class ImageProvider(Protocol):
+    name: str
+    model: str
+
+    def generate_image(self, spec: MediaSpec) -> GeneratedMedia: ...
+
+
+class VideoProvider(Protocol):
+    """Video models take minutes, so a clip is started, then checked until it is done."""
+
+    name: str
+    model: str
+
+    def start_video(self, spec: MediaSpec) -> VideoOperation: ...
+
+    def check_video(self, operation_id: str, spec: MediaSpec) -> VideoCheck: ...

@@ -1,0 +1,75 @@
+"""The LangGraph graph run by WriteStory: the writer, then the image and video prompters in
+parallel (a prompter whose medium was not asked for is skipped), then fan-in."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+
+from kidstory.models import ScenePrompt, StoryText
+from kidstory.providers.base import StoryBrief, TextProvider
+
+
+class StoryGraphState(TypedDict, total=False):
+    brief: StoryBrief
+    image_count: int
+    video_count: int
+    story: StoryText
+    image_scenes: list[ScenePrompt]
+    video_scenes: list[ScenePrompt]
+
+
+def build_story_graph(writer: TextProvider) -> Any:
+    """Compile the graph once per process; invoke it once per story."""
+
+    def story_writer(state: StoryGraphState) -> StoryGraphState:
+        return {"story": writer.write_story(state["brief"])}
+
+    def image_prompter(state: StoryGraphState) -> StoryGraphState:
+        scenes = writer.plan_scenes(state["brief"], state["story"], "image", state["image_count"])
+        return {"image_scenes": scenes}
+
+    def video_prompter(state: StoryGraphState) -> StoryGraphState:
+        scenes = writer.plan_scenes(state["brief"], state["story"], "video", state["video_count"])
+        return {"video_scenes": scenes}
+
+    def prompters_wanted(state: StoryGraphState) -> list[str]:
+        wanted = [
+            name
+            for name, count in (
+                ("image_prompter", state.get("image_count", 0)),
+                ("video_prompter", state.get("video_count", 0)),
+            )
+            if count > 0
+        ]
+        return wanted or ["fan_in"]
+
+    def fan_in(state: StoryGraphState) -> StoryGraphState:
+        for key, count in (("image_scenes", "image_count"), ("video_scenes", "video_count")):
+            if len(state.get(key, [])) != state.get(count, 0):
+                raise ValueError(f"expected {state.get(count, 0)} {key}, got {len(state.get(key, []))}")
+        return {}
+
+    graph = StateGraph(StoryGraphState)
+    graph.add_node("story_writer", story_writer)
+    graph.add_node("image_prompter", image_prompter)
+    graph.add_node("video_prompter", video_prompter)
+    graph.add_node("fan_in", fan_in, defer=True)
+    graph.add_edge(START, "story_writer")
+    graph.add_conditional_edges(
+        "story_writer", prompters_wanted, ["image_prompter", "video_prompter", "fan_in"]
+    )
+    graph.add_edge("image_prompter", "fan_in")
+    graph.add_edge("video_prompter", "fan_in")
+    graph.add_edge("fan_in", END)
+    return graph.compile()
+
+
+def run_story_graph(
+    graph: Any, brief: StoryBrief, *, image_count: int, video_count: int
+) -> StoryGraphState:
+    state: StoryGraphState = graph.invoke(
+        {"brief": brief, "image_count": image_count, "video_count": video_count}
+    )
+    return state

@@ -1,0 +1,360 @@
+"""The steps of the StoryWorkflow state machine, and the payloads that pass between them.
+
+Each Lambda handler parses its event into one of these payload models and calls one method of
+`StorySteps`. Payloads carry ids only; text and media live in DynamoDB and S3."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from kidstory.media_store import MediaStore
+from kidstory.models import (
+    Asset,
+    AssetKind,
+    AssetStatus,
+    Job,
+    JobStatus,
+    ScenePrompt,
+    Story,
+)
+from kidstory.providers.base import (
+    ImageProvider,
+    MediaSpec,
+    StoryBrief,
+    TextProvider,
+    VideoProvider,
+)
+from kidstory.providers.errors import ProviderError, VideoTimedOut
+from kidstory.repository import StoryTable
+
+_IDS = uuid.UUID("5f0c6f1e-5b1a-4c55-9d43-7d1c2a7c0b11")
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class JobRef(Payload):
+    job_id: str
+
+
+class AssetRef(Payload):
+    job_id: str
+    story_id: str
+    asset_id: str
+    kind: AssetKind
+    display_order: int
+
+
+class StoryDraft(Payload):
+    job_id: str
+    story_id: str
+    images: list[AssetRef]
+    videos: list[AssetRef]
+
+
+class VideoPoll(AssetRef):
+    operation_id: str
+    checks: int = 0
+    done: bool = False
+    poll_after_seconds: int = 0
+
+
+class CaughtError(Payload):
+    """What a Catch puts at its result path: the error's name and its cause."""
+
+    Error: str
+    Cause: str | None = None
+
+
+class MediaResult(AssetRef):
+    failure: CaughtError | None = None
+
+
+class AssembleInput(Payload):
+    job_id: str
+    story_id: str
+    media: list[list[MediaResult]]
+
+
+class MarkFailedInput(Payload):
+    job_id: str
+    error: CaughtError
+
+
+class JobOutcome(Payload):
+    job_id: str
+    story_id: str | None
+    status: JobStatus
+    error: str | None = None
+
+
+class JobNotFound(Exception):
+    """The execution names a job that does not exist."""
+
+
+def describe_failure(caught: CaughtError) -> str:
+    """A readable sentence from a caught error (a Lambda error's cause is JSON)."""
+    message = caught.Cause or ""
+    try:
+        parsed = json.loads(message)
+    except (TypeError, ValueError):
+        parsed = None
+    if isinstance(parsed, dict):
+        message = str(parsed.get("errorMessage") or "")
+    message = message.strip() or "no details were given"
+    return f"{caught.Error}: {message}"
+
+
+def story_id_for(job_id: str) -> str:
+    """Stable, so a retried WriteStory rewrites the same story instead of making another."""
+    return str(uuid.uuid5(_IDS, f"story:{job_id}"))
+
+
+def asset_id_for(story_id: str, kind: AssetKind, display_order: int) -> str:
+    return str(uuid.uuid5(_IDS, f"{story_id}:{kind.value}:{display_order}"))
+
+
+class StorySteps:
+    """The work behind each state. Adapters are passed in; providers are made on first use, so
+    a function loads only the provider it needs."""
+
+    def __init__(
+        self,
+        table: StoryTable,
+        media: MediaStore,
+        *,
+        text: Callable[[], TextProvider] | None = None,
+        image: Callable[[], ImageProvider] | None = None,
+        video: Callable[[], VideoProvider] | None = None,
+        story_graph: Callable[[TextProvider], Any] | None = None,
+        video_max_checks: int = 60,
+    ) -> None:
+        self._table = table
+        self._media = media
+        self._text = text
+        self._image = image
+        self._video = video
+        self._story_graph = story_graph
+        self._graph: Any = None
+        self._writer: TextProvider | None = None
+        self._video_max_checks = video_max_checks
+
+    # WriteStory
+
+    def write_story(self, ref: JobRef) -> StoryDraft:
+        from kidstory.story_graph import build_story_graph, run_story_graph
+
+        job = self._require_job(ref.job_id)
+        if self._writer is None:
+            assert self._text is not None, "WriteStory needs a text provider"
+            self._writer = self._text()
+            self._graph = (self._story_graph or build_story_graph)(self._writer)
+        request = job.request
+        image_count = request.num_illustrations if request.generate_images else 0
+        video_count = request.num_illustrations if request.generate_videos else 0
+        brief = StoryBrief(
+            prompt=request.prompt,
+            age_group=request.age_group,
+            min_pages=max(image_count, video_count),
+        )
+        state = run_story_graph(
+            self._graph, brief, image_count=image_count, video_count=video_count
+        )
+        text = state["story"]
+        story = Story(
+            id=story_id_for(job.job_id),
+            job_id=job.job_id,
+            title=text.title,
+            content=text.content,
+            pages=text.pages,
+            character=text.character,
+            art_style=text.art_style,
+            age_group=request.age_group,
+            prompt=request.prompt,
+            offline=self._writer.name == "offline",
+            num_images=image_count,
+            num_videos=video_count,
+        )
+        self._table.put_story(story)
+        images = self._new_assets(story, AssetKind.IMAGE, state.get("image_scenes", []))
+        videos = self._new_assets(story, AssetKind.VIDEO, state.get("video_scenes", []))
+        self._table.put_assets(images + videos)
+        self._table.update_job(job.job_id, JobStatus.PROCESSING, story_id=story.id)
+        return StoryDraft(
+            job_id=job.job_id,
+            story_id=story.id,
+            images=[self._ref(asset) for asset in images],
+            videos=[self._ref(asset) for asset in videos],
+        )
+
+    # GenerateImage
+
+    def generate_image(self, ref: AssetRef) -> AssetRef:
+        assert self._image is not None, "GenerateImage needs an image provider"
+        asset, spec = self._begin(ref)
+        if asset.status is AssetStatus.COMPLETED:
+            return ref
+        provider = self._image()
+        try:
+            made = provider.generate_image(spec)
+        except ProviderError as error:
+            self._record_error(asset, error)
+            raise
+        self._store(asset, made.content, made.content_type, provider.name, provider.model)
+        return ref
+
+    # StartVideo, CheckVideo
+
+    def start_video(self, ref: AssetRef) -> VideoPoll:
+        assert self._video is not None, "StartVideo needs a video provider"
+        asset, spec = self._begin(ref)
+        provider = self._video()
+        try:
+            operation = provider.start_video(spec)
+        except ProviderError as error:
+            self._record_error(asset, error)
+            raise
+        asset.operation_id = operation.operation_id
+        asset.provider, asset.model = provider.name, provider.model
+        self._table.put_asset(asset)
+        return VideoPoll(
+            **ref.model_dump(),
+            operation_id=operation.operation_id,
+            poll_after_seconds=operation.poll_after_seconds,
+        )
+
+    def check_video(self, poll: VideoPoll) -> VideoPoll:
+        assert self._video is not None, "CheckVideo needs a video provider"
+        asset = self._table.get_asset(poll.story_id, AssetKind.VIDEO, poll.display_order)
+        spec = self._spec(poll.story_id, asset.prompt_used)
+        provider = self._video()
+        checks = poll.checks + 1
+        try:
+            result = provider.check_video(poll.operation_id, spec)
+            if not result.done and checks >= self._video_max_checks:
+                raise VideoTimedOut(f"the video was not ready after {checks} checks")
+        except ProviderError as error:
+            self._record_error(asset, error)
+            raise
+        if result.done and result.media is not None:
+            self._store(
+                asset, result.media.content, result.media.content_type, provider.name, provider.model
+            )
+        return poll.model_copy(update={"checks": checks, "done": result.done})
+
+    # Assemble
+
+    def assemble(self, given: AssembleInput) -> JobOutcome:
+        for result in (item for branch in given.media for item in branch):
+            if result.failure is not None:
+                asset = self._table.get_asset(result.story_id, result.kind, result.display_order)
+                asset.status = AssetStatus.FAILED
+                asset.error = describe_failure(result.failure)
+                self._table.put_asset(asset)
+        found = self._table.get_story(given.story_id)
+        if found is None:
+            raise JobNotFound(f"story {given.story_id} of job {given.job_id} does not exist")
+        story, assets = found
+        problems = [
+            f"{asset.kind.value} {asset.display_order + 1}: {asset.error or 'not generated'}"
+            for asset in sorted(assets, key=lambda a: (a.kind.value, a.display_order))
+            if asset.status is not AssetStatus.COMPLETED
+            or asset.s3_key is None
+            or not self._media.exists(asset.s3_key)
+        ]
+        if problems:
+            error = f"{len(problems)} of {len(assets)} media could not be made: " + "; ".join(
+                problems
+            )
+            return self._finish(story, JobStatus.FAILED, error)
+        return self._finish(story, JobStatus.COMPLETED, None)
+
+    # MarkFailed
+
+    def mark_failed(self, given: MarkFailedInput) -> JobOutcome:
+        error = describe_failure(given.error)
+        job = self._require_job(given.job_id)
+        found = self._table.get_story(job.story_id) if job.story_id else None
+        if found is not None:
+            return self._finish(found[0], JobStatus.FAILED, error)
+        self._table.update_job(job.job_id, JobStatus.FAILED, error=error)
+        return JobOutcome(job_id=job.job_id, story_id=None, status=JobStatus.FAILED, error=error)
+
+    # shared
+
+    def _finish(self, story: Story, status: JobStatus, error: str | None) -> JobOutcome:
+        story.status = status
+        self._table.put_story(story)
+        self._table.update_job(story.job_id, status, story_id=story.id, error=error)
+        return JobOutcome(job_id=story.job_id, story_id=story.id, status=status, error=error)
+
+    def _require_job(self, job_id: str) -> Job:
+        job = self._table.get_job(job_id)
+        if job is None:
+            raise JobNotFound(f"job {job_id} does not exist")
+        return job
+
+    def _new_assets(self, story: Story, kind: AssetKind, scenes: list[ScenePrompt]) -> list[Asset]:
+        return [
+            Asset(
+                asset_id=asset_id_for(story.id, kind, order),
+                story_id=story.id,
+                job_id=story.job_id,
+                kind=kind,
+                display_order=order,
+                prompt_used=scene.prompt,
+                scene_description=scene.scene_description,
+            )
+            for order, scene in enumerate(scenes)
+        ]
+
+    @staticmethod
+    def _ref(asset: Asset) -> AssetRef:
+        return AssetRef(
+            job_id=asset.job_id,
+            story_id=asset.story_id,
+            asset_id=asset.asset_id,
+            kind=asset.kind,
+            display_order=asset.display_order,
+        )
+
+    def _spec(self, story_id: str, prompt: str) -> MediaSpec:
+        found = self._table.get_story(story_id)
+        if found is None:
+            raise JobNotFound(f"story {story_id} does not exist")
+        story = found[0]
+        return MediaSpec(prompt=prompt, character=story.character, art_style=story.art_style)
+
+    def _begin(self, ref: AssetRef) -> tuple[Asset, MediaSpec]:
+        asset = self._table.get_asset(ref.story_id, ref.kind, ref.display_order)
+        if asset.status is not AssetStatus.COMPLETED:
+            asset.status = AssetStatus.GENERATING
+            asset.attempts += 1
+            asset.error = None
+            self._table.put_asset(asset)
+        return asset, self._spec(ref.story_id, asset.prompt_used)
+
+    def _record_error(self, asset: Asset, error: ProviderError) -> None:
+        asset.error = f"{type(error).__name__}: {error}"
+        if not error.retryable:
+            asset.status = AssetStatus.FAILED
+        self._table.put_asset(asset)
+
+    def _store(
+        self, asset: Asset, content: bytes, content_type: str, provider: str, model: str
+    ) -> None:
+        key = asset.media_key()
+        self._media.put(key, content, content_type)
+        asset.status = AssetStatus.COMPLETED
+        asset.s3_key = key
+        asset.content_type = content_type
+        asset.size_bytes = len(content)
+        asset.provider, asset.model = provider, model
+        asset.error = None
+        self._table.put_asset(asset)

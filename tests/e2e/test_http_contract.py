@@ -1,0 +1,114 @@
+"""Bad requests get clear answers with the right status codes, never a server error."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import ApiClient
+
+VALID = {"prompt": "A kind dragon bakes bread", "age_group": "6-8", "num_illustrations": 1}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"prompt": None}, "prompt"),
+        ({"prompt": "   "}, "prompt"),
+        ({"prompt": "x" * 2001}, "prompt"),
+        ({"age_group": "2-4"}, "age_group"),
+        ({"num_illustrations": 0}, "num_illustrations"),
+        ({"num_illustrations": 11}, "num_illustrations"),
+        ({"num_illustrations": "many"}, "num_illustrations"),
+        ({"generate_images": "perhaps"}, "generate_images"),
+        ({"webhook_url": "not a url"}, "webhook_url"),
+    ],
+)
+def test_invalid_requests_get_422_naming_the_field(
+    client: ApiClient, change: dict, field: str
+) -> None:
+    body = {key: value for key, value in (VALID | change).items() if value is not None}
+
+    response = client.generate(**body)
+
+    assert response.status_code == 422
+    assert any(issue["loc"][-1] == field for issue in response.json()["detail"])
+
+
+def test_a_body_that_is_not_json_gets_422(client: ApiClient) -> None:
+    response = client.http.post(
+        "/api/v1/stories/generate",
+        content=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 422
+
+
+def test_requests_without_the_key_get_401(base_url: str) -> None:
+    for key in (None, "wrong-key"):
+        anonymous = ApiClient(base_url, key=key)
+        assert anonymous.generate(**VALID).status_code == 401
+        listed = anonymous.http.get("/api/v1/stories")
+        assert listed.status_code == 401
+        assert listed.headers["www-authenticate"] == "Bearer"
+
+
+def test_health_and_docs_need_no_key(base_url: str) -> None:
+    anonymous = ApiClient(base_url, key=None)
+
+    assert anonymous.http.get("/health").json()["status"] == "healthy"
+    assert anonymous.http.get("/docs").status_code == 200
+    assert anonymous.http.get("/redoc").status_code == 200
+    paths = anonymous.http.get("/openapi.json").json()["paths"]
+    assert "/api/v1/stories/generate" in paths
+
+
+def test_unknown_ids_get_404(client: ApiClient) -> None:
+    unknown = "00000000-0000-0000-0000-000000000000"
+
+    assert client.http.get(f"/api/v1/stories/jobs/{unknown}").status_code == 404
+    assert client.story(unknown).status_code == 404
+    assert client.http.get(f"/api/v1/stories/images/stories/{unknown}/x.png").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/stories/images/../../etc/passwd",
+        "/api/v1/stories/images/stories/../../secret.png",
+        "/api/v1/stories/images/stories/%2e%2e/%2e%2e/secret.png",
+        "/api/v1/stories/videos/..%2f..%2fsecret.mp4",
+        "/api/v1/stories/images/other/place.png",
+    ],
+)
+def test_media_paths_outside_the_stories_are_refused(client: ApiClient, path: str) -> None:
+    response = client.http.get(path)
+
+    assert response.status_code in (400, 404)
+
+
+def test_bodies_over_the_limit_get_413(client: ApiClient) -> None:
+    oversized = b'{"prompt": "' + b"a" * (1024 * 1024 + 10) + b'"}'
+
+    declared = client.http.post(
+        "/api/v1/stories/generate",
+        content=oversized,
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert declared.status_code == 413
+    assert "1 MB" in declared.json()["detail"]
+
+
+def test_chunked_bodies_over_the_limit_get_413(client: ApiClient) -> None:
+    def chunks():  # no Content-Length: the body arrives in chunks
+        for _ in range(20):
+            yield b"a" * (64 * 1024)
+
+    response = client.http.post(
+        "/api/v1/stories/generate",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 413

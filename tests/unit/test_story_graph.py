@@ -1,0 +1,56 @@
+"""The story graph writes once, then runs only the prompters that were asked for."""
+
+from __future__ import annotations
+
+import pytest
+
+from kidstory.models import AgeGroup, ScenePrompt, StoryText
+from kidstory.providers.base import Medium, StoryBrief
+from kidstory.providers.offline_text import OfflineTextProvider
+from kidstory.story_graph import build_story_graph, run_story_graph
+
+BRIEF = StoryBrief(prompt="A fox who loves the sea", age_group=AgeGroup("6-8"), min_pages=3)
+
+
+class CountingWriter(OfflineTextProvider):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def write_story(self, brief: StoryBrief) -> StoryText:
+        self.calls.append("story")
+        return super().write_story(brief)
+
+    def plan_scenes(
+        self, brief: StoryBrief, story: StoryText, medium: Medium, count: int
+    ) -> list[ScenePrompt]:
+        self.calls.append(medium)
+        return super().plan_scenes(brief, story, medium, count)
+
+
+@pytest.mark.parametrize(
+    ("images", "videos", "expected"),
+    [(3, 0, {"image"}), (0, 2, {"video"}), (2, 2, {"image", "video"}), (0, 0, set())],
+)
+def test_only_the_wanted_prompters_run(images: int, videos: int, expected: set[str]) -> None:
+    writer = CountingWriter()
+
+    state = run_story_graph(
+        build_story_graph(writer), BRIEF, image_count=images, video_count=videos
+    )
+
+    assert writer.calls[0] == "story" and writer.calls.count("story") == 1
+    assert set(writer.calls[1:]) == expected
+    assert len(state.get("image_scenes", [])) == images
+    assert len(state.get("video_scenes", [])) == videos
+
+
+def test_a_prompter_that_returns_too_few_scenes_is_an_error() -> None:
+    class ShortWriter(OfflineTextProvider):
+        def plan_scenes(
+            self, brief: StoryBrief, story: StoryText, medium: Medium, count: int
+        ) -> list[ScenePrompt]:
+            return super().plan_scenes(brief, story, medium, count)[:-1]
+
+    with pytest.raises(ValueError, match="expected 3 image_scenes, got 2"):
+        run_story_graph(build_story_graph(ShortWriter()), BRIEF, image_count=3, video_count=0)

@@ -1,0 +1,188 @@
+"""The work behind each state: stored once, retried safely, failures recorded where they
+happened, every job ending terminal."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kidstory.media_store import MediaStore
+from kidstory.models import AssetKind, AssetStatus, Job, JobStatus, StoryRequest
+from kidstory.providers.base import MediaSpec, VideoCheck, VideoOperation
+from kidstory.providers.errors import ProviderThrottled, VideoTimedOut
+from kidstory.providers.offline import OfflineImageProvider, OfflineVideoProvider
+from kidstory.providers.offline_text import OfflineTextProvider
+from kidstory.repository import StoryTable
+from kidstory.workflow import (
+    AssembleInput,
+    CaughtError,
+    JobRef,
+    MarkFailedInput,
+    MediaResult,
+    StorySteps,
+    VideoPoll,
+    describe_failure,
+)
+
+
+class NeverReadyVideo(OfflineVideoProvider):
+    def start_video(self, spec: MediaSpec) -> VideoOperation:
+        return VideoOperation(operation_id="op-1", poll_after_seconds=5)
+
+    def check_video(self, operation_id: str, spec: MediaSpec) -> VideoCheck:
+        return VideoCheck(done=False)
+
+
+def _steps(table: StoryTable, media: MediaStore, **overrides: object) -> StorySteps:
+    providers = {
+        "text": OfflineTextProvider,
+        "image": OfflineImageProvider,
+        "video": OfflineVideoProvider,
+    } | overrides
+    return StorySteps(table, media, video_max_checks=3, **providers)  # type: ignore[arg-type]
+
+
+def _job(table: StoryTable, **options: object) -> Job:
+    request = {"prompt": "A curious otter builds a raft", "age_group": "6-8"} | options
+    job = Job(request=StoryRequest.model_validate({"num_illustrations": 2} | request))
+    table.put_job(job)
+    return job
+
+
+def test_write_story_twice_keeps_one_story_and_one_record_per_asset(
+    table: StoryTable, media: MediaStore
+) -> None:
+    job = _job(table, generate_videos=True)
+    steps = _steps(table, media)
+
+    first = steps.write_story(JobRef(job_id=job.job_id))
+    again = steps.write_story(JobRef(job_id=job.job_id))
+
+    assert first == again
+    story, assets = table.get_story(first.story_id)  # type: ignore[misc]
+    assert len(assets) == 4
+    assert story.num_images == 2 and story.num_videos == 2
+    assert table.get_job(job.job_id).story_id == story.id  # type: ignore[union-attr]
+
+
+def test_an_illustration_is_stored_with_its_details(table: StoryTable, media: MediaStore) -> None:
+    job = _job(table)
+    steps = _steps(table, media)
+    draft = steps.write_story(JobRef(job_id=job.job_id))
+
+    steps.generate_image(draft.images[0])
+
+    asset = table.get_asset(draft.story_id, AssetKind.IMAGE, 0)
+    assert asset.status is AssetStatus.COMPLETED
+    assert asset.attempts == 1
+    assert asset.provider == "offline" and asset.model == "offline-painter-1"
+    assert asset.content_type == "image/png" and asset.size_bytes and asset.size_bytes > 1000
+    assert media.exists(asset.s3_key or "")
+
+
+def test_a_retryable_error_is_recorded_and_raised_for_the_state_machine(
+    table: StoryTable, media: MediaStore
+) -> None:
+    class Throttled(OfflineImageProvider):
+        def generate_image(self, spec: MediaSpec) -> object:  # type: ignore[override]
+            raise ProviderThrottled("429 Too Many Requests")
+
+    job = _job(table)
+    steps = _steps(table, media, image=Throttled)
+    draft = steps.write_story(JobRef(job_id=job.job_id))
+
+    with pytest.raises(ProviderThrottled):
+        steps.generate_image(draft.images[0])
+
+    asset = table.get_asset(draft.story_id, AssetKind.IMAGE, 0)
+    assert asset.status is AssetStatus.GENERATING  # a retry may still succeed
+    assert asset.error == "ProviderThrottled: 429 Too Many Requests"
+
+
+def test_video_checks_are_bounded(table: StoryTable, media: MediaStore) -> None:
+    job = _job(table, generate_images=False, generate_videos=True, num_illustrations=1)
+    steps = _steps(table, media, video=NeverReadyVideo)
+    draft = steps.write_story(JobRef(job_id=job.job_id))
+    poll: VideoPoll = steps.start_video(draft.videos[0])
+    assert poll.poll_after_seconds == 5
+
+    poll = steps.check_video(poll)
+    poll = steps.check_video(poll)
+    with pytest.raises(VideoTimedOut, match="after 3 checks"):
+        steps.check_video(poll)
+
+    asset = table.get_asset(draft.story_id, AssetKind.VIDEO, 0)
+    assert asset.status is AssetStatus.FAILED
+
+
+def test_assemble_completes_a_story_whose_media_are_all_there(
+    table: StoryTable, media: MediaStore
+) -> None:
+    job = _job(table)
+    steps = _steps(table, media)
+    draft = steps.write_story(JobRef(job_id=job.job_id))
+    done = [MediaResult(**steps.generate_image(ref).model_dump()) for ref in draft.images]
+
+    outcome = steps.assemble(
+        AssembleInput(job_id=job.job_id, story_id=draft.story_id, media=[done, []])
+    )
+
+    assert outcome.status is JobStatus.COMPLETED and outcome.error is None
+    assert table.get_job(job.job_id).status is JobStatus.COMPLETED  # type: ignore[union-attr]
+    stories, total = table.list_stories(limit=10, offset=0)
+    assert [story.id for story in stories] == [draft.story_id] and total == 1
+
+
+def test_assemble_fails_the_job_naming_each_missing_asset(
+    table: StoryTable, media: MediaStore
+) -> None:
+    job = _job(table)
+    steps = _steps(table, media)
+    draft = steps.write_story(JobRef(job_id=job.job_id))
+    made = MediaResult(**steps.generate_image(draft.images[0]).model_dump())
+    cause = json.dumps({"errorType": "ContentRefused", "errorMessage": "blocked by policy"})
+    caught = MediaResult(
+        **draft.images[1].model_dump(), failure=CaughtError(Error="ContentRefused", Cause=cause)
+    )
+
+    outcome = steps.assemble(
+        AssembleInput(job_id=job.job_id, story_id=draft.story_id, media=[[made, caught], []])
+    )
+
+    assert outcome.status is JobStatus.FAILED
+    assert outcome.error == "1 of 2 media could not be made: image 2: ContentRefused: blocked by policy"
+    assert table.get_asset(draft.story_id, AssetKind.IMAGE, 1).status is AssetStatus.FAILED
+    assert table.list_stories(limit=10, offset=0) == ([], 0)
+
+
+def test_mark_failed_ends_a_job_that_never_got_a_story(
+    table: StoryTable, media: MediaStore
+) -> None:
+    job = _job(table)
+    steps = _steps(table, media)
+    cause = json.dumps({"errorType": "ProviderTimeout", "errorMessage": "no answer in 60 s"})
+
+    outcome = steps.mark_failed(
+        MarkFailedInput(job_id=job.job_id, error=CaughtError(Error="ProviderTimeout", Cause=cause))
+    )
+
+    assert outcome.status is JobStatus.FAILED
+    stored = table.get_job(job.job_id)
+    assert stored is not None and stored.status is JobStatus.FAILED
+    assert stored.error == "ProviderTimeout: no answer in 60 s"
+
+
+@pytest.mark.parametrize(
+    ("caught", "expected"),
+    [
+        (CaughtError(Error="States.Timeout", Cause=None), "States.Timeout: no details were given"),
+        (CaughtError(Error="States.Runtime", Cause="bad path $.x"), "States.Runtime: bad path $.x"),
+        (
+            CaughtError(Error="Boom", Cause='{"errorMessage": "it broke", "errorType": "Boom"}'),
+            "Boom: it broke",
+        ),
+    ],
+)
+def test_failures_are_described_in_words(caught: CaughtError, expected: str) -> None:
+    assert describe_failure(caught) == expected
