@@ -3,13 +3,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CDK_CLI := aws-cdk@2.1148.1
 export PYTHONPATH := functions:layers/kidstory/python:.
 
-.PHONY: setup run demo test test-unit test-infra test-e2e lint synth bench clean
+.PHONY: setup run demo test test-unit test-infra test-e2e lint synth deploy bench clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt layers/runtime/requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt $(wildcard layers/deps/*/requirements.txt)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -40,6 +41,9 @@ lint: setup
 
 synth: setup ## synthesize the dev stage offline into cdk.out/ (cdk-nag checks run)
 	$(BIN)/python -m infra.local.synth $(or $(STAGE),dev)
+
+deploy: setup ## deploy a stage to the AWS account of your shell (STAGE=dev or prod)
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx --yes $(CDK_CLI) deploy -c stage=$(or $(STAGE),dev)
 
 bench: setup ## print performance figures
 	$(BIN)/python -m tests.bench.run

@@ -37,6 +37,7 @@ class StoryApi(Construct):
             self,
             "api",
             timeout=Duration.seconds(29),
+            dependencies=["api"],
             environment={
                 "STATE_MACHINE_ARN": state_machine.state_machine_arn,
                 "MEDIA_BASE_URL": media_base_url,

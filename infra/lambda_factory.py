@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_iam as iam
@@ -12,12 +13,16 @@ from constructs import Construct
 
 from infra import pin_logical_id
 from infra.config import PROJECT_ROOT, StageConfig
-from infra.layer_bundling import runtime_layer_code
+from infra.layer_bundling import dependency_layer_code
 from infra.storage import Storage
 
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
 KIDSTORY_LAYER_DIR = PROJECT_ROOT / "layers" / "kidstory"
-RUNTIME_LAYER_DIR = PROJECT_ROOT / "layers" / "runtime"
+DEPENDENCY_LAYERS_DIR = PROJECT_ROOT / "layers" / "deps"
+
+# Third-party packages come in layers by need, so that no function carries what it does not use
+# (together they exceed Lambda's 250 MB limit). Every function gets "core".
+Dependencies = Literal["api", "story", "media"]
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -47,7 +52,7 @@ def function_code(name: str) -> lambda_.Code:
 
 
 class FunctionFactory(Construct):
-    """Builds functions alike: Python 3.12 on arm64, X-Ray, JSON logs, both layers, common env."""
+    """Builds functions alike: Python 3.12 on arm64, X-Ray, JSON logs, layers, common env."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: StageConfig, storage: Storage
@@ -64,16 +69,23 @@ class FunctionFactory(Construct):
             description="kidstory: the shared domain, adapters and providers",
             removal_policy=config.removal_policy,
         )
-        runtime = lambda_.LayerVersion(
-            self,
-            "RuntimeLayer",
-            code=runtime_layer_code(RUNTIME_LAYER_DIR),
-            compatible_runtimes=[RUNTIME],
-            compatible_architectures=[ARCHITECTURE],
-            description="Third-party runtime dependencies (layers/runtime/requirements.txt)",
-            removal_policy=config.removal_policy,
-        )
-        self.layers: list[lambda_.ILayerVersion] = [runtime, kidstory]
+        self._kidstory = kidstory
+        self._dependencies = {
+            group: lambda_.LayerVersion(
+                self,
+                f"{group.capitalize()}DependenciesLayer",
+                code=dependency_layer_code(DEPENDENCY_LAYERS_DIR / group),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+                description=f"Third-party packages: layers/deps/{group}/requirements.txt",
+                removal_policy=config.removal_policy,
+            )
+            for group in ("core", "api", "story", "media")
+        }
+
+    def layers(self, dependencies: Sequence[Dependencies]) -> list[lambda_.ILayerVersion]:
+        groups = ["core", *dependencies]
+        return [*(self._dependencies[group] for group in groups), self._kidstory]
 
     def create(
         self,
@@ -83,6 +95,7 @@ class FunctionFactory(Construct):
         timeout: Duration = DEFAULT_TIMEOUT,
         memory_size: int = DEFAULT_MEMORY_MB,
         environment: Mapping[str, str] | None = None,
+        dependencies: Sequence[Dependencies] = (),
     ) -> lambda_.Function:
         """A function for the package `functions/<name>`, in `scope`, with its own role and logs.
 
@@ -116,7 +129,7 @@ class FunctionFactory(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON,
             log_group=log_group,
-            layers=self.layers,
+            layers=self.layers(dependencies),
             role=role,
             environment={
                 "TABLE_NAME": self._storage.table.table_name,
@@ -139,7 +152,7 @@ class FunctionFactory(Construct):
         Validations.of(function).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-L1",
-                reason="Python 3.12 on purpose: the runtime layer is built from CPython 3.12 "
+                reason="Python 3.12 on purpose: the dependency layers are built from CPython 3.12 "
                 "arm64 wheels (pip --python-version 3.12); the runtime moves with that build.",
             )
         )

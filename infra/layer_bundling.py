@@ -1,4 +1,4 @@
-"""The runtime layer: third-party dependencies installed for Lambda without Docker."""
+"""Dependency layers: third-party packages installed for Lambda without Docker."""
 
 from __future__ import annotations
 
@@ -58,8 +58,8 @@ class PipInstall:
         return True
 
 
-def runtime_layer_code(source: Path) -> lambda_.Code:
-    """The asset of the runtime layer; with bundling skipped it is the folder as it is."""
+def dependency_layer_code(source: Path) -> lambda_.Code:
+    """The asset of a dependency layer; with bundling skipped it is the folder as it is."""
     docker_command = " ".join(
         ["pip install -r requirements.txt --target /asset-output/python", *LAMBDA_WHEELS]
     )

@@ -363,7 +363,11 @@ class StoryWorkflow(Construct):
             "VIDEO_PROVIDER": config.video_provider,
         }
         write_story = functions.create(
-            self, "write_story", timeout=Duration.minutes(5), environment=providers
+            self,
+            "write_story",
+            timeout=Duration.minutes(5),
+            environment=providers,
+            dependencies=["story"],
         )
         storage.allow_table_read_write(write_story)
 
@@ -373,6 +377,7 @@ class StoryWorkflow(Construct):
             timeout=Duration.minutes(2),
             memory_size=MEDIA_MEMORY_MB,
             environment=providers,
+            dependencies=["media"],
         )
         # Offline video rendering happens in start_video/check_video.
         start_video = functions.create(
@@ -381,6 +386,7 @@ class StoryWorkflow(Construct):
             timeout=Duration.minutes(5),
             memory_size=MEDIA_MEMORY_MB,
             environment=providers,
+            dependencies=["media"],
         )
         check_video = functions.create(
             self,
@@ -388,6 +394,7 @@ class StoryWorkflow(Construct):
             timeout=Duration.minutes(5),
             memory_size=MEDIA_MEMORY_MB,
             environment={**providers, "VIDEO_MAX_CHECKS": str(config.video_max_checks)},
+            dependencies=["media"],
         )
         for media_function in (generate_image, start_video, check_video):
             storage.allow_table_read_write(media_function)

@@ -101,7 +101,9 @@ async def _no_body() -> Message:
 
 
 def require_api_key(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
+    credentials: Annotated[
+        HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))
+    ],
 ) -> None:
     expected = get_settings().api_key
     if not expected:
@@ -151,9 +153,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(WorkflowUnavailable)
     async def unavailable(request: Request, error: WorkflowUnavailable) -> JSONResponse:
-        return JSONResponse(
-            {"detail": str(error)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE
-        )
+        return JSONResponse({"detail": str(error)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

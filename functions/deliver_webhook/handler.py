@@ -29,6 +29,7 @@ def deliver_record(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(
+    response = process_partial_response(
         event=event, record_handler=deliver_record, processor=processor, context=context
     )
+    return dict(response)

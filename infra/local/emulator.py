@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import logging
 import os
 import threading
 import urllib.request
@@ -118,6 +119,7 @@ class LocalStack:
     # lifecycle
 
     def start(self) -> LocalStack:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call otherwise
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"

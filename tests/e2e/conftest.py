@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
+from infra.local.api_server import ApiServer
 from infra.local.emulator import LocalStack
 from infra.local.synth import synthesize
 
 API_KEY = "e2e-secret-key"
 MAX_REQUEST_SIZE_MB = "1"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _clear_process_caches() -> None:
@@ -60,19 +52,9 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
 def base_url(local_stack: LocalStack) -> Iterator[str]:
     import api.main
 
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(api.main.create_app(api.main.get_settings()), port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    server = ApiServer(api.main.create_app(api.main.get_settings())).start()
+    yield server.url
+    server.stop()
 
 
 class ApiClient:

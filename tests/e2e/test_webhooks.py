@@ -51,11 +51,11 @@ def receiver() -> Iterator[Receiver]:
     receiver.server.shutdown()
 
 
-def test_webhook_is_told_when_the_story_is_completed(
-    client: ApiClient, receiver: Receiver
-) -> None:
+def test_webhook_is_told_when_the_story_is_completed(client: ApiClient, receiver: Receiver) -> None:
     accepted = client.generate(
-        prompt="A penguin learns to paint", age_group="6-8", num_illustrations=1,
+        prompt="A penguin learns to paint",
+        age_group="6-8",
+        num_illustrations=1,
         webhook_url=receiver.url,
     ).json()
     job = client.wait_for(accepted["job_id"])
@@ -78,7 +78,9 @@ def test_webhook_is_told_when_the_story_failed(
 
     monkeypatch.setattr(OfflineImageProvider, "generate_image", refuse)
     accepted = client.generate(
-        prompt="A penguin learns to paint", age_group="6-8", num_illustrations=1,
+        prompt="A penguin learns to paint",
+        age_group="6-8",
+        num_illustrations=1,
         webhook_url=receiver.url,
     ).json()
     job = client.wait_for(accepted["job_id"])

@@ -15,8 +15,8 @@ from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks
 
 from infra.config import StageConfig, StageConfigError, project_context
-from infra.lambda_factory import RUNTIME_LAYER_DIR
-from infra.layer_bundling import runtime_layer_code
+from infra.lambda_factory import DEPENDENCY_LAYERS_DIR
+from infra.layer_bundling import dependency_layer_code
 
 FUNCTIONS = {
     "api": "ApiFunction",
@@ -282,7 +282,33 @@ def test_eight_functions_run_python_3_12_on_arm64_with_tracing_and_json_logs(syn
         assert function["Architectures"] == ["arm64"]
         assert function["TracingConfig"] == {"Mode": "Active"}
         assert function["LoggingConfig"]["LogFormat"] == "JSON"
-        assert len(function["Layers"]) == 2
+
+
+# Which dependency layers each function carries, besides "core" and the kidstory layer.
+EXTRA_DEPENDENCIES = {
+    "api": {"Api"},
+    "write_story": {"Story"},
+    "generate_image": {"Media"},
+    "start_video": {"Media"},
+    "check_video": {"Media"},
+    "assemble": set(),
+    "mark_failed": set(),
+    "deliver_webhook": set(),
+}
+
+
+def test_each_function_carries_only_the_dependency_layers_it_needs(synthesized):
+    for name, logical_id in FUNCTIONS.items():
+        layers = synthesized.resources[logical_id]["Properties"]["Layers"]
+        referenced = {layer["Ref"] for layer in layers}
+        groups = {
+            group
+            for group in ("Core", "Api", "Story", "Media")
+            if any(ref.startswith(f"Functions{group}DependenciesLayer") for ref in referenced)
+        }
+        assert groups == {"Core"} | EXTRA_DEPENDENCIES[name], name
+        assert any(ref.startswith("FunctionsKidStoryLayer") for ref in referenced), name
+        assert len(layers) == 2 + len(EXTRA_DEPENDENCIES[name])
 
 
 def test_functions_get_their_settings_from_the_environment(synthesized):
@@ -324,11 +350,11 @@ def test_each_function_asset_holds_only_its_own_package(synthesized):
         assert staged[f"asset.{key.removesuffix('.zip')}"] == [name]
 
 
-def test_runtime_layer_is_not_bundled_when_bundling_is_skipped(synthesized):
+def test_dependency_layers_are_not_bundled_when_bundling_is_skipped(synthesized):
     assert synthesized.bundling_commands == []
 
 
-def test_runtime_layer_is_bundled_by_pip_for_arm64_lambda_without_docker(tmp_path, monkeypatch):
+def test_dependency_layer_is_bundled_by_pip_for_arm64_lambda_without_docker(tmp_path, monkeypatch):
     commands = []
 
     def pip(command, **kwargs):
@@ -339,12 +365,14 @@ def test_runtime_layer_is_bundled_by_pip_for_arm64_lambda_without_docker(tmp_pat
     monkeypatch.setattr("infra.layer_bundling.subprocess.run", pip)
     app = cdk.App(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Layer")
-    lambda_.LayerVersion(stack, "Runtime", code=runtime_layer_code(RUNTIME_LAYER_DIR))
+    lambda_.LayerVersion(
+        stack, "Media", code=dependency_layer_code(DEPENDENCY_LAYERS_DIR / "media")
+    )
     app.synth()
 
     [command] = commands
     assert command[1:4] == ["-m", "pip", "install"]
-    assert command[command.index("-r") + 1].endswith("layers/runtime/requirements.txt")
+    assert command[command.index("-r") + 1].endswith("layers/deps/media/requirements.txt")
     assert Path(command[command.index("--target") + 1]).name == "python"
     joined = " ".join(command)
     assert "--platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64" in joined

@@ -21,7 +21,9 @@ def test_the_api_handler_does_not_import_heavy_packages() -> None:
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     )
     env = os.environ | {
-        "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("functions", "layers/kidstory/python")),
+        "PYTHONPATH": os.pathsep.join(
+            str(ROOT / p) for p in ("functions", "layers/kidstory/python")
+        ),
         "TABLE_NAME": "t",
         "MEDIA_BUCKET": "b",
         "STATE_MACHINE_ARN": "arn",

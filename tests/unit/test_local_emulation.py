@@ -17,7 +17,14 @@ def test_moto_is_the_pinned_version() -> None:
 def test_the_lambda_invoke_patch_point_has_the_expected_signature() -> None:
     parameters = list(inspect.signature(LambdaSimpleBackend.invoke).parameters)
 
-    assert parameters == ["self", "function_name", "qualifier", "body", "headers", "response_headers"]
+    assert parameters == [
+        "self",
+        "function_name",
+        "qualifier",
+        "body",
+        "headers",
+        "response_headers",
+    ]
 
 
 def test_intrinsic_functions_resolve_to_emulated_names() -> None:
@@ -34,8 +41,15 @@ def test_intrinsic_functions_resolve_to_emulated_names() -> None:
         {
             "Fn::Join": [
                 "",
-                ['{"Resource":"', {"Fn::GetAtt": ["Fn1", "Arn"]}, '","Table":"', {"Ref": "Table1"},
-                 '","Partition":"arn:', {"Ref": "AWS::Partition"}, '"}'],
+                [
+                    '{"Resource":"',
+                    {"Fn::GetAtt": ["Fn1", "Arn"]},
+                    '","Table":"',
+                    {"Ref": "Table1"},
+                    '","Partition":"arn:',
+                    {"Ref": "AWS::Partition"},
+                    '"}',
+                ],
             ]
         }
     )

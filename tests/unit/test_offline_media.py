@@ -10,6 +10,8 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import pytest
+from PIL import Image, ImageChops, ImageStat
+
 from kidstory.providers.offline_media import (
     OFFLINE_IMAGE_CONTENT_TYPE,
     OFFLINE_VIDEO_CONTENT_TYPE,
@@ -18,7 +20,6 @@ from kidstory.providers.offline_media import (
     draw_illustration,
     render_video,
 )
-from PIL import Image, ImageChops, ImageStat
 
 PROMPT = "Pip the fox finds a shiny shell on the beach on a sunny day"
 

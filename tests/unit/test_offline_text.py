@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from kidstory.models import AgeGroup
 from kidstory.providers.base import StoryBrief
 from kidstory.providers.offline_text import OfflineTextProvider

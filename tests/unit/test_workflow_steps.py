@@ -151,7 +151,10 @@ def test_assemble_fails_the_job_naming_each_missing_asset(
     )
 
     assert outcome.status is JobStatus.FAILED
-    assert outcome.error == "1 of 2 media could not be made: image 2: ContentRefused: blocked by policy"
+    assert (
+        outcome.error
+        == "1 of 2 media could not be made: image 2: ContentRefused: blocked by policy"
+    )
     assert table.get_asset(draft.story_id, AssetKind.IMAGE, 1).status is AssetStatus.FAILED
     assert table.list_stories(limit=10, offset=0) == ([], 0)
 

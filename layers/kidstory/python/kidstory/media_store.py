@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 S3Client = Any  # a boto3 client
 
 
@@ -28,6 +26,8 @@ class MediaStore:
 
     def open(self, key: str) -> MediaObject | None:
         """The object as a stream of chunks, or None when there is no such object."""
+        from botocore.exceptions import ClientError
+
         try:
             found = self._client.get_object(Bucket=self._bucket, Key=key)
         except ClientError as error:
@@ -41,6 +41,8 @@ class MediaStore:
         )
 
     def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
         try:
             self._client.head_object(Bucket=self._bucket, Key=key)
         except ClientError as error:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from kidstory.models import Asset, AssetKind, Job, JobStatus, Story, utc_now
 
-DynamoDBClient = Any  # a boto3 client
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+DynamoDBClient = Any  # a boto3 client
 
 STORY_LIST_KEY = "STORIES"
 
@@ -29,12 +28,26 @@ def asset_key(story_id: str, kind: AssetKind, display_order: int) -> dict[str, s
     return {"pk": f"STORY#{story_id}", "sk": f"ASSET#{kind.value}#{display_order:03d}"}
 
 
+@cache
+def _codec() -> tuple[TypeSerializer, TypeDeserializer]:
+    """boto3's DynamoDB type codec, loaded on first use: importing boto3 costs the API's cold
+    start about 100 ms, and the health check and docs never need it."""
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
+
+
+def _serialize(value: Any) -> dict[str, Any]:
+    return _codec()[0].serialize(value)
+
+
 def _to_item(keys: dict[str, str], fields: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in {**fields, **keys}.items()}
+    return {name: _serialize(value) for name, value in {**fields, **keys}.items()}
 
 
 def _from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+    deserializer = _codec()[1]
+    return {name: deserializer.deserialize(value) for name, value in item.items()}
 
 
 class StoryTable:
@@ -76,7 +89,7 @@ class StoryTable:
             UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in fields),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues={
-                f":{name}": _serializer.serialize(value) for name, value in fields.items()
+                f":{name}": _serialize(value) for name, value in fields.items()
             },
             ConditionExpression="attribute_exists(pk)",
         )

@@ -25,7 +25,8 @@ class Settings(BaseModel):
     media_bucket: str = Field(min_length=1, description="S3 bucket holding images and videos")
     state_machine_arn: str | None = Field(default=None, description="StoryWorkflow ARN (API)")
     media_base_url: str | None = Field(
-        default=None, description="Public base URL of the media (CloudFront); unset: the API serves it"
+        default=None,
+        description="Public base URL of the media (CloudFront); unset: the API serves it",
     )
     api_key: str = Field(default="", description="Bearer key clients must send; empty: no auth")
     max_request_size_mb: float = Field(default=10, gt=0)

@@ -46,9 +46,13 @@ def build_story_graph(writer: TextProvider) -> Any:
         return wanted or ["fan_in"]
 
     def fan_in(state: StoryGraphState) -> StoryGraphState:
-        for key, count in (("image_scenes", "image_count"), ("video_scenes", "video_count")):
-            if len(state.get(key, [])) != state.get(count, 0):
-                raise ValueError(f"expected {state.get(count, 0)} {key}, got {len(state.get(key, []))}")
+        planned = {
+            "image_scenes": (len(state.get("image_scenes", [])), state.get("image_count", 0)),
+            "video_scenes": (len(state.get("video_scenes", [])), state.get("video_count", 0)),
+        }
+        for key, (got, wanted) in planned.items():
+            if got != wanted:
+                raise ValueError(f"expected {wanted} {key}, got {got}")
         return {}
 
     graph = StateGraph(StoryGraphState)

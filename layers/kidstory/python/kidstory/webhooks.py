@@ -113,5 +113,3 @@ def deliver(body: str, table: StoryTable, *, allow_private: bool = False) -> Web
     if not 200 <= response.status < 300:
         raise WebhookFailed(f"{url} answered {response.status}")
     return notice
-
-

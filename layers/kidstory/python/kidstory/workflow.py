@@ -244,7 +244,11 @@ class StorySteps:
             raise
         if result.done and result.media is not None:
             self._store(
-                asset, result.media.content, result.media.content_type, provider.name, provider.model
+                asset,
+                result.media.content,
+                result.media.content_type,
+                provider.name,
+                provider.model,
             )
         return poll.model_copy(update={"checks": checks, "done": result.done})
 

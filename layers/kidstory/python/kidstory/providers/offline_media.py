@@ -1,8 +1,8 @@
 """Pictures and videos for the offline provider.
 
-Everything here is deterministic for a given input and needs no network and no API key. The output is
-real media (PNG and MP4) and is visibly labelled as offline output, so it is never mistaken for
-generated artwork.
+Everything here is deterministic for a given input and needs no network and no API key. The
+output is real media (PNG and MP4) and is visibly labelled as offline output, so it is never
+mistaken for generated artwork.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ _SETTING_KEYWORDS: dict[str, frozenset[str]] = {
         "butterfly butterflies"
     ),
 }
-_FALLBACK_TIMES = ("day", "day", "morning", "sunset", "night")
+_FALLBACK_TIMES = ("day", "day", "day", "morning", "sunset")
 _FALLBACK_SETTINGS = ("meadow", "meadow", "forest", "sea", "home", "snow")
 
 _SKY_GRADIENTS: dict[str, tuple[Color, Color]] = {

@@ -11,46 +11,146 @@ from kidstory.models import AgeGroup, Character, ScenePrompt, StoryText
 from kidstory.providers.base import Medium, StoryBrief
 
 SPECIES = (
-    "mouse", "cat", "kitten", "dog", "puppy", "fox", "bear", "rabbit", "bunny", "owl", "dragon",
-    "unicorn", "elephant", "lion", "tiger", "penguin", "turtle", "frog", "duck", "pig", "robot",
-    "dinosaur", "whale", "fish", "bird", "squirrel", "hedgehog", "monkey", "giraffe", "wolf",
-    "horse", "pony", "dolphin", "octopus", "bee", "butterfly", "girl", "boy", "princess",
-    "prince", "knight", "wizard", "fairy", "astronaut", "pirate", "koala", "panda", "otter",
+    "mouse",
+    "cat",
+    "kitten",
+    "dog",
+    "puppy",
+    "fox",
+    "bear",
+    "rabbit",
+    "bunny",
+    "owl",
+    "dragon",
+    "unicorn",
+    "elephant",
+    "lion",
+    "tiger",
+    "penguin",
+    "turtle",
+    "frog",
+    "duck",
+    "pig",
+    "robot",
+    "dinosaur",
+    "whale",
+    "fish",
+    "bird",
+    "squirrel",
+    "hedgehog",
+    "monkey",
+    "giraffe",
+    "wolf",
+    "horse",
+    "pony",
+    "dolphin",
+    "octopus",
+    "bee",
+    "butterfly",
+    "girl",
+    "boy",
+    "princess",
+    "prince",
+    "knight",
+    "wizard",
+    "fairy",
+    "astronaut",
+    "pirate",
+    "koala",
+    "panda",
+    "otter",
 )
 ADJECTIVES = (
-    "brave", "curious", "kind", "clever", "shy", "gentle", "cheerful", "tiny", "sleepy",
-    "adventurous", "friendly", "playful", "helpful", "bold", "quiet", "happy", "little",
+    "brave",
+    "curious",
+    "kind",
+    "clever",
+    "shy",
+    "gentle",
+    "cheerful",
+    "tiny",
+    "sleepy",
+    "adventurous",
+    "friendly",
+    "playful",
+    "helpful",
+    "bold",
+    "quiet",
+    "happy",
+    "little",
 )
 NAMES = {
-    "a": "Alba", "b": "Benny", "c": "Coco", "d": "Daisy", "e": "Eddie", "f": "Fern", "g": "Gus",
-    "h": "Hazel", "i": "Iggy", "j": "Juno", "k": "Kit", "l": "Lulu", "m": "Milo", "n": "Nell",
-    "o": "Ollie", "p": "Pip", "q": "Quinn", "r": "Rosie", "s": "Sunny", "t": "Toby", "u": "Una",
-    "v": "Vera", "w": "Wren", "x": "Xavi", "y": "Yara", "z": "Ziggy",
+    "a": "Alba",
+    "b": "Benny",
+    "c": "Coco",
+    "d": "Daisy",
+    "e": "Eddie",
+    "f": "Fern",
+    "g": "Gus",
+    "h": "Hazel",
+    "i": "Iggy",
+    "j": "Juno",
+    "k": "Kit",
+    "l": "Lulu",
+    "m": "Milo",
+    "n": "Nell",
+    "o": "Ollie",
+    "p": "Pip",
+    "q": "Quinn",
+    "r": "Rosie",
+    "s": "Sunny",
+    "t": "Toby",
+    "u": "Una",
+    "v": "Vera",
+    "w": "Wren",
+    "x": "Xavi",
+    "y": "Yara",
+    "z": "Ziggy",
 }
 PLACES = {
-    "forest": "a whispering forest", "wood": "a whispering forest", "sea": "the sparkling sea",
-    "ocean": "the sparkling sea", "beach": "a sunny beach", "mountain": "the tall blue mountains",
-    "space": "the starry sky", "moon": "the starry sky", "star": "the starry sky",
-    "city": "a busy little town", "town": "a busy little town", "garden": "a flower garden",
-    "farm": "a green farm", "jungle": "a leafy jungle", "snow": "a snowy valley",
-    "castle": "an old stone castle", "river": "a winding river", "desert": "a golden desert",
+    "forest": "a whispering forest",
+    "wood": "a whispering forest",
+    "sea": "the sparkling sea",
+    "ocean": "the sparkling sea",
+    "beach": "a sunny beach",
+    "mountain": "the tall blue mountains",
+    "space": "the starry sky",
+    "moon": "the starry sky",
+    "star": "the starry sky",
+    "city": "a busy little town",
+    "town": "a busy little town",
+    "garden": "a flower garden",
+    "farm": "a green farm",
+    "jungle": "a leafy jungle",
+    "snow": "a snowy valley",
+    "castle": "an old stone castle",
+    "river": "a winding river",
+    "desert": "a golden desert",
 }
 COLOURS = ("red", "yellow", "blue", "green", "orange", "purple", "teal", "pink")
 CLOTHES = ("scarf", "cap", "backpack", "raincoat", "bow", "pair of boots", "cape", "sweater")
 FRIENDS = (
-    "a wise old tortoise", "a chatty blue bird", "a friendly frog", "a giggling squirrel",
-    "a gentle deer", "a busy beaver",
+    "a wise old tortoise",
+    "a chatty blue bird",
+    "a friendly frog",
+    "a giggling squirrel",
+    "a gentle deer",
+    "a busy beaver",
 )
 OBSTACLES = (
-    "a wide, rushing stream", "a tall hill covered in brambles", "a dark and echoing cave",
-    "a rickety wooden bridge", "a thick patch of fog",
+    "a wide, rushing stream",
+    "a tall hill covered in brambles",
+    "a dark and echoing cave",
+    "a rickety wooden bridge",
+    "a thick patch of fog",
 )
 SNACKS = ("crunchy apples", "warm muffins", "honey sandwiches", "sweet berries")
 MIDDLE_PAGES = (
     "The path curled past {sights}. {name} stopped to look and listen, then hurried on.",
     "When the wind grew cold, {name} and the {friend_short} shared {snack} and told silly jokes.",
     "{name} found a trail of shiny pebbles and followed it, one careful step at a time.",
-    "A little rain began to fall, so {name} and the {friend_short} hid under a big leaf and waited.",
+    "A little rain began to fall, so {name} and the {friend_short} hid under a big leaf "
+    "and waited.",
     "{name} counted the clouds and sang a song to keep everyone's spirits high.",
 )
 SIGHTS = ("tall sunflowers", "humming bees", "bright mushrooms", "sleepy ducks", "old stones")
@@ -84,10 +184,11 @@ def _hero(prompt: str) -> tuple[str, str]:
     return species, adjective or _pick(ADJECTIVES[:6], prompt, "adjective")
 
 
-def _goal(prompt: str) -> str:
+def _goal(prompt: str, place: str) -> str:
     match = re.search(r"\bto (?P<goal>[^.!?]+)", prompt, flags=re.IGNORECASE)
-    goal = match.group("goal") if match else "go on a big adventure"
-    return goal.strip().rstrip(",;:").lower()
+    if match is None:
+        return "explore " + re.sub(r"^(a|an) ", "the ", place)
+    return match.group("goal").strip().rstrip(",;:").lower()
 
 
 def _place(prompt: str) -> str:
@@ -115,12 +216,13 @@ class OfflineTextProvider:
         colour = _pick(COLOURS, prompt, "colour")
         clothing = _pick(CLOTHES, prompt, "clothes")
         friend = _pick(FRIENDS, prompt, "friend")
+        place = _place(prompt)
         values = {
             "name": name,
             "species": species,
             "adjective": adjective,
-            "goal": _goal(prompt),
-            "place": _place(prompt),
+            "goal": _goal(prompt, place),
+            "place": place,
             "friend": friend,
             "friend_short": friend.split(" ", 1)[1],
             "obstacle": _pick(OBSTACLES, prompt, "obstacle"),
@@ -134,14 +236,14 @@ class OfflineTextProvider:
             "Once upon a time, there was a {adjective} little {species} named {name}. "
             "{name} lived in a cozy home near {place} and always wore a {colour} {clothing}."
             + detail,
-            "One bright morning, {name} had a big idea. \"Today I am going to {goal}!\" "
+            'One bright morning, {name} had a big idea. "Today I am going to {goal}!" '
             "{name} said, and packed some {snack} for the trip.",
-            "On the way, {name} met {friend}. \"Where are you going?\" asked the {friend_short}. "
+            'On the way, {name} met {friend}. "Where are you going?" asked the {friend_short}. '
             '"I want to {goal}," said {name}. "Will you come with me?"',
         ]
         ending = [
             "Soon they came to {obstacle}. It looked much too big for a little {species}. "
-            "{name} took a deep breath. \"We can do it together,\" {name} said, and step by "
+            '{name} took a deep breath. "We can do it together," {name} said, and step by '
             "step, they found a way.",
             "And there, at last, {name} was able to {goal}. {name} laughed and twirled, "
             "and the {friend_short} cheered.",

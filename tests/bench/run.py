@@ -1,0 +1,142 @@
+"""`make bench`: performance figures, printed (not asserted: these machines are shared).
+
+1. API cold import: the API function's handler module against a bare `import fastapi, mangum`,
+   each in a fresh interpreter, median of several runs.
+2. Fan-out: the offline provider given fixed latencies (story 1 s, each image 1 s); end-to-end
+   time through the HTTP API on the local stack for 1 and for 10 illustrations, and its ratio to
+   the critical path (story + slowest image + assembly)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNS = 7
+STORY_SECONDS = 1.0
+IMAGE_SECONDS = 1.0
+
+
+def _import_seconds(statement: str) -> float:
+    code = (
+        "import time; started = time.perf_counter(); "
+        f"{statement}; print(time.perf_counter() - started)"
+    )
+    env = os.environ | {
+        "PYTHONPATH": os.pathsep.join(
+            str(ROOT / folder) for folder in ("functions", "layers/kidstory/python")
+        ),
+        "TABLE_NAME": "bench",
+        "MEDIA_BUCKET": "bench",
+        "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:bench",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def cold_import() -> None:
+    cases = {
+        "import fastapi, mangum": "import fastapi, mangum",
+        "import api.handler": "import api.handler",
+        "import api.handler, boto3 (first AWS call)": "import api.handler, boto3",
+    }
+    timings: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(RUNS):  # interleaved, so drift on a shared machine hits all cases alike
+        for name, statement in cases.items():
+            timings[name].append(_import_seconds(statement))
+    base = statistics.median(timings["import fastapi, mangum"])
+    print(f"API cold import (median of {RUNS} fresh interpreters)")
+    for name, values in timings.items():
+        median = statistics.median(values)
+        print(f"  {name:45s} {median * 1000:7.1f} ms   {median / base:4.2f}x")
+
+
+def _story_seconds(client: httpx.Client, illustrations: int) -> tuple[float, str]:
+    started = time.monotonic()
+    accepted = client.post(
+        "/api/v1/stories/generate",
+        json={"prompt": "A bear who loves honey", "age_group": "6-8",
+              "num_illustrations": illustrations},
+    )
+    accepted.raise_for_status()
+    job_id = accepted.json()["job_id"]
+    while True:
+        job = client.get(f"/api/v1/stories/jobs/{job_id}").json()
+        if job["status"] in ("completed", "failed"):
+            break
+        time.sleep(0.05)
+    elapsed = time.monotonic() - started
+    if job["status"] != "completed":
+        raise RuntimeError(f"job failed: {job['error']}")
+    return elapsed, job_id
+
+
+def _assembly_seconds(stack: object, job_id: str) -> float:
+    sfn = stack.client("stepfunctions")  # type: ignore[attr-defined]
+    arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:")  # type: ignore[attr-defined]
+    events = sfn.get_execution_history(executionArn=f"{arn}:{job_id}", maxResults=1000)["events"]
+    entered = exited = None
+    for event in events:
+        if event.get("stateEnteredEventDetails", {}).get("name") == "Assemble":
+            entered = event["timestamp"]
+        if event.get("stateExitedEventDetails", {}).get("name") == "Assemble":
+            exited = event["timestamp"]
+    if not isinstance(entered, datetime) or not isinstance(exited, datetime):
+        return 0.0
+    return (exited - entered).total_seconds()
+
+
+def fan_out() -> None:
+    from infra.local.api_server import ApiServer
+    from infra.local.emulator import LocalStack
+    from infra.local.synth import synthesize
+
+    with tempfile.TemporaryDirectory() as outdir:
+        template = synthesize(Path(outdir), overrides={"media_max_concurrency": 10})
+        environment = {
+            "OFFLINE_TEXT_SECONDS": str(STORY_SECONDS),
+            "OFFLINE_IMAGE_SECONDS": str(IMAGE_SECONDS),
+        }
+        with LocalStack(template, environment=environment) as stack:
+            import api.main
+
+            server = ApiServer(api.main.create_app(api.main.get_settings())).start()
+            try:
+                with httpx.Client(base_url=server.url, timeout=60) as client:
+                    _story_seconds(client, 1)  # warm-up: imports and first calls
+                    results = {}
+                    for illustrations in (1, 10):
+                        runs = [_story_seconds(client, illustrations) for _ in range(3)]
+                        elapsed = statistics.median(seconds for seconds, _ in runs)
+                        assembly = statistics.median(
+                            _assembly_seconds(stack, job_id) for _, job_id in runs
+                        )
+                        results[illustrations] = (elapsed, assembly)
+            finally:
+                server.stop()
+    print(
+        f"\nFan-out on the local stack (offline provider: story {STORY_SECONDS:g} s, "
+        f"each image {IMAGE_SECONDS:g} s; MaxConcurrency 10; median of 3)"
+    )
+    for illustrations, (elapsed, assembly) in results.items():
+        critical = STORY_SECONDS + IMAGE_SECONDS + assembly
+        print(
+            f"  {illustrations:2d} illustration(s): end-to-end {elapsed:5.2f} s, critical path "
+            f"{critical:5.2f} s, ratio {elapsed / critical:4.2f}"
+        )
+    print(f"  10 vs 1 illustration: {results[10][0] / results[1][0]:4.2f}x")
+
+
+if __name__ == "__main__":
+    cold_import()
+    fan_out()
