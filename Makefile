@@ -6,11 +6,11 @@ STAMP  := $(VENV)/.installed
 CDK_CLI := aws-cdk@2.1148.1
 export PYTHONPATH := functions:layers/kidstory/python:.
 
-.PHONY: setup run demo test test-unit test-infra test-e2e lint synth deploy bench clean
+.PHONY: setup run demo test test-unit test-infra test-e2e lint synth deploy lock-layers bench clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt $(wildcard layers/deps/*/requirements.txt)
+$(STAMP): requirements.txt requirements-dev.txt layers/deps/constraints.txt $(wildcard layers/deps/*/requirements.txt)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -44,6 +44,9 @@ synth: setup ## synthesize the dev stage offline into cdk.out/ (cdk-nag checks r
 
 deploy: setup ## deploy a stage to the AWS account of your shell (STAGE=dev or prod)
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx --yes $(CDK_CLI) deploy -c stage=$(or $(STAGE),dev)
+
+lock-layers: setup ## re-resolve layers/deps/constraints.txt after changing a layer's requirements
+	$(BIN)/python -m infra.layer_bundling
 
 bench: setup ## print performance figures
 	$(BIN)/python -m tests.bench.run

@@ -17,7 +17,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STAGE = "dev"
 
 Removal = Literal["destroy", "retain"]
-ProviderName = Literal["offline", "openai", "anthropic", "ollama", "bedrock"]
+# The providers this version has; the functions refuse any other name at start-up too.
+ProviderName = Literal["offline"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 # CloudWatch Logs accepts only these retention periods.

@@ -130,6 +130,7 @@ def mark_processing(
             "sk": tasks.DynamoAttributeValue.from_string("JOB"),
         },
         update_expression="SET #status = :processing, updated_at = :now",
+        condition_expression="attribute_exists(pk)",
         expression_attribute_names={"#status": "status"},
         expression_attribute_values={
             ":processing": tasks.DynamoAttributeValue.from_string("processing"),

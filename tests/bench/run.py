@@ -65,8 +65,11 @@ def _story_seconds(client: httpx.Client, illustrations: int) -> tuple[float, str
     started = time.monotonic()
     accepted = client.post(
         "/api/v1/stories/generate",
-        json={"prompt": "A bear who loves honey", "age_group": "6-8",
-              "num_illustrations": illustrations},
+        json={
+            "prompt": "A bear who loves honey",
+            "age_group": "6-8",
+            "num_illustrations": illustrations,
+        },
     )
     accepted.raise_for_status()
     job_id = accepted.json()["job_id"]

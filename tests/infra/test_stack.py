@@ -373,6 +373,7 @@ def test_dependency_layer_is_bundled_by_pip_for_arm64_lambda_without_docker(tmp_
     [command] = commands
     assert command[1:4] == ["-m", "pip", "install"]
     assert command[command.index("-r") + 1].endswith("layers/deps/media/requirements.txt")
+    assert command[command.index("-c") + 1].endswith("layers/deps/constraints.txt")
     assert Path(command[command.index("--target") + 1]).name == "python"
     joined = " ".join(command)
     assert "--platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64" in joined
@@ -618,3 +619,18 @@ def test_an_unknown_stage_names_the_known_ones():
     known = re.escape("unknown stage 'staging'; cdk.json defines dev, local, prod")
     with pytest.raises(StageConfigError, match=known):
         StageConfig.from_context(app.node)
+
+
+def test_every_layer_pin_agrees_with_the_shared_constraints():
+    """Layers unpack into one folder: a package pinned in two layers must be one version."""
+    constraints = DEPENDENCY_LAYERS_DIR / "constraints.txt"
+    locked = {}
+    for line in constraints.read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            locked[name.lower().replace("_", "-")] = version
+    for requirements in DEPENDENCY_LAYERS_DIR.glob("*/requirements.txt"):
+        for line in requirements.read_text().splitlines():
+            if line and not line.startswith("#"):
+                name, version = line.split("==")
+                assert locked[name.lower().replace("_", "-")] == version, (requirements, name)
