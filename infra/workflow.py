@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -354,6 +356,55 @@ class StoryWorkflow(Construct):
             role=role.without_policy_updates(),
         )
         pin_logical_id(self.state_machine, "StoryWorkflow")
+        self.end_orphaned_job = self._end_orphaned_jobs(functions, storage, event_bus)
+
+    def _end_orphaned_jobs(
+        self, functions: FunctionFactory, storage: Storage, event_bus: events.IEventBus
+    ) -> lambda_.Function:
+        """Executions that time out, are aborted, or fail where no Catch saw it never reach
+        MarkFailed: their status-change event fails the job instead."""
+        function = functions.create(
+            self,
+            "end_orphaned_job",
+            timeout=Duration.minutes(1),
+            environment={"EVENT_BUS_NAME": event_bus.event_bus_name},
+        )
+        storage.allow_table_read_write(function)
+        storage.allow_media_read(function)
+        event_bus.grant_put_events_to(function)
+        undelivered = sqs.Queue(
+            self,
+            "ExecutionEndedDeadLetterQueue",
+            enforce_ssl=True,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            retention_period=Duration.days(14),
+        )
+        Validations.of(undelivered).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SQS3",
+                reason="This queue is itself a dead-letter queue: the ExecutionEnded rule's "
+                "target sends events it could not deliver to the function here; cdk-nag only "
+                "recognises dead-letter queues of other queues.",
+            )
+        )
+        rule = events.Rule(
+            self,
+            "ExecutionEnded",
+            description="StoryWorkflow executions that stopped without finishing their job",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "stateMachineArn": [self.state_machine.state_machine_arn],
+                    "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                },
+            ),
+            targets=[
+                targets.LambdaFunction(function, retry_attempts=8, dead_letter_queue=undelivered)
+            ],
+        )
+        pin_logical_id(rule, "ExecutionEndedRule")
+        return function
 
     def _story_functions(
         self, functions: FunctionFactory, storage: Storage, config: StageConfig

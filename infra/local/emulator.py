@@ -3,7 +3,10 @@
 moto's Step Functions interpreter runs the state machine exactly as synthesized. moto's Lambda
 backend cannot run code without Docker, so `route_lambda_invocations` points its `invoke` at our
 own handlers, imported in this process (the one contained patch; a test pins the patch point).
-SQS event sources are polled here the way Lambda's event source mapping would poll them."""
+SQS event sources are polled here the way Lambda's event source mapping would poll them, and
+executions that stop early are announced on the default bus the way Step Functions announces
+them, to the rules whose targets are our functions (moto emits no such events and delivers to no
+Lambda targets)."""
 
 from __future__ import annotations
 
@@ -18,11 +21,13 @@ import uuid
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import boto3
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.events.models import EventPattern
 from moto.server import ThreadedMotoServer
 
 from infra.local.template import ACCOUNT, REGION, Template
@@ -143,6 +148,7 @@ class LocalStack:
         )
         self._create_state_machines()
         self._start_event_source_pollers()
+        self._start(self._announce_stopped_executions, "announce-executions")
         return self
 
     def stop(self) -> None:
@@ -315,14 +321,17 @@ class LocalStack:
             props = self.template.resolve(resource["Properties"])
             queue_name = props["EventSourceArn"].rsplit(":", 1)[-1]
             function_name = props["FunctionName"]
-            poller = threading.Thread(
-                target=self._poll_queue,
-                args=(queue_name, function_name, int(props.get("BatchSize", 10))),
-                name=f"poll-{queue_name}",
-                daemon=True,
+            self._start(
+                partial(
+                    self._poll_queue, queue_name, function_name, int(props.get("BatchSize", 10))
+                ),
+                f"poll-{queue_name}",
             )
-            poller.start()
-            self._pollers.append(poller)
+
+    def _start(self, target: Callable[[], None], name: str) -> None:
+        poller = threading.Thread(target=target, name=name, daemon=True)
+        poller.start()
+        self._pollers.append(poller)
 
     def _poll_queue(self, queue_name: str, function_name: str, batch_size: int) -> None:
         sqs = self.client("sqs")
@@ -368,3 +377,74 @@ class LocalStack:
             for message in messages:
                 if message["MessageId"] not in failed:
                     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    # Step Functions -> default event bus, as "Execution Status Change" events
+
+    def _announce_stopped_executions(self) -> None:
+        sfn = self.client("stepfunctions")
+        lambda_client = self.client("lambda")
+        rules = [
+            (EventPattern.load(json.dumps(props["EventPattern"])), props["Targets"])
+            for props in (
+                self.template.resolve(resource["Properties"])
+                for resource in self.template.of_type("AWS::Events::Rule").values()
+            )
+            if props.get("EventBusName", "default") == "default"
+        ]
+        announced: set[str] = set()
+        while not self._stop.wait(0.5):
+            try:
+                machines = sfn.list_state_machines()["stateMachines"]
+                stopped = [
+                    execution
+                    for machine in machines
+                    for status in ("FAILED", "TIMED_OUT", "ABORTED")
+                    for execution in sfn.list_executions(
+                        stateMachineArn=machine["stateMachineArn"], statusFilter=status
+                    )["executions"]
+                    if execution["executionArn"] not in announced
+                ]
+            except Exception:  # the server is going away
+                if self._stop.is_set():
+                    return
+                raise
+            for execution in stopped:
+                announced.add(execution["executionArn"])
+                event = self._status_change_event(
+                    sfn.describe_execution(executionArn=execution["executionArn"])
+                )
+                for pattern, targets in rules:
+                    if not pattern.matches_event(event):  # type: ignore[arg-type]
+                        continue
+                    for target in targets:
+                        if ":lambda:" in target["Arn"]:
+                            lambda_client.invoke(
+                                FunctionName=target["Arn"], Payload=json.dumps(event)
+                            )
+
+    @staticmethod
+    def _status_change_event(execution: dict[str, Any]) -> dict[str, Any]:
+        def millis(moment: Any) -> int | None:
+            return int(moment.timestamp() * 1000) if moment else None
+
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states",
+            "account": ACCOUNT,
+            "region": REGION,
+            "resources": [execution["executionArn"]],
+            "detail": {
+                "executionArn": execution["executionArn"],
+                "stateMachineArn": execution["stateMachineArn"],
+                "name": execution["name"],
+                "status": execution["status"],
+                "startDate": millis(execution.get("startDate")),
+                "stopDate": millis(execution.get("stopDate")),
+                "input": execution.get("input"),
+                "output": execution.get("output"),
+                "error": execution.get("error"),
+                "cause": execution.get("cause"),
+            },
+        }

@@ -3,10 +3,12 @@ trouble is retried."""
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
 
+from infra.local.emulator import LocalStack
 from kidstory.providers.errors import ContentRefused, ProviderThrottled
 from kidstory.providers.offline import OfflineImageProvider
 from kidstory.providers.offline_text import OfflineTextProvider
@@ -75,3 +77,33 @@ def test_throttling_is_retried_until_the_image_is_made(
     assert len(calls) == 2
     story = client.story(job["story_id"]).json()
     assert len(story["images"]) == 1
+
+
+def test_an_aborted_execution_fails_its_job(
+    client: ApiClient, local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = threading.Event()
+    release = threading.Event()
+    original = OfflineImageProvider.generate_image
+
+    def slow(self: OfflineImageProvider, spec: object) -> object:
+        started.set()
+        release.wait(timeout=30)
+        return original(self, spec)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(OfflineImageProvider, "generate_image", slow)
+    accepted = client.generate(prompt=IDEA, age_group="3-5", num_illustrations=1).json()
+    assert started.wait(timeout=30), "the image step never started"
+    sfn = local_stack.client("stepfunctions")
+    execution_arn = (
+        local_stack.state_machine_arn.replace(":stateMachine:", ":execution:")
+        + f":{accepted['job_id']}"
+    )
+
+    sfn.stop_execution(executionArn=execution_arn, cause="stopped by an operator")
+    release.set()
+    job = client.wait_for(accepted["job_id"])
+
+    assert job["status"] == "failed"
+    # Step Functions reports ABORTED; moto's interpreter, stopped inside a Map, ends FAILED
+    assert re.search(r"stopped \((ABORTED|FAILED)\) before the story was finished", job["error"])

@@ -27,6 +27,7 @@ FUNCTIONS = {
     "assemble": "AssembleFunction",
     "mark_failed": "MarkFailedFunction",
     "deliver_webhook": "DeliverWebhookFunction",
+    "end_orphaned_job": "EndOrphanedJobFunction",
 }
 WORKFLOW_FUNCTIONS = [
     "WriteStoryFunction",
@@ -267,7 +268,7 @@ def test_story_events_are_queued_with_a_dead_letter_queue(synthesized):
     )
 
 
-def test_eight_functions_run_python_3_12_on_arm64_with_tracing_and_json_logs(synthesized):
+def test_every_function_runs_python_3_12_on_arm64_with_tracing_and_json_logs(synthesized):
     functions = {
         logical_id: resource["Properties"]
         for logical_id, resource in synthesized.resources.items()
@@ -294,6 +295,7 @@ EXTRA_DEPENDENCIES = {
     "assemble": set(),
     "mark_failed": set(),
     "deliver_webhook": set(),
+    "end_orphaned_job": set(),
 }
 
 
@@ -634,3 +636,21 @@ def test_every_layer_pin_agrees_with_the_shared_constraints():
             if line and not line.startswith("#"):
                 name, version = line.split("==")
                 assert locked[name.lower().replace("_", "-")] == version, (requirements, name)
+
+
+def test_executions_that_stop_early_fail_their_job(synthesized):
+    """A timed-out, aborted or uncaught failed execution never reaches MarkFailed; its
+    status-change event goes to the function that fails the job instead."""
+    rule = synthesized.resources["ExecutionEndedRule"]["Properties"]
+    pattern = rule["EventPattern"]
+    assert pattern["source"] == ["aws.states"]
+    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    assert pattern["detail"]["stateMachineArn"] == [{"Ref": "StoryWorkflow"}]
+    assert sorted(pattern["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
+    assert "EventBusName" not in rule  # Step Functions reports on the default bus
+    [target] = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["EndOrphanedJobFunction", "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 8
+    assert "DeadLetterConfig" in target
+    environment = synthesized.resources["EndOrphanedJobFunction"]["Properties"]["Environment"]
+    assert environment["Variables"]["EVENT_BUS_NAME"] == {"Ref": "StoryEventBus"}

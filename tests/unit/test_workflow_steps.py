@@ -17,6 +17,7 @@ from kidstory.repository import StoryTable
 from kidstory.workflow import (
     AssembleInput,
     CaughtError,
+    ExecutionEnded,
     JobRef,
     MarkFailedInput,
     MediaResult,
@@ -189,3 +190,36 @@ def test_mark_failed_ends_a_job_that_never_got_a_story(
 )
 def test_failures_are_described_in_words(caught: CaughtError, expected: str) -> None:
     assert describe_failure(caught) == expected
+
+
+def test_an_execution_that_stopped_early_fails_its_unfinished_job(
+    table: StoryTable, media: MediaStore
+) -> None:
+    job = _job(table)
+    steps = _steps(table, media)
+    steps.write_story(JobRef(job_id=job.job_id))
+
+    outcome = steps.end_orphaned_job(
+        ExecutionEnded(name=job.job_id, status="TIMED_OUT", error="States.Timeout")
+    )
+
+    assert outcome is not None and outcome.status is JobStatus.FAILED
+    stored = table.get_job(job.job_id)
+    assert stored is not None and stored.status is JobStatus.FAILED
+    assert stored.error == (
+        "ExecutionTimedOut: The workflow stopped (TIMED_OUT) before the story was finished: "
+        "States.Timeout"
+    )
+
+
+def test_an_execution_that_ended_after_its_job_changes_nothing(
+    table: StoryTable, media: MediaStore
+) -> None:
+    job = _job(table)
+    steps = _steps(table, media)
+    steps.mark_failed(MarkFailedInput(job_id=job.job_id, error=CaughtError(Error="Boom")))
+
+    outcome = steps.end_orphaned_job(ExecutionEnded(name=job.job_id, status="FAILED"))
+
+    assert outcome is None
+    assert table.get_job(job.job_id).error == "Boom: no details were given"  # type: ignore[union-attr]

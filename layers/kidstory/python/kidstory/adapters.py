@@ -8,7 +8,8 @@ import boto3
 
 from kidstory.media_store import MediaStore
 from kidstory.repository import StoryTable
-from kidstory.settings import Settings, get_settings
+from kidstory.settings import Settings, SettingsError, get_settings
+from kidstory.story_events import StoryEvents
 from kidstory.workflow import StorySteps
 
 
@@ -22,6 +23,14 @@ def story_table(settings: Settings | None = None) -> StoryTable:
 def media_store(settings: Settings | None = None) -> MediaStore:
     settings = settings or get_settings()
     return MediaStore(boto3.client("s3"), settings.media_bucket)
+
+
+@cache
+def story_events(settings: Settings | None = None) -> StoryEvents:
+    settings = settings or get_settings()
+    if not settings.event_bus_name:
+        raise SettingsError("invalid configuration: EVENT_BUS_NAME: Field required")
+    return StoryEvents(boto3.client("events"), settings.event_bus_name)
 
 
 @cache

@@ -24,6 +24,7 @@ class Settings(BaseModel):
     table_name: str = Field(min_length=1, description="DynamoDB table of jobs, stories and assets")
     media_bucket: str = Field(min_length=1, description="S3 bucket holding images and videos")
     state_machine_arn: str | None = Field(default=None, description="StoryWorkflow ARN (API)")
+    event_bus_name: str | None = Field(default=None, description="Bus for story events")
     media_base_url: str | None = Field(
         default=None,
         description="Public base URL of the media (CloudFront); unset: the API serves it",

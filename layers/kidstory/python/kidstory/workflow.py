@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from kidstory.media_store import MediaStore
 from kidstory.models import (
@@ -92,6 +92,15 @@ class JobOutcome(Payload):
     story_id: str | None
     status: JobStatus
     error: str | None = None
+
+
+class ExecutionEnded(Payload):
+    """The detail of Step Functions' "Execution Status Change" event."""
+
+    name: str = Field(description="The execution name: the job id")
+    status: str
+    error: str | None = None
+    cause: str | None = None
 
 
 class JobNotFound(Exception):
@@ -289,6 +298,22 @@ class StorySteps:
             return self._finish(found[0], JobStatus.FAILED, error)
         self._table.update_job(job.job_id, JobStatus.FAILED, error=error)
         return JobOutcome(job_id=job.job_id, story_id=None, status=JobStatus.FAILED, error=error)
+
+    # an execution that ended without reaching MarkFailed (timed out, aborted, or failed in a
+    # way no Catch saw)
+
+    def end_orphaned_job(self, ended: ExecutionEnded) -> JobOutcome | None:
+        """Fail the job of an execution that stopped early; None when the job already ended."""
+        job = self._table.get_job(ended.name)
+        if job is None or job.status.is_terminal:
+            return None
+        cause = (ended.cause or ended.error or "").strip()
+        caught = CaughtError(
+            Error=f"Execution{ended.status.title().replace('_', '')}",
+            Cause=f"The workflow stopped ({ended.status}) before the story was finished"
+            + (f": {cause}" if cause else ""),
+        )
+        return self.mark_failed(MarkFailedInput(job_id=job.job_id, error=caught))
 
     # shared
 

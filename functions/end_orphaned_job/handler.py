@@ -1,0 +1,21 @@
+"""EndOrphanedJob: when a StoryWorkflow execution times out, is aborted or fails without
+reaching MarkFailed, fail its job and announce story.failed, so no job stays processing."""
+
+from typing import Any
+
+from kidstory.adapters import story_events, story_steps
+from kidstory.observability import logger
+from kidstory.workflow import ExecutionEnded
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
+    ended = ExecutionEnded.model_validate(event["detail"])
+    logger.append_keys(job_id=ended.name)
+    outcome = story_steps().end_orphaned_job(ended)
+    if outcome is None:
+        logger.info("execution ended after its job", extra={"status": ended.status})
+        return None
+    story_events().publish(outcome)
+    logger.warning("job failed by its execution's end", extra={"status": ended.status})
+    return outcome.model_dump(mode="json")
