@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 CDK_CLI := aws-cdk@2.1148.1
 export PYTHONPATH := functions:layers/kidstory/python:.
 
-.PHONY: setup run demo test test-unit test-infra test-e2e lint synth deploy lock-layers bench clean
+.PHONY: setup run demo test test-unit test-infra test-e2e lint key synth deploy lock-layers bench clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,9 @@ lint: setup
 	$(BIN)/ruff check infra functions layers tests app.py
 	$(BIN)/ruff format --check infra functions layers tests app.py
 	$(BIN)/mypy infra functions/*/ layers/kidstory/python/kidstory app.py
+
+key: setup ## issue a client key on the local stack: make key NAME="Reading app"
+	$(BIN)/python -m kidstory.key_admin --local create --name "$(NAME)"
 
 synth: setup ## synthesize the dev stage offline into cdk.out/ (cdk-nag checks run)
 	$(BIN)/python -m infra.local.synth $(or $(STAGE),dev)

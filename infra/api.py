@@ -42,6 +42,9 @@ class StoryApi(Construct):
                 "STATE_MACHINE_ARN": state_machine.state_machine_arn,
                 "MEDIA_BASE_URL": media_base_url,
                 "API_KEY": config.api_key,
+                "REQUIRE_API_KEY": str(config.require_api_key).lower(),
+                "RATE_LIMIT_PER_MINUTE": str(config.rate_limit_per_minute),
+                "DAILY_QUOTA": str(config.daily_quota),
                 "MAX_REQUEST_SIZE_MB": str(config.max_request_size_mb),
             },
         )

@@ -71,6 +71,9 @@ class StageConfig:
     api_throttle_burst: int
     api_key: str
     max_request_size_mb: float
+    require_api_key: bool = True
+    rate_limit_per_minute: int = 100
+    daily_quota: int = 2000
     log_level: LogLevel = "INFO"
 
     def __post_init__(self) -> None:
@@ -174,6 +177,9 @@ def _type_problems(config: StageConfig) -> list[str]:
         if allowed is not None:
             if value not in allowed:
                 problems.append(f"{field.name} must be one of {', '.join(allowed)}, not {value!r}")
+        elif annotation == "bool":
+            if not isinstance(value, bool):
+                problems.append(f"{field.name} must be true or false, not {value!r}")
         elif isinstance(value, bool) or not isinstance(value, expected[annotation]):
             problems.append(f"{field.name} must be {annotation}, not {value!r}")
     return problems
@@ -189,6 +195,8 @@ def _range_problems(config: StageConfig) -> list[str]:
         "api_throttle_rate",
         "api_throttle_burst",
         "max_request_size_mb",
+        "rate_limit_per_minute",
+        "daily_quota",
     )
     for name in positive:
         value = getattr(config, name)

@@ -9,13 +9,21 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kidstory.access import (
+    ANONYMOUS_CALLER,
+    SHARED_KEY_CALLER,
+    Caller,
+    RateLimited,
+    parse_token,
+    secret_matches,
+)
 from kidstory.contract import (
     ErrorResponse,
     GenerateResponse,
@@ -24,9 +32,10 @@ from kidstory.contract import (
     StoryListResponse,
     StoryResponse,
 )
-from kidstory.library import NotFound, StoryLibrary, WorkflowUnavailable
+from kidstory.library import IdempotencyConflict, NotFound, StoryLibrary, WorkflowUnavailable
 from kidstory.models import Asset, AssetKind, StoryRequest
 from kidstory.observability import logger
+from kidstory.repository import StoryTable
 from kidstory.settings import Settings, get_settings
 
 VERSION = "1.0.0"
@@ -38,12 +47,22 @@ MEDIA_PREFIX = {AssetKind.IMAGE: "images", AssetKind.VIDEO: "videos"}
 def story_library() -> StoryLibrary:
     import boto3
 
-    from kidstory.adapters import story_table
     from kidstory.executions import WorkflowStarter
 
     settings = get_settings()
     starter = WorkflowStarter(boto3.client("stepfunctions"), settings.require_state_machine_arn())
-    return StoryLibrary(story_table(settings), starter)
+    return StoryLibrary(
+        story_library_table(),
+        starter,
+        per_minute=settings.rate_limit_per_minute,
+        daily=settings.daily_quota,
+    )
+
+
+def story_library_table() -> StoryTable:
+    from kidstory.adapters import story_table
+
+    return story_table(get_settings())
 
 
 class RequestSizeLimit:
@@ -100,22 +119,32 @@ async def _no_body() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-def require_api_key(
+def authenticate(
     credentials: Annotated[
         HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))
     ],
-) -> None:
-    expected = get_settings().api_key
-    if not expected:
-        return
-    if credentials is None or not hmac.compare_digest(
-        credentials.credentials.encode(), expected.encode()
-    ):
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="Missing or invalid API key: send Authorization: Bearer <key>",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+) -> Caller:
+    """The caller a request speaks for: a stored key's owner, the shared API_KEY's, or, when
+    authentication is off and no stored key was sent, the anonymous caller."""
+    settings = get_settings()
+    token = credentials.credentials if credentials else ""
+    if settings.api_key and hmac.compare_digest(token.encode(), settings.api_key.encode()):
+        return SHARED_KEY_CALLER
+    parsed = parse_token(token)
+    if parsed is not None:
+        key = story_library_table().get_api_key(parsed[0])
+        if key is not None and key.revoked_at is None and secret_matches(key, parsed[1]):
+            return key.caller()
+    if not settings.auth_required:
+        return ANONYMOUS_CALLER
+    raise HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail="Missing or invalid API key: send Authorization: Bearer <key>",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+CallerDep = Annotated[Caller, Depends(authenticate)]
 
 
 def media_urls(request: Request, settings: Settings) -> Any:
@@ -155,6 +184,18 @@ def create_app(settings: Settings) -> FastAPI:
     async def unavailable(request: Request, error: WorkflowUnavailable) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
 
+    @app.exception_handler(RateLimited)
+    async def rate_limited(request: Request, error: RateLimited) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(error)},
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(error.retry_after_seconds)},
+        )
+
+    @app.exception_handler(IdempotencyConflict)
+    async def idempotency_conflict(request: Request, error: IdempotencyConflict) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=422)
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         details = [
@@ -168,7 +209,6 @@ def create_app(settings: Settings) -> FastAPI:
         logger.exception("unhandled error", extra={"path": request.url.path})
         return JSONResponse({"detail": "Internal server error"}, status_code=500)
 
-    authorized = [Depends(require_api_key)]
     not_found_doc: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse}}
 
     @app.get("/health", response_model=HealthResponse, tags=["health"])
@@ -179,27 +219,43 @@ def create_app(settings: Settings) -> FastAPI:
         f"{PREFIX}/generate",
         status_code=status.HTTP_202_ACCEPTED,
         response_model=GenerateResponse,
-        dependencies=authorized,
+        responses={
+            422: {"description": "Invalid request, or an Idempotency-Key reused with another"},
+            429: {"model": ErrorResponse, "description": "Over a rate limit or daily quota"},
+        },
         tags=["stories"],
     )
-    def generate(request: StoryRequest) -> GenerateResponse:
-        job = story_library().submit(request)
-        logger.info("job accepted", extra={"job_id": job.job_id})
-        return GenerateResponse(
-            job_id=job.job_id,
-            status=job.status,
-            message="Story generation started. Use the job_id to check status.",
-        )
+    def generate(
+        request: StoryRequest,
+        caller: CallerDep,
+        response: Response,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                min_length=1,
+                max_length=255,
+                description="Repeat a request safely: the same key returns the same job",
+            ),
+        ] = None,
+    ) -> GenerateResponse:
+        submitted = story_library().submit(request, caller, idempotency_key)
+        job = submitted.job
+        if submitted.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+            message = "Story generation was already started for this Idempotency-Key."
+        else:
+            logger.info("job accepted", extra={"job_id": job.job_id})
+            message = "Story generation started. Use the job_id to check status."
+        return GenerateResponse(job_id=job.job_id, status=job.status, message=message)
 
     @app.get(
         f"{PREFIX}/jobs/{{job_id}}",
         response_model=JobStatusResponse,
-        dependencies=authorized,
         responses=not_found_doc,
         tags=["stories"],
     )
-    def job_status(job_id: str) -> JobStatusResponse:
-        return story_library().job_status(job_id)
+    def job_status(job_id: str, caller: CallerDep) -> JobStatusResponse:
+        return story_library().job_status(job_id, caller)
 
     def media(kind: AssetKind, file_path: str) -> Any:
         key = posixpath.normpath(file_path)
@@ -234,24 +290,23 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get(
         PREFIX,
         response_model=StoryListResponse,
-        dependencies=authorized,
         tags=["stories"],
     )
     def list_stories(
+        caller: CallerDep,
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> StoryListResponse:
-        return story_library().list_stories(limit=limit, offset=offset)
+        return story_library().list_stories(caller, limit=limit, offset=offset)
 
     @app.get(
         f"{PREFIX}/{{story_id}}",
         response_model=StoryResponse,
-        dependencies=authorized,
         responses=not_found_doc,
         tags=["stories"],
     )
-    def get_story(story_id: str, request: Request) -> StoryResponse:
-        return story_library().story(story_id, media_urls(request, settings))
+    def get_story(story_id: str, request: Request, caller: CallerDep) -> StoryResponse:
+        return story_library().story(story_id, caller, media_urls(request, settings))
 
     return app
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import boto3
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb.models import DynamoDBBackend
 from moto.events.models import EventPattern
 from moto.server import ThreadedMotoServer
 
@@ -91,6 +92,26 @@ def restore_lambda_invocations() -> None:
     LambdaSimpleBackend.invoke = _moto_invoke  # type: ignore[method-assign]
 
 
+_dynamodb_writes = threading.RLock()  # transact_write_items calls put_item
+
+
+def make_dynamodb_writes_atomic() -> None:
+    """DynamoDB applies each write, conditions included, atomically; moto's server handles
+    requests on many threads without a lock, so two conditional writes could both pass. One
+    lock around moto's write operations restores the guarantee our idempotency relies on."""
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+        if getattr(original, "_serialized", False):
+            continue
+
+        def serialized(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with _dynamodb_writes:
+                return _original(*args, **kwargs)
+
+        serialized._serialized = True  # type: ignore[attr-defined]
+        setattr(DynamoDBBackend, name, serialized)
+
+
 def import_handler(dotted: str) -> Handler:
     module, _, attribute = dotted.rpartition(".")
     handler: Handler = getattr(importlib.import_module(module), attribute)
@@ -137,6 +158,7 @@ class LocalStack:
             MOTO_PORT=str(port),
         )
         self._configure_moto()
+        make_dynamodb_writes_atomic()
         self._create_tables()
         self._create_buckets()
         self._create_queues()

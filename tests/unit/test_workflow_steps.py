@@ -131,7 +131,7 @@ def test_assemble_completes_a_story_whose_media_are_all_there(
 
     assert outcome.status is JobStatus.COMPLETED and outcome.error is None
     assert table.get_job(job.job_id).status is JobStatus.COMPLETED  # type: ignore[union-attr]
-    stories, total = table.list_stories(limit=10, offset=0)
+    stories, total = table.list_stories("anonymous", limit=10, offset=0)
     assert [story.id for story in stories] == [draft.story_id] and total == 1
 
 
@@ -157,7 +157,7 @@ def test_assemble_fails_the_job_naming_each_missing_asset(
         == "1 of 2 media could not be made: image 2: ContentRefused: blocked by policy"
     )
     assert table.get_asset(draft.story_id, AssetKind.IMAGE, 1).status is AssetStatus.FAILED
-    assert table.list_stories(limit=10, offset=0) == ([], 0)
+    assert table.list_stories("anonymous", limit=10, offset=0) == ([], 0)
 
 
 def test_mark_failed_ends_a_job_that_never_got_a_story(

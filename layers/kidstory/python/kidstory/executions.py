@@ -14,7 +14,10 @@ class WorkflowStarter:
     def start(self, job_id: str) -> str:
         """Start the workflow for a job; the execution is named after the job, so a job can
         never run twice."""
-        started = self._client.start_execution(
-            stateMachineArn=self._arn, name=job_id, input=json.dumps({"job_id": job_id})
-        )
+        try:
+            started = self._client.start_execution(
+                stateMachineArn=self._arn, name=job_id, input=json.dumps({"job_id": job_id})
+            )
+        except self._client.exceptions.ExecutionAlreadyExists:
+            return f"{self._arn.replace(':stateMachine:', ':execution:')}:{job_id}"
         return str(started["executionArn"])

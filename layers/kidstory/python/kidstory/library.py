@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import Protocol
 
+from kidstory.access import Caller, request_cost
 from kidstory.contract import (
     OFFLINE_NOTICE,
     ImageOut,
@@ -13,7 +16,7 @@ from kidstory.contract import (
     StorySummary,
     VideoOut,
 )
-from kidstory.models import Asset, AssetKind, AssetStatus, Job, JobStatus, StoryRequest
+from kidstory.models import Asset, AssetKind, AssetStatus, Job, JobStatus, StoryRequest, utc_now
 from kidstory.repository import StoryTable
 
 
@@ -29,26 +32,78 @@ class WorkflowUnavailable(RuntimeError):
     """The workflow could not be started; the job was marked failed."""
 
 
+class IdempotencyConflict(ValueError):
+    """An Idempotency-Key was used again with a different request."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    job: Job
+    replayed: bool = False
+
+
+def fingerprint(request: StoryRequest) -> str:
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+
 class StoryLibrary:
-    def __init__(self, table: StoryTable, starter: Starter) -> None:
+    def __init__(self, table: StoryTable, starter: Starter, *, per_minute: int, daily: int) -> None:
         self._table = table
         self._starter = starter
+        self._per_minute = per_minute
+        self._daily = daily
 
-    def submit(self, request: StoryRequest) -> Job:
-        job = Job(request=request)
-        self._table.put_job(job)
+    def submit(
+        self, request: StoryRequest, caller: Caller, idempotency_key: str | None = None
+    ) -> Submitted:
+        """Record a job and start its workflow; with an Idempotency-Key, a repeated request
+        gets the job the first one made, and no second workflow runs."""
+        if idempotency_key is not None:
+            earlier = self._table.get_idempotency(caller.owner, idempotency_key)
+            if earlier is not None:
+                return self._replay(earlier.job_id, earlier.fingerprint, request)
+        windows = caller.windows(self._per_minute, self._daily)
+        self._table.charge(caller.owner, request_cost(request), windows, utc_now())
+        job = Job(request=request, owner=caller.owner)
+        if idempotency_key is None:
+            self._table.put_job(job)
+        else:
+            earlier = self._table.put_job_once(job, idempotency_key, fingerprint(request))
+            if earlier is not None:
+                return self._replay(earlier.job_id, earlier.fingerprint, request)
+        self._start(job)
+        return Submitted(job)
+
+    def _replay(self, job_id: str, earlier_fingerprint: str, request: StoryRequest) -> Submitted:
+        if earlier_fingerprint != fingerprint(request):
+            raise IdempotencyConflict(
+                "This Idempotency-Key was already used with a different request body"
+            )
+        job = self._table.get_job(job_id)
+        if job is None:  # written in one transaction with the key's record: cannot happen
+            raise NotFound(f"Job {job_id} not found")
+        if job.status is JobStatus.PENDING:
+            # the first request may have stopped before starting the workflow; starting it
+            # again is safe: the execution is named after the job, so it runs at most once
+            self._start(job)
+        return Submitted(job, replayed=True)
+
+    def _start(self, job: Job) -> None:
         try:
             self._starter.start(job.job_id)
         except Exception as error:
             reason = f"The story workflow could not be started: {type(error).__name__}"
             self._table.update_job(job.job_id, JobStatus.FAILED, error=reason)
             raise WorkflowUnavailable(reason) from error
+
+    def _owned_job(self, job_id: str, caller: Caller) -> Job:
+        job = self._table.get_job(job_id)
+        if job is None or job.owner != caller.owner:
+            raise NotFound(f"Job {job_id} not found")
         return job
 
-    def job_status(self, job_id: str) -> JobStatusResponse:
-        job = self._table.get_job(job_id)
-        if job is None:
-            raise NotFound(f"Job {job_id} not found")
+    def job_status(self, job_id: str, caller: Caller) -> JobStatusResponse:
+        job = self._owned_job(job_id, caller)
         return JobStatusResponse(
             job_id=job.job_id,
             status=job.status,
@@ -58,14 +113,18 @@ class StoryLibrary:
             updated_at=job.updated_at,
         )
 
-    def story(self, story_or_job_id: str, media_url: MediaUrls) -> StoryResponse:
-        """A completed story, by its id or by the id of the job that made it."""
+    def story(self, story_or_job_id: str, caller: Caller, media_url: MediaUrls) -> StoryResponse:
+        """A completed story of the caller's, by its id or by the id of the job that made it."""
         found = self._table.get_story(story_or_job_id)
         if found is None:
             job = self._table.get_job(story_or_job_id)
             if job is not None and job.story_id:
                 found = self._table.get_story(job.story_id)
-        if found is None or found[0].status is not JobStatus.COMPLETED:
+        if (
+            found is None
+            or found[0].status is not JobStatus.COMPLETED
+            or found[0].owner != caller.owner
+        ):
             raise NotFound(f"Story {story_or_job_id} not found")
         story, assets = found
         done = sorted(
@@ -88,8 +147,8 @@ class StoryLibrary:
             notice=OFFLINE_NOTICE if story.offline else None,
         )
 
-    def list_stories(self, *, limit: int, offset: int) -> StoryListResponse:
-        stories, total = self._table.list_stories(limit=limit, offset=offset)
+    def list_stories(self, caller: Caller, *, limit: int, offset: int) -> StoryListResponse:
+        stories, total = self._table.list_stories(caller.owner, limit=limit, offset=offset)
         return StoryListResponse(
             stories=[
                 StorySummary(

@@ -75,10 +75,14 @@ class StoryRequest(BaseModel):
     )
 
 
+ANONYMOUS = "anonymous"
+
+
 class Job(BaseModel):
     job_id: str = Field(default_factory=new_id)
     status: JobStatus = JobStatus.PENDING
     request: StoryRequest
+    owner: str = Field(default=ANONYMOUS, description="The API key (id) that asked for it")
     story_id: str | None = None
     error: str | None = None
     created_at: datetime = Field(default_factory=utc_now)
@@ -152,6 +156,7 @@ class Story(BaseModel):
     age_group: AgeGroup
     prompt: str
     status: JobStatus = JobStatus.PROCESSING
+    owner: str = ANONYMOUS
     offline: bool = Field(default=False, description="True when written by the offline provider")
     num_images: int = 0
     num_videos: int = 0

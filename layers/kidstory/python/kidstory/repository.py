@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
+from kidstory.access import ApiKey, RateLimited, Window
 from kidstory.models import Asset, AssetKind, Job, JobStatus, Story, utc_now
 
 if TYPE_CHECKING:
@@ -13,7 +17,27 @@ if TYPE_CHECKING:
 
 DynamoDBClient = Any  # a boto3 client
 
-STORY_LIST_KEY = "STORIES"
+KEY_LIST_KEY = "KEYS"
+IDEMPOTENCY_HOURS = 24
+
+
+class IdempotencyRecord(BaseModel):
+    """Which job an Idempotency-Key started, and a fingerprint of the request that started it."""
+
+    job_id: str
+    fingerprint: str
+
+
+def story_list_key(owner: str) -> str:
+    return f"STORIES#{owner}"
+
+
+def idempotency_key(owner: str, key: str) -> dict[str, str]:
+    return {"pk": f"IDEMPOTENCY#{owner}#{key}", "sk": "IDEMPOTENCY"}
+
+
+def api_key_key(key_id: str) -> dict[str, str]:
+    return {"pk": f"KEY#{key_id}", "sk": "KEY"}
 
 
 def job_key(job_id: str) -> dict[str, str]:
@@ -65,6 +89,51 @@ class StoryTable:
             TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
         )
 
+    def put_job_once(self, job: Job, key: str, fingerprint: str) -> IdempotencyRecord | None:
+        """Store a new job under an Idempotency-Key, unless the key was used before: then
+        nothing is written and the earlier record is returned. One transaction, so two
+        requests racing with the same key cannot both create a job."""
+        record = IdempotencyRecord(job_id=job.job_id, fingerprint=fingerprint)
+        expires = int((utc_now() + timedelta(hours=IDEMPOTENCY_HOURS)).timestamp())
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": _to_item(
+                                idempotency_key(job.owner, key),
+                                record.model_dump() | {"expires_at": expires},
+                            ),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": _to_item(job_key(job.job_id), job.model_dump(mode="json")),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        except self._client.exceptions.TransactionCanceledException:
+            earlier = self.get_idempotency(job.owner, key)
+            if earlier is None:
+                raise
+            return earlier
+        return None
+
+    def get_idempotency(self, owner: str, key: str) -> IdempotencyRecord | None:
+        found = self._client.get_item(
+            TableName=self._table,
+            Key=_to_item(idempotency_key(owner, key), {}),
+            ConsistentRead=True,
+        )
+        if "Item" not in found:
+            return None
+        return IdempotencyRecord.model_validate(_from_item(found["Item"]))
+
     def get_job(self, job_id: str) -> Job | None:
         found = self._client.get_item(TableName=self._table, Key=_to_item(job_key(job_id), {}))
         return Job.model_validate(_from_item(found["Item"])) if "Item" in found else None
@@ -100,7 +169,7 @@ class StoryTable:
         keys = story_key(story.id)
         if story.status is JobStatus.COMPLETED:
             keys |= {
-                "gsi1pk": STORY_LIST_KEY,
+                "gsi1pk": story_list_key(story.owner),
                 "gsi1sk": f"{story.created_at.isoformat()}#{story.id}",
             }
         self._client.put_item(
@@ -116,15 +185,15 @@ class StoryTable:
         assets = [Asset.model_validate(item) for item in items if item["sk"].startswith("ASSET#")]
         return Story.model_validate(story), assets
 
-    def list_stories(self, *, limit: int, offset: int) -> tuple[list[Story], int]:
-        """Completed stories, newest first, and how many there are in all."""
+    def list_stories(self, owner: str, *, limit: int, offset: int) -> tuple[list[Story], int]:
+        """An owner's completed stories, newest first, and how many there are in all."""
         stories: list[Story] = []
         total = 0
         for page in self._client.get_paginator("query").paginate(
             TableName=self._table,
             IndexName="gsi1",
             KeyConditionExpression="gsi1pk = :list",
-            ExpressionAttributeValues={":list": {"S": STORY_LIST_KEY}},
+            ExpressionAttributeValues={":list": {"S": story_list_key(owner)}},
             ScanIndexForward=False,
         ):
             for item in page["Items"]:
@@ -132,6 +201,86 @@ class StoryTable:
                     stories.append(Story.model_validate(_from_item(item)))
                 total += 1
         return stories, total
+
+    # API keys
+
+    def put_api_key(self, key: ApiKey) -> None:
+        item = _to_item(
+            api_key_key(key.key_id) | {"gsi1pk": KEY_LIST_KEY, "gsi1sk": key.key_id},
+            key.model_dump(mode="json"),
+        )
+        self._client.put_item(
+            TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+        )
+
+    def get_api_key(self, key_id: str) -> ApiKey | None:
+        found = self._client.get_item(
+            TableName=self._table, Key=_to_item(api_key_key(key_id), {}), ConsistentRead=True
+        )
+        return ApiKey.model_validate(_from_item(found["Item"])) if "Item" in found else None
+
+    def list_api_keys(self) -> list[ApiKey]:
+        keys: list[ApiKey] = []
+        for page in self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :keys",
+            ExpressionAttributeValues={":keys": {"S": KEY_LIST_KEY}},
+        ):
+            keys.extend(ApiKey.model_validate(_from_item(item)) for item in page["Items"])
+        return keys
+
+    def revoke_api_key(self, key_id: str, when: datetime) -> bool:
+        """Revoke a key; False when there is no such key."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_to_item(api_key_key(key_id), {}),
+                UpdateExpression="SET revoked_at = :when",
+                ExpressionAttributeValues={":when": _serialize(when.isoformat())},
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    # limits
+
+    def charge(self, owner: str, units: int, windows: list[Window], now: datetime) -> None:
+        """Count `units` against every window of the owner, all or none; raise RateLimited
+        naming the first window that has no room left."""
+        updates = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": _to_item({"pk": f"LIMIT#{window.key(owner, now)}", "sk": "LIMIT"}, {}),
+                    "UpdateExpression": "ADD used :units SET expires_at = :expires",
+                    "ConditionExpression": "attribute_not_exists(used) OR used <= :room",
+                    "ExpressionAttributeValues": {
+                        ":units": _serialize(units),
+                        ":room": _serialize(window.limit - units),
+                        ":expires": _serialize(window.expires_at(now)),
+                    },
+                }
+            }
+            for window in windows
+        ]
+        over = [window for window in windows if units > window.limit]
+        if over:
+            raise RateLimited(_over_message(over[0], units), over[0].resets_in(now))
+        try:
+            self._client.transact_write_items(TransactItems=updates)
+        except self._client.exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons", [])
+            full = next(
+                (
+                    window
+                    for window, reason in zip(windows, reasons, strict=False)
+                    if reason.get("Code") == "ConditionalCheckFailed"
+                ),
+                windows[0],
+            )
+            raise RateLimited(_over_message(full, units), full.resets_in(now)) from None
 
     # assets
 
@@ -164,3 +313,10 @@ class StoryTable:
         ):
             items.extend(_from_item(item) for item in page["Items"])
         return items
+
+
+def _over_message(window: Window, units: int) -> str:
+    return (
+        f"Over the {window.name} limit of {window.limit} units "
+        f"(this request costs {units}: 1 per story, 1 per picture, 4 per clip)"
+    )

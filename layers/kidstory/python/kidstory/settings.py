@@ -30,6 +30,15 @@ class Settings(BaseModel):
         description="Public base URL of the media (CloudFront); unset: the API serves it",
     )
     api_key: str = Field(default="", description="Bearer key clients must send; empty: no auth")
+    require_api_key: bool = Field(
+        default=False, description="Refuse requests without a valid key even if API_KEY is empty"
+    )
+    rate_limit_per_minute: int = Field(
+        default=100, ge=1, description="Cost units one caller may spend per minute"
+    )
+    daily_quota: int = Field(
+        default=2000, ge=1, description="Cost units one caller may spend a day"
+    )
     max_request_size_mb: float = Field(default=10, gt=0)
     cors_origins: str = Field(default="", description='Comma-separated origins, or "*"')
     llm_provider: ProviderName = "offline"
@@ -59,6 +68,10 @@ class Settings(BaseModel):
         if not self.state_machine_arn:
             raise SettingsError("invalid configuration: STATE_MACHINE_ARN: Field required")
         return self.state_machine_arn
+
+    @property
+    def auth_required(self) -> bool:
+        return bool(self.api_key) or self.require_api_key
 
     @property
     def max_request_bytes(self) -> int:

@@ -186,6 +186,7 @@ class StorySteps:
             art_style=text.art_style,
             age_group=request.age_group,
             prompt=request.prompt,
+            owner=job.owner,
             offline=self._writer.name == "offline",
             num_images=image_count,
             num_videos=video_count,
