@@ -48,8 +48,9 @@ class StoryApi(Construct):
                 "MAX_REQUEST_SIZE_MB": str(config.max_request_size_mb),
             },
         )
+        # no media reads: on AWS the media endpoints redirect to CloudFront
         storage.allow_table_read_write(self.function)
-        storage.allow_media_read(self.function)
+        storage.allow_story_deletion(self.function)
         state_machine.grant_start_execution(self.function)
 
         access_logs = logs.LogGroup(

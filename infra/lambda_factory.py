@@ -137,6 +137,11 @@ class FunctionFactory(Construct):
                 "POWERTOOLS_SERVICE_NAME": "kidstory",
                 "POWERTOOLS_METRICS_NAMESPACE": "KidStory",
                 "LOG_LEVEL": config.log_level,
+                **(
+                    {"STORY_RETENTION_DAYS": str(config.retention_days)}
+                    if config.retention_days
+                    else {}
+                ),
                 **(environment or {}),
             },
         )

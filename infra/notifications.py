@@ -59,7 +59,9 @@ class Notifications(Construct):
             enforce_ssl=True,
             visibility_timeout=Duration.seconds(6 * DELIVER_WEBHOOK_TIMEOUT.to_seconds()),
             dead_letter_queue=sqs.DeadLetterQueue(
-                max_receive_count=5, queue=self.dead_letter_queue
+                # the first try and five retries (WEBHOOK_RETRY_DELAYS: 1 min ... 6 h)
+                max_receive_count=6,
+                queue=self.dead_letter_queue,
             ),
         )
         pin_logical_id(self.queue, "WebhookQueue")
@@ -81,5 +83,6 @@ class Notifications(Construct):
         )
         storage.allow_table_read(self.deliver_webhook)
         self.deliver_webhook.add_event_source(
-            event_sources.SqsEventSource(self.queue, batch_size=10, report_batch_item_failures=True)
+            # one notice per invocation: a slow receiver cannot hold up the others' notices
+            event_sources.SqsEventSource(self.queue, batch_size=1, report_batch_item_failures=True)
         )

@@ -16,20 +16,9 @@ MEDIA_PREFIX = "stories/"
 TABLE_ID = "StoryTable"
 MEDIA_BUCKET_ID = "MediaBucket"
 
-TABLE_READ = [
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
-]
-TABLE_WRITE = [
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-]
+# Only what the code calls (TransactWriteItems is authorized by its items' Put/Update).
+TABLE_READ = ["dynamodb:GetItem", "dynamodb:Query"]
+TABLE_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
 
 
 class Storage(Construct):
@@ -118,6 +107,20 @@ class Storage(Construct):
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(actions=TABLE_WRITE, resources=[self.table.table_arn])
         )
+
+    def allow_story_deletion(self, grantee: iam.IGrantable) -> None:
+        """Delete story, asset and job items and media objects (DELETE /stories/{id})."""
+        principal = grantee.grant_principal
+        principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=["dynamodb:DeleteItem"], resources=[self.table.table_arn])
+        )
+        principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:DeleteObject"],
+                resources=[self.media_bucket.arn_for_objects(f"{MEDIA_PREFIX}*")],
+            )
+        )
+        self._acknowledge_media_objects(grantee)
 
     def allow_media_read(self, grantee: iam.IGrantable) -> None:
         """Get media objects (a missing key reads as 404, not 403, thanks to ListBucket)."""

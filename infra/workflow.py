@@ -132,9 +132,11 @@ def mark_processing(
             "sk": tasks.DynamoAttributeValue.from_string("JOB"),
         },
         update_expression="SET #status = :processing, updated_at = :now",
-        condition_expression="attribute_exists(pk)",
+        # only a job that is still open: one that has ended keeps its outcome
+        condition_expression="#status IN (:pending, :processing)",
         expression_attribute_names={"#status": "status"},
         expression_attribute_values={
+            ":pending": tasks.DynamoAttributeValue.from_string("pending"),
             ":processing": tasks.DynamoAttributeValue.from_string("processing"),
             ":now": tasks.DynamoAttributeValue.from_string(
                 sfn.JsonPath.string_at("$$.State.EnteredTime")
@@ -229,8 +231,9 @@ def media(
 def put_story_event(
     scope: Construct, state_name: str, detail_type: str, event_bus: events.IEventBus
 ) -> tasks.EventBridgePutEvents:
-    """An EventBridge event whose detail is the JobOutcome (no Lambda)."""
-    return tasks.EventBridgePutEvents(
+    """An EventBridge event whose detail is the JobOutcome (no Lambda), retried: if it still
+    fails, the execution fails and EndOrphanedJob announces the job's outcome instead."""
+    put = tasks.EventBridgePutEvents(
         scope,
         state_name,
         entries=[
@@ -243,6 +246,14 @@ def put_story_event(
         ],
         result_path=sfn.JsonPath.DISCARD,
     )
+    put.add_retry(
+        errors=[sfn.Errors.ALL],
+        interval=Duration.seconds(1),
+        backoff_rate=2,
+        max_attempts=3,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    return put
 
 
 def publish(scope: Construct, event_bus: events.IEventBus) -> sfn.Choice:
@@ -370,7 +381,6 @@ class StoryWorkflow(Construct):
             environment={"EVENT_BUS_NAME": event_bus.event_bus_name},
         )
         storage.allow_table_read_write(function)
-        storage.allow_media_read(function)
         event_bus.grant_put_events_to(function)
         undelivered = sqs.Queue(
             self,
@@ -454,9 +464,9 @@ class StoryWorkflow(Construct):
 
         assemble = functions.create(self, "assemble", timeout=Duration.minutes(1))
         mark_failed = functions.create(self, "mark_failed", timeout=Duration.minutes(1))
-        for closing_function in (assemble, mark_failed):
-            storage.allow_table_read_write(closing_function)
-            storage.allow_media_read(closing_function)
+        storage.allow_table_read_write(assemble)
+        storage.allow_media_read(assemble)  # checks that every asset is in the bucket
+        storage.allow_table_read_write(mark_failed)
 
         return StoryFunctions(
             write_story=write_story,

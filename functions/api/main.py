@@ -31,8 +31,16 @@ from kidstory.contract import (
     JobStatusResponse,
     StoryListResponse,
     StoryResponse,
+    WebhookSecretResponse,
 )
-from kidstory.library import IdempotencyConflict, NotFound, StoryLibrary, WorkflowUnavailable
+from kidstory.library import (
+    IdempotencyConflict,
+    MediaUrls,
+    NotFound,
+    StillRunning,
+    StoryLibrary,
+    WorkflowUnavailable,
+)
 from kidstory.models import Asset, AssetKind, StoryRequest
 from kidstory.observability import logger
 from kidstory.repository import StoryTable
@@ -47,6 +55,7 @@ MEDIA_PREFIX = {AssetKind.IMAGE: "images", AssetKind.VIDEO: "videos"}
 def story_library() -> StoryLibrary:
     import boto3
 
+    from kidstory.adapters import media_store
     from kidstory.executions import WorkflowStarter
 
     settings = get_settings()
@@ -54,6 +63,7 @@ def story_library() -> StoryLibrary:
     return StoryLibrary(
         story_library_table(),
         starter,
+        media_store(settings),
         per_minute=settings.rate_limit_per_minute,
         daily=settings.daily_quota,
     )
@@ -147,11 +157,15 @@ def authenticate(
 CallerDep = Annotated[Caller, Depends(authenticate)]
 
 
-def media_urls(request: Request, settings: Settings) -> Any:
+def media_urls(request: Request, settings: Settings) -> MediaUrls:
     """Where clients fetch an asset: CloudFront on AWS, this API's media endpoints locally."""
     if settings.media_base_url:
         base = settings.media_base_url.rstrip("/")
-        return lambda asset: f"{base}/{asset.media_key()}"
+
+        def cdn_url(asset: Asset) -> str:
+            return f"{base}/{asset.media_key()}"
+
+        return cdn_url
     api_base = str(request.base_url).rstrip("/") + PREFIX
 
     def url(asset: Asset) -> str:
@@ -191,6 +205,10 @@ def create_app(settings: Settings) -> FastAPI:
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
             headers={"Retry-After": str(error.retry_after_seconds)},
         )
+
+    @app.exception_handler(StillRunning)
+    async def still_running(request: Request, error: StillRunning) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=status.HTTP_409_CONFLICT)
 
     @app.exception_handler(IdempotencyConflict)
     async def idempotency_conflict(request: Request, error: IdempotencyConflict) -> JSONResponse:
@@ -279,6 +297,18 @@ def create_app(settings: Settings) -> FastAPI:
             },
         )
 
+    @app.get("/api/v1/webhooks/secret", response_model=WebhookSecretResponse, tags=["webhooks"])
+    def webhook_secret(caller: CallerDep) -> WebhookSecretResponse:
+        """The secret that signs your webhook notices (Standard Webhooks)."""
+        return story_library().webhook_secret(caller)
+
+    @app.post(
+        "/api/v1/webhooks/secret/rotate", response_model=WebhookSecretResponse, tags=["webhooks"]
+    )
+    def rotate_webhook_secret(caller: CallerDep) -> WebhookSecretResponse:
+        """A new secret; notices are signed with the old one too for 24 hours."""
+        return story_library().webhook_secret(caller, rotate=True)
+
     @app.get(f"{PREFIX}/images/{{file_path:path}}", tags=["media"], responses=not_found_doc)
     def image(file_path: str) -> Any:
         return media(AssetKind.IMAGE, file_path)
@@ -307,6 +337,17 @@ def create_app(settings: Settings) -> FastAPI:
     )
     def get_story(story_id: str, request: Request, caller: CallerDep) -> StoryResponse:
         return story_library().story(story_id, caller, media_urls(request, settings))
+
+    @app.delete(
+        f"{PREFIX}/{{story_id}}",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses={**not_found_doc, 409: {"model": ErrorResponse}},
+        tags=["stories"],
+    )
+    def delete_story(story_id: str, caller: CallerDep) -> Response:
+        """Delete a story (by its id or its job's id) with its pictures, clips and job."""
+        story_library().delete_story(story_id, caller)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return app
 

@@ -1,7 +1,10 @@
-"""DeliverWebhook: POSTs finished-story notices from the webhook queue to clients' URLs."""
+"""DeliverWebhook: POSTs signed story notices from the webhook queue to clients' URLs; a
+notice that was not accepted comes back later, after a growing delay."""
 
+from functools import cache
 from typing import Any
 
+import boto3
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -12,19 +15,38 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from kidstory.adapters import story_table
 from kidstory.observability import logger
 from kidstory.settings import get_settings
-from kidstory.webhooks import deliver
+from kidstory.webhooks import WebhookFailed, deliver
 
 processor = BatchProcessor(event_type=EventType.SQS)
+sqs = boto3.client("sqs")
+
+
+@cache
+def queue_url(queue_arn: str) -> str:
+    _, _, _, _, account, name = queue_arn.split(":")
+    return str(sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])
 
 
 def deliver_record(record: SQSRecord) -> None:
-    notice = deliver(
-        record.body,
-        story_table(),
-        allow_private=get_settings().webhook_allow_private_targets,
-    )
-    if notice is not None:
-        logger.info("webhook delivered", extra={"job_id": notice.job_id, "event": notice.event})
+    settings = get_settings()
+    try:
+        attempt = deliver(
+            record.body, story_table(), allow_private=settings.webhook_allow_private_targets
+        )
+    except WebhookFailed as failed:
+        tries = int(record.attributes.approximate_receive_count)
+        delay = settings.webhook_retry_delay(tries)
+        sqs.change_message_visibility(
+            QueueUrl=queue_url(record.event_source_arn),
+            ReceiptHandle=record.receipt_handle,
+            VisibilityTimeout=delay,
+        )
+        logger.warning(
+            "webhook not delivered", extra={"error": str(failed), "try": tries, "next_in": delay}
+        )
+        raise
+    if attempt is not None:
+        logger.info("webhook attempt", extra=attempt.model_dump(mode="json"))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -11,11 +11,14 @@ from kidstory.workflow import ExecutionEnded
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     ended = ExecutionEnded.model_validate(event["detail"])
-    logger.append_keys(job_id=ended.name)
+    logger.thread_safe_append_keys(job_id=ended.name)
     outcome = story_steps().end_orphaned_job(ended)
     if outcome is None:
-        logger.info("execution ended after its job", extra={"status": ended.status})
+        logger.info("nothing to announce", extra={"status": ended.status})
         return None
     story_events().publish(outcome)
-    logger.warning("job failed by its execution's end", extra={"status": ended.status})
+    logger.warning(
+        "announced the job of a stopped execution",
+        extra={"execution_status": ended.status, "job_status": outcome.status},
+    )
     return outcome.model_dump(mode="json")

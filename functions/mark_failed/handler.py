@@ -10,5 +10,5 @@ from kidstory.workflow import MarkFailedInput
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     given = MarkFailedInput.model_validate(event)
-    logger.append_keys(job_id=given.job_id)
+    logger.thread_safe_append_keys(job_id=given.job_id)
     return story_steps().mark_failed(given).model_dump(mode="json")

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import kidstory.story_graph  # noqa: F401  LangGraph loads during init, not on the first story
 from kidstory.adapters import story_steps
 from kidstory.observability import logger
 from kidstory.workflow import JobRef
@@ -10,5 +11,5 @@ from kidstory.workflow import JobRef
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     given = JobRef.model_validate(event)
-    logger.append_keys(job_id=given.job_id)
+    logger.thread_safe_append_keys(job_id=given.job_id)
     return story_steps().write_story(given).model_dump(mode="json")

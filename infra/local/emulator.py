@@ -34,6 +34,7 @@ from moto.server import ThreadedMotoServer
 from infra.local.template import ACCOUNT, REGION, Template
 
 Handler = Callable[[Any, Any], Any]
+log = logging.getLogger("kidstory.local")
 
 # The API serves media itself locally, instead of a CloudFront domain that does not exist here.
 LOCAL_ENVIRONMENT_DROPS = ("MEDIA_BASE_URL",)
@@ -351,7 +352,17 @@ class LocalStack:
             )
 
     def _start(self, target: Callable[[], None], name: str) -> None:
-        poller = threading.Thread(target=target, name=name, daemon=True)
+        def keep_going() -> None:
+            while not self._stop.is_set():
+                try:
+                    target()
+                except Exception:
+                    if self._stop.is_set():
+                        return
+                    log.exception("%s failed; starting it again in a second", name)
+                    self._stop.wait(1)
+
+        poller = threading.Thread(target=keep_going, name=name, daemon=True)
         poller.start()
         self._pollers.append(poller)
 

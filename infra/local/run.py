@@ -7,6 +7,7 @@ import os
 
 from infra.local.emulator import LocalStack
 from infra.local.synth import PROJECT_ROOT, synthesize
+from kidstory.settings import Settings
 
 
 def main() -> None:
@@ -22,14 +23,10 @@ def main() -> None:
     args = parser.parse_args()
 
     template = synthesize(PROJECT_ROOT / ".local" / "cdk.out")
-    local_settings = {
-        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
-        **{
-            key: value
-            for key, value in os.environ.items()
-            if key in ("API_KEY", "CORS_ORIGINS", "MAX_REQUEST_SIZE_MB")
-            or key.startswith("OFFLINE_")
-        },
+    # every setting the functions know, as exported in this shell, wins over the template's
+    known = {name.upper() for name in Settings.model_fields}
+    local_settings = {"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"} | {
+        key: value for key, value in os.environ.items() if key in known
     }
     stack = LocalStack(template, moto_port=args.moto_port, environment=local_settings).start()
 

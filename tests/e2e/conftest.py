@@ -37,6 +37,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             "API_KEY": API_KEY,
             "MAX_REQUEST_SIZE_MB": MAX_REQUEST_SIZE_MB,
             "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+            "WEBHOOK_RETRY_DELAYS": "1,1,1,1,1",
         },
     ).start()
     try:

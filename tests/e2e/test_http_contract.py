@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+
 import pytest
 
 from tests.e2e.conftest import ApiClient
@@ -78,13 +80,20 @@ def test_unknown_ids_get_404(client: ApiClient) -> None:
         "/api/v1/stories/images/stories/../../secret.png",
         "/api/v1/stories/images/stories/%2e%2e/%2e%2e/secret.png",
         "/api/v1/stories/videos/..%2f..%2fsecret.mp4",
+        "/api/v1/stories/images/stories/x/..%2f..%2f..%2fsecret.png",
         "/api/v1/stories/images/other/place.png",
+        "/api/v1/stories/images//etc/passwd",
     ],
 )
-def test_media_paths_outside_the_stories_are_refused(client: ApiClient, path: str) -> None:
-    response = client.http.get(path)
+def test_media_paths_outside_the_stories_are_refused(base_url: str, path: str) -> None:
+    # sent as written: an HTTP client library would tidy the dots away before sending
+    host, port = base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request("GET", path)
+    response = connection.getresponse()
 
-    assert response.status_code in (400, 404)
+    assert response.status == 404
+    assert b"secret" not in response.read()
 
 
 def test_bodies_over_the_limit_get_413(client: ApiClient) -> None:

@@ -36,7 +36,9 @@ def test_generate_answers_at_once_with_a_pending_job(client: ApiClient) -> None:
 def test_completed_job_reports_its_story(client: ApiClient) -> None:
     job, story = _make_story(client, num_illustrations=2)
 
-    assert set(job) == {"job_id", "status", "story_id", "error", "created_at", "updated_at"}
+    seed_fields = {"job_id", "status", "story_id", "error", "created_at", "updated_at"}
+    assert set(job) == seed_fields | {"webhook"}  # webhook: an addition, null without one
+    assert job["webhook"] is None
     assert job["error"] is None
     assert job["updated_at"] >= job["created_at"]
     assert story["id"] == job["story_id"]

@@ -249,7 +249,7 @@ def test_story_events_are_queued_with_a_dead_letter_queue(synthesized):
     queue = synthesized.resources["WebhookQueue"]["Properties"]
     assert queue["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]},
-        "maxReceiveCount": 5,
+        "maxReceiveCount": 6,
     }
     deliver_timeout = synthesized.resources["DeliverWebhookFunction"]["Properties"]["Timeout"]
     assert queue["VisibilityTimeout"] == 6 * deliver_timeout
@@ -262,7 +262,7 @@ def test_story_events_are_queued_with_a_dead_letter_queue(synthesized):
         {
             "EventSourceArn": {"Fn::GetAtt": ["WebhookQueue", "Arn"]},
             "FunctionName": {"Ref": "DeliverWebhookFunction"},
-            "BatchSize": 10,
+            "BatchSize": 1,
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
         },
     )

@@ -212,14 +212,80 @@ def test_an_execution_that_stopped_early_fails_its_unfinished_job(
     )
 
 
-def test_an_execution_that_ended_after_its_job_changes_nothing(
+def test_a_failed_story_that_was_announced_is_not_announced_again(
     table: StoryTable, media: MediaStore
 ) -> None:
     job = _job(table)
     steps = _steps(table, media)
     steps.mark_failed(MarkFailedInput(job_id=job.job_id, error=CaughtError(Error="Boom")))
 
-    outcome = steps.end_orphaned_job(ExecutionEnded(name=job.job_id, status="FAILED"))
+    outcome = steps.end_orphaned_job(
+        ExecutionEnded(name=job.job_id, status="FAILED", error="StoryFailed")
+    )
 
     assert outcome is None
     assert table.get_job(job.job_id).error == "Boom: no details were given"  # type: ignore[union-attr]
+
+
+def test_a_finished_job_whose_execution_failed_while_publishing_is_announced_again(
+    table: StoryTable, media: MediaStore
+) -> None:
+    job = _job(table)
+    steps = _steps(table, media)
+    draft = steps.write_story(JobRef(job_id=job.job_id))
+    made = [MediaResult(**steps.generate_image(ref).model_dump()) for ref in draft.images]
+    steps.assemble(AssembleInput(job_id=job.job_id, story_id=draft.story_id, media=[made, []]))
+
+    outcome = steps.end_orphaned_job(
+        ExecutionEnded(name=job.job_id, status="FAILED", error="EventBridge.FailedEntry")
+    )
+
+    assert outcome is not None
+    assert outcome.status is JobStatus.COMPLETED and outcome.story_id == draft.story_id
+    assert table.get_job(job.job_id).status is JobStatus.COMPLETED  # type: ignore[union-attr]
+
+
+def test_a_retried_video_step_never_starts_a_second_clip(
+    table: StoryTable, media: MediaStore
+) -> None:
+    class CountingVideo(OfflineVideoProvider):
+        starts = 0
+        checks = 0
+
+        def start_video(self, spec: MediaSpec) -> VideoOperation:
+            CountingVideo.starts += 1
+            return super().start_video(spec)
+
+        def check_video(self, operation_id: str, spec: MediaSpec) -> VideoCheck:
+            CountingVideo.checks += 1
+            return super().check_video(operation_id, spec)
+
+    job = _job(table, generate_images=False, generate_videos=True, num_illustrations=1)
+    steps = _steps(table, media, video=CountingVideo)
+    draft = steps.write_story(JobRef(job_id=job.job_id))
+
+    first = steps.start_video(draft.videos[0])
+    again = steps.start_video(draft.videos[0])  # a retry of StartVideo
+    done = steps.check_video(first)
+    recheck = steps.check_video(first)  # a retry of CheckVideo after the clip was stored
+    after = steps.start_video(draft.videos[0])
+
+    assert CountingVideo.starts == 1 and CountingVideo.checks == 1
+    assert again.operation_id == first.operation_id
+    assert done.done and recheck.done and after.done
+
+
+def test_a_job_that_has_ended_keeps_its_outcome(table: StoryTable, media: MediaStore) -> None:
+    job = _job(table)
+    steps = _steps(table, media)
+    draft = steps.write_story(JobRef(job_id=job.job_id))
+    made = [MediaResult(**steps.generate_image(ref).model_dump()) for ref in draft.images]
+    steps.mark_failed(MarkFailedInput(job_id=job.job_id, error=CaughtError(Error="Aborted")))
+
+    late = steps.assemble(
+        AssembleInput(job_id=job.job_id, story_id=draft.story_id, media=[made, []])
+    )
+
+    assert late.status is JobStatus.FAILED and late.error == "Aborted: no details were given"
+    assert table.get_job(job.job_id).status is JobStatus.FAILED  # type: ignore[union-attr]
+    assert table.list_stories("anonymous", limit=10, offset=0) == ([], 0)

@@ -8,7 +8,7 @@ import boto3
 
 from kidstory.media_store import MediaStore
 from kidstory.repository import StoryTable
-from kidstory.settings import Settings, SettingsError, get_settings
+from kidstory.settings import Settings, get_settings
 from kidstory.story_events import StoryEvents
 from kidstory.workflow import StorySteps
 
@@ -16,7 +16,9 @@ from kidstory.workflow import StorySteps
 @cache
 def story_table(settings: Settings | None = None) -> StoryTable:
     settings = settings or get_settings()
-    return StoryTable(boto3.client("dynamodb"), settings.table_name)
+    return StoryTable(
+        boto3.client("dynamodb"), settings.table_name, retention_days=settings.story_retention_days
+    )
 
 
 @cache
@@ -28,9 +30,7 @@ def media_store(settings: Settings | None = None) -> MediaStore:
 @cache
 def story_events(settings: Settings | None = None) -> StoryEvents:
     settings = settings or get_settings()
-    if not settings.event_bus_name:
-        raise SettingsError("invalid configuration: EVENT_BUS_NAME: Field required")
-    return StoryEvents(boto3.client("events"), settings.event_bus_name)
+    return StoryEvents(boto3.client("events"), settings.require_event_bus_name())
 
 
 @cache

@@ -20,6 +20,17 @@ class GenerateResponse(BaseModel):
     message: str
 
 
+class WebhookDelivery(BaseModel):
+    """How delivering the job's webhook notice went (present when the job has a webhook)."""
+
+    url: str
+    delivered: bool
+    attempts: int
+    last_attempt_at: datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+
+
 class JobStatusResponse(BaseModel):
     job_id: str
     status: JobStatus
@@ -27,6 +38,14 @@ class JobStatusResponse(BaseModel):
     error: str | None
     created_at: datetime
     updated_at: datetime
+    webhook: WebhookDelivery | None = None
+
+
+class WebhookSecretResponse(BaseModel):
+    secret: str = Field(description="whsec_...: verify webhook-signature with it")
+    previous_secret_valid_until: datetime | None = Field(
+        default=None, description="After a rotation, notices are signed with both until then"
+    )
 
 
 class ImageOut(BaseModel):

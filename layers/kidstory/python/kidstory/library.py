@@ -15,9 +15,13 @@ from kidstory.contract import (
     StoryResponse,
     StorySummary,
     VideoOut,
+    WebhookDelivery,
+    WebhookSecretResponse,
 )
+from kidstory.media_store import MediaStore
 from kidstory.models import Asset, AssetKind, AssetStatus, Job, JobStatus, StoryRequest, utc_now
 from kidstory.repository import StoryTable
+from kidstory.webhooks import PREVIOUS_SECRET_VALID, WebhookAttempt
 
 
 class Starter(Protocol):
@@ -30,6 +34,10 @@ class NotFound(LookupError):
 
 class WorkflowUnavailable(RuntimeError):
     """The workflow could not be started; the job was marked failed."""
+
+
+class StillRunning(RuntimeError):
+    """The story is still being made; it can be deleted once its job has ended."""
 
 
 class IdempotencyConflict(ValueError):
@@ -47,9 +55,18 @@ def fingerprint(request: StoryRequest) -> str:
 
 
 class StoryLibrary:
-    def __init__(self, table: StoryTable, starter: Starter, *, per_minute: int, daily: int) -> None:
+    def __init__(
+        self,
+        table: StoryTable,
+        starter: Starter,
+        media: MediaStore,
+        *,
+        per_minute: int,
+        daily: int,
+    ) -> None:
         self._table = table
         self._starter = starter
+        self._media = media
         self._per_minute = per_minute
         self._daily = daily
 
@@ -111,6 +128,20 @@ class StoryLibrary:
             error=job.error,
             created_at=job.created_at,
             updated_at=job.updated_at,
+            webhook=_webhook_delivery(job),
+        )
+
+    def webhook_secret(self, caller: Caller, *, rotate: bool = False) -> WebhookSecretResponse:
+        secrets = (
+            self._table.rotate_webhook_secret(caller.owner)
+            if rotate
+            else self._table.webhook_secrets(caller.owner)
+        )
+        return WebhookSecretResponse(
+            secret=secrets.current,
+            previous_secret_valid_until=(
+                secrets.rotated_at + PREVIOUS_SECRET_VALID if secrets.rotated_at else None
+            ),
         )
 
     def story(self, story_or_job_id: str, caller: Caller, media_url: MediaUrls) -> StoryResponse:
@@ -147,6 +178,26 @@ class StoryLibrary:
             notice=OFFLINE_NOTICE if story.offline else None,
         )
 
+    def delete_story(self, story_or_job_id: str, caller: Caller) -> None:
+        """Remove a story of the caller's, with its pictures, clips and job, for good."""
+        found = self._table.get_story(story_or_job_id)
+        job_id = found[0].job_id if found else story_or_job_id
+        job = self._table.get_job(job_id)
+        if job is None or job.owner != caller.owner:
+            raise NotFound(f"Story {story_or_job_id} not found")
+        if not job.status.is_terminal:
+            raise StillRunning(
+                f"Story {story_or_job_id} is still being made; delete it once its job has ended"
+            )
+        if found is None and job.story_id:
+            found = self._table.get_story(job.story_id)
+        if found is not None:
+            story, assets = found
+            self._media.delete([asset.s3_key for asset in assets if asset.s3_key])
+            self._table.delete_story(story.id, job.job_id)
+        else:
+            self._table.delete_story("", job.job_id)
+
     def list_stories(self, caller: Caller, *, limit: int, offset: int) -> StoryListResponse:
         stories, total = self._table.list_stories(caller.owner, limit=limit, offset=offset)
         return StoryListResponse(
@@ -163,6 +214,21 @@ class StoryLibrary:
             ],
             total=total,
         )
+
+
+def _webhook_delivery(job: Job) -> WebhookDelivery | None:
+    if job.request.webhook_url is None:
+        return None
+    attempts = [WebhookAttempt.model_validate(item) for item in job.webhook_attempts]
+    last = attempts[-1] if attempts else None
+    return WebhookDelivery(
+        url=str(job.request.webhook_url),
+        delivered=any(attempt.delivered for attempt in attempts),
+        attempts=len(attempts),
+        last_attempt_at=last.at if last else None,
+        last_status_code=last.status_code if last else None,
+        last_error=last.error if last else None,
+    )
 
 
 class MediaUrls(Protocol):

@@ -40,6 +40,14 @@ class MediaStore:
             chunks=found["Body"].iter_chunks(chunk_size=256 * 1024),
         )
 
+    def delete(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            batch = keys[start : start + 1000]
+            self._client.delete_objects(
+                Bucket=self._bucket,
+                Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
+            )
+
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import uuid4
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field
@@ -87,6 +87,9 @@ class Job(BaseModel):
     error: str | None = None
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
+    webhook_attempts: list[dict[str, Any]] = Field(
+        default_factory=list, description="Each try to deliver the job's webhook notice"
+    )
 
 
 class Character(BaseModel):

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from kidstory.access import ApiKey, RateLimited, Window
 from kidstory.models import Asset, AssetKind, Job, JobStatus, Story, utc_now
+from kidstory.webhooks import WebhookAttempt, WebhookSecrets, new_secret
 
 if TYPE_CHECKING:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -19,6 +20,10 @@ DynamoDBClient = Any  # a boto3 client
 
 KEY_LIST_KEY = "KEYS"
 IDEMPOTENCY_HOURS = 24
+
+
+class JobAlreadyEnded(Exception):
+    """The job is missing, or already completed or failed: it cannot change any more."""
 
 
 class IdempotencyRecord(BaseModel):
@@ -77,14 +82,25 @@ def _from_item(item: dict[str, Any]) -> dict[str, Any]:
 class StoryTable:
     """Reads and writes the service's items; the only module that knows the table's keys."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(
+        self, client: DynamoDBClient, table_name: str, *, retention_days: int | None = None
+    ) -> None:
         self._client = client
         self._table = table_name
+        self._retention = timedelta(days=retention_days) if retention_days else None
+
+    def _expiry(self, created_at: datetime) -> dict[str, int]:
+        """The TTL attribute for an item made at `created_at`, when stories expire."""
+        if self._retention is None:
+            return {}
+        return {"expires_at": int((created_at + self._retention).timestamp())}
 
     # jobs
 
     def put_job(self, job: Job) -> None:
-        item = _to_item(job_key(job.job_id), job.model_dump(mode="json"))
+        item = _to_item(
+            job_key(job.job_id), job.model_dump(mode="json") | self._expiry(job.created_at)
+        )
         self._client.put_item(
             TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
         )
@@ -111,7 +127,10 @@ class StoryTable:
                     {
                         "Put": {
                             "TableName": self._table,
-                            "Item": _to_item(job_key(job.job_id), job.model_dump(mode="json")),
+                            "Item": _to_item(
+                                job_key(job.job_id),
+                                job.model_dump(mode="json") | self._expiry(job.created_at),
+                            ),
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
@@ -146,22 +165,75 @@ class StoryTable:
         story_id: str | None = None,
         error: str | None = None,
     ) -> None:
+        """Move a job on; a job that has ended (completed or failed) stays as it ended, so
+        two late writers cannot flip it (raises JobAlreadyEnded)."""
         fields: dict[str, Any] = {"status": status.value, "updated_at": utc_now().isoformat()}
         if story_id is not None:
             fields["story_id"] = story_id
         if error is not None:
             fields["error"] = error
         names = {f"#{name}": name for name in fields}
+        values = {f":{name}": _serialize(value) for name, value in fields.items()}
+        values |= {":pending": _serialize("pending"), ":processing": _serialize("processing")}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_to_item(job_key(job_id), {}),
+                UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in fields),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ConditionExpression="#status IN (:pending, :processing)",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise JobAlreadyEnded(f"job {job_id} does not exist or has already ended") from None
+
+    def record_webhook_attempt(self, job_id: str, attempt: WebhookAttempt) -> None:
         self._client.update_item(
             TableName=self._table,
             Key=_to_item(job_key(job_id), {}),
-            UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in fields),
-            ExpressionAttributeNames=names,
+            UpdateExpression=(
+                "SET webhook_attempts = list_append(if_not_exists(webhook_attempts, :none), :one)"
+            ),
             ExpressionAttributeValues={
-                f":{name}": _serialize(value) for name, value in fields.items()
+                ":none": _serialize([]),
+                ":one": _serialize([attempt.model_dump(mode="json")]),
             },
             ConditionExpression="attribute_exists(pk)",
         )
+
+    # webhook signing secrets, one per owner
+
+    def webhook_secrets(self, owner: str) -> WebhookSecrets:
+        """The owner's secrets, made on first use (two first uses at once agree on one)."""
+        key = {"pk": f"OWNER#{owner}", "sk": "WEBHOOK_SECRET"}
+        found = self._client.get_item(
+            TableName=self._table, Key=_to_item(key, {}), ConsistentRead=True
+        )
+        if "Item" in found:
+            return WebhookSecrets.model_validate(_from_item(found["Item"]))
+        made = WebhookSecrets(current=new_secret())
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=_to_item(key, made.model_dump(mode="json")),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return self.webhook_secrets(owner)
+        return made
+
+    def rotate_webhook_secret(self, owner: str) -> WebhookSecrets:
+        now = utc_now()
+        rotated = WebhookSecrets(
+            current=new_secret(), previous=self.webhook_secrets(owner).current, rotated_at=now
+        )
+        self._client.put_item(
+            TableName=self._table,
+            Item=_to_item(
+                {"pk": f"OWNER#{owner}", "sk": "WEBHOOK_SECRET"}, rotated.model_dump(mode="json")
+            ),
+        )
+        return rotated
 
     # stories
 
@@ -173,7 +245,8 @@ class StoryTable:
                 "gsi1sk": f"{story.created_at.isoformat()}#{story.id}",
             }
         self._client.put_item(
-            TableName=self._table, Item=_to_item(keys, story.model_dump(mode="json"))
+            TableName=self._table,
+            Item=_to_item(keys, story.model_dump(mode="json") | self._expiry(story.created_at)),
         )
 
     def get_story(self, story_id: str) -> tuple[Story, list[Asset]] | None:
@@ -186,20 +259,31 @@ class StoryTable:
         return Story.model_validate(story), assets
 
     def list_stories(self, owner: str, *, limit: int, offset: int) -> tuple[list[Story], int]:
-        """An owner's completed stories, newest first, and how many there are in all."""
+        """An owner's completed stories, newest first (reading only as far as the page), and
+        how many there are in all (counted by the index, no items returned)."""
+        query = {
+            "TableName": self._table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :list",
+            "ExpressionAttributeValues": {":list": {"S": story_list_key(owner)}},
+        }
+        total = sum(
+            page["Count"]
+            for page in self._client.get_paginator("query").paginate(**query, Select="COUNT")
+        )
         stories: list[Story] = []
-        total = 0
+        seen = 0
         for page in self._client.get_paginator("query").paginate(
-            TableName=self._table,
-            IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :list",
-            ExpressionAttributeValues={":list": {"S": story_list_key(owner)}},
+            **query,
             ScanIndexForward=False,
+            PaginationConfig={"PageSize": min(offset + limit, 100)},
         ):
             for item in page["Items"]:
-                if offset <= total < offset + limit:
+                if seen >= offset:
                     stories.append(Story.model_validate(_from_item(item)))
-                total += 1
+                seen += 1
+                if len(stories) == limit:
+                    return stories, total
         return stories, total
 
     # API keys
@@ -288,10 +372,10 @@ class StoryTable:
         for asset in assets:
             self.put_asset(asset)
 
-    def put_asset(self, asset: Asset) -> None:
+    def put_asset(self, asset: Asset, created_at: datetime | None = None) -> None:
         item = _to_item(
             asset_key(asset.story_id, asset.kind, asset.display_order),
-            asset.model_dump(mode="json"),
+            asset.model_dump(mode="json") | self._expiry(created_at or utc_now()),
         )
         self._client.put_item(TableName=self._table, Item=item)
 
@@ -302,6 +386,13 @@ class StoryTable:
         if "Item" not in found:
             raise LookupError(f"no {kind.value} {display_order} in story {story_id}")
         return Asset.model_validate(_from_item(found["Item"]))
+
+    def delete_story(self, story_id: str, job_id: str) -> None:
+        """Remove a story (if it has one), its assets' records and its job."""
+        story_items = self._query_partition(f"STORY#{story_id}") if story_id else []
+        keys = [{"pk": item["pk"], "sk": item["sk"]} for item in story_items] + [job_key(job_id)]
+        for key in keys:
+            self._client.delete_item(TableName=self._table, Key=_to_item(key, {}))
 
     def _query_partition(self, pk: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-ProviderName = Literal["offline"]
+from kidstory.providers.models import ModelUnusable, check_usable, default_model
+
+ProviderName = Literal["offline", "openai", "anthropic", "ollama", "bedrock"]
+# Pictures and clips: only the offline provider so far.
+MediaProviderName = Literal["offline"]
 
 
 class SettingsError(RuntimeError):
@@ -23,6 +28,9 @@ class Settings(BaseModel):
 
     table_name: str = Field(min_length=1, description="DynamoDB table of jobs, stories and assets")
     media_bucket: str = Field(min_length=1, description="S3 bucket holding images and videos")
+    story_retention_days: int | None = Field(
+        default=None, ge=1, description="Jobs and stories expire this long after they were made"
+    )
     state_machine_arn: str | None = Field(default=None, description="StoryWorkflow ARN (API)")
     event_bus_name: str | None = Field(default=None, description="Bus for story events")
     media_base_url: str | None = Field(
@@ -42,10 +50,33 @@ class Settings(BaseModel):
     max_request_size_mb: float = Field(default=10, gt=0)
     cors_origins: str = Field(default="", description='Comma-separated origins, or "*"')
     llm_provider: ProviderName = "offline"
-    image_provider: ProviderName = "offline"
-    video_provider: ProviderName = "offline"
+    image_provider: MediaProviderName = "offline"
+    video_provider: MediaProviderName = "offline"
+    openai_api_key: SecretStr | None = Field(default=None, description="Needed by openai")
+    openai_base_url: str | None = Field(default=None, description="Gateway or proxy for OpenAI")
+    openai_text_model: str = Field(default=default_model("openai", "text"), min_length=1)
+    anthropic_api_key: SecretStr | None = Field(default=None, description="Needed by anthropic")
+    anthropic_base_url: str | None = Field(default=None, description="Gateway for Anthropic")
+    anthropic_text_model: str = Field(default=default_model("anthropic", "text"), min_length=1)
+    ollama_base_url: str = Field(default="http://localhost:11434", min_length=1)
+    ollama_text_model: str = Field(default=default_model("ollama", "text"), min_length=1)
+    bedrock_text_model: str = Field(default=default_model("bedrock", "text"), min_length=1)
+    bedrock_region: str = Field(
+        default="us-east-1", min_length=1, description="Region of Bedrock runtime calls"
+    )
+    provider_timeout_seconds: float = Field(
+        default=60, gt=0, description="Longest wait for one answer from a provider"
+    )
+    provider_repair_attempts: int = Field(
+        default=1, ge=0, le=2, description="Times an unusable model answer is asked for again"
+    )
     webhook_allow_private_targets: bool = Field(
         default=False, description="Deliver webhooks to private addresses (local runs only)"
+    )
+    webhook_retry_delays: str = Field(
+        default="60,300,1800,7200,21600",
+        pattern=r"^\d+(,\d+)*$",
+        description="Seconds before each next webhook try (SQS allows up to 43200)",
     )
     video_max_checks: int = Field(default=60, ge=1)
     offline_text_seconds: float = Field(default=0, ge=0, description="Simulated story latency")
@@ -69,6 +100,15 @@ class Settings(BaseModel):
             raise SettingsError("invalid configuration: STATE_MACHINE_ARN: Field required")
         return self.state_machine_arn
 
+    def webhook_retry_delay(self, tries_so_far: int) -> int:
+        delays = [int(delay) for delay in self.webhook_retry_delays.split(",")]
+        return min(delays[min(max(tries_so_far, 1), len(delays)) - 1], 43_200)
+
+    def require_event_bus_name(self) -> str:
+        if not self.event_bus_name:
+            raise SettingsError("invalid configuration: EVENT_BUS_NAME: Field required")
+        return self.event_bus_name
+
     @property
     def auth_required(self) -> bool:
         return bool(self.api_key) or self.require_api_key
@@ -80,6 +120,43 @@ class Settings(BaseModel):
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def text_model(self) -> tuple[str, str] | None:
+        """The story writer's model: (the variable that sets it, its id); None when offline."""
+        models = {
+            "openai": self.openai_text_model,
+            "anthropic": self.anthropic_text_model,
+            "ollama": self.ollama_text_model,
+            "bedrock": self.bedrock_text_model,
+        }
+        if self.llm_provider not in models:
+            return None
+        return f"{self.llm_provider.upper()}_TEXT_MODEL", models[self.llm_provider]
+
+    @property
+    def configured_models(self) -> dict[str, str]:
+        """Every model id in use, by the variable that sets it."""
+        return dict([self.text_model]) if self.text_model else {}
+
+    @model_validator(mode="after")
+    def _text_provider_is_usable(self) -> Settings:
+        """The chosen text provider has its key, and its model is not retired."""
+        keys = {"openai": self.openai_api_key, "anthropic": self.anthropic_api_key}
+        if self.llm_provider in keys:
+            key = keys[self.llm_provider]
+            if key is None or not key.get_secret_value().strip():
+                raise SettingsError(
+                    f"invalid configuration: {self.llm_provider.upper()}_API_KEY: "
+                    f"required when LLM_PROVIDER={self.llm_provider}"
+                )
+        if self.text_model:
+            variable, model_id = self.text_model
+            try:
+                check_usable(model_id, "text", datetime.now(UTC).date())
+            except ModelUnusable as problem:
+                raise SettingsError(f"invalid configuration: {variable}: {problem}") from None
+        return self
 
 
 @cache

@@ -1,22 +1,35 @@
 """Webhook delivery: tells a client's URL that its story finished (or failed).
 
-Delivery runs from an SQS queue fed by the EventBridge rule, so a failed attempt is retried by
-the queue with a growing delay and ends in the dead-letter queue (docs/design.md)."""
+Notices are signed the Standard Webhooks way (`webhook-id`, `webhook-timestamp`,
+`webhook-signature`) with the caller's own secret. Delivery runs from an SQS queue fed by the
+EventBridge rule: a failed attempt comes back after a growing delay and ends in the dead-letter
+queue. Every attempt is recorded on the job.
+
+Requests go only to public addresses: the host is resolved once, every address it resolves to
+must be public, and the connection is made to that checked address (with the original name for
+TLS), so a second DNS answer cannot redirect it. Redirects are not followed."""
 
 from __future__ import annotations
 
+import base64
 import ipaddress
+import secrets
 import socket
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kidstory.models import JobStatus
-from kidstory.repository import StoryTable
+from kidstory.models import Job, JobStatus, utc_now
 
-EVENT_SOURCE = "kidstory"
-DELIVERY_TIMEOUT_SECONDS = 10.0
+CONNECT_TIMEOUT_SECONDS = 3.0
+READ_TIMEOUT_SECONDS = 5.0
+PREVIOUS_SECRET_VALID = timedelta(hours=24)
+USER_AGENT = "KidsStoryAgent-Webhooks/1.0"
+
+Resolver = Callable[[str, int], list[str]]
 
 
 class StoryEvent(BaseModel):
@@ -53,63 +66,224 @@ class WebhookNotice(BaseModel):
     occurred_at: datetime
 
 
+class WebhookAttempt(BaseModel):
+    """One try to deliver a notice, as recorded on the job."""
+
+    at: datetime
+    event: str
+    status_code: int | None = None
+    error: str | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class WebhookSecrets(BaseModel):
+    """An owner's signing secret, and the one before it while clients switch over."""
+
+    current: str
+    previous: str | None = None
+    rotated_at: datetime | None = None
+
+    def signing_keys(self, now: datetime) -> list[str]:
+        keys = [self.current]
+        if self.previous and self.rotated_at and now - self.rotated_at < PREVIOUS_SECRET_VALID:
+            keys.append(self.previous)
+        return keys
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
 class WebhookRefused(Exception):
-    """The URL is not one we deliver to (not http(s), or not a public address)."""
+    """The URL is not one we deliver to; trying again cannot help."""
 
 
 class WebhookFailed(Exception):
-    """The receiver did not accept the notice; the queue will retry it."""
+    """The notice was not accepted this time; the queue will try again."""
 
 
-def check_target(url: str, *, allow_private: bool = False) -> None:
-    """Refuse URLs that are not http(s) or whose host resolves to a non-public address."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookRefused(f"webhook URL must be http(s) with a host: {url}")
-    if allow_private:
-        return
+class WebhookTarget(NamedTuple):
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+def is_public(address: str) -> bool:
+    """A global unicast address: not loopback, private, link-local (metadata services),
+    shared (CGNAT), reserved, multicast or unspecified; IPv4-mapped IPv6 judged as IPv4."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _literal_address(host: str) -> list[str]:
+    """The address a host names by itself, including the decimal, octal, hexadecimal and
+    short IPv4 forms (2130706433, 0177.0.0.1, 0x7f000001, 127.1) that resolvers accept."""
     try:
-        resolved = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        raise WebhookFailed(f"cannot resolve {parts.hostname}: {error}") from error
-    for *_, sockaddr in resolved:
-        address = ipaddress.ip_address(sockaddr[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global:
-            raise WebhookRefused(f"webhook host {parts.hostname} is not a public address")
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    try:
+        return [socket.inet_ntoa(socket.inet_aton(host))]
+    except (OSError, UnicodeError):
+        return []
 
 
-def deliver(body: str, table: StoryTable, *, allow_private: bool = False) -> WebhookNotice | None:
-    """Deliver one queued event to its job's webhook, if the job has one."""
+def check_target(
+    url: str, *, allow_private: bool = False, resolve: Resolver = system_resolver
+) -> WebhookTarget:
+    """Where to deliver `url`, resolved once and checked; raises WebhookRefused."""
+    parts = urlsplit(url)
+    schemes = ("https", "http") if allow_private else ("https",)
+    if parts.scheme not in schemes:
+        raise WebhookRefused(f"webhook URLs must use https: {url}")
+    if parts.username is not None or parts.password is not None:
+        raise WebhookRefused("webhook URLs must not carry credentials")
+    host = parts.hostname
+    if not host:
+        raise WebhookRefused(f"webhook URL has no host: {url}")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise WebhookRefused(f"webhook URL has an invalid port: {url}") from None
+    addresses = _literal_address(host)
+    if not addresses:
+        try:
+            addresses = resolve(host, port)
+        except (OSError, UnicodeError) as error:
+            raise WebhookFailed(f"cannot resolve {host}: {error}") from error
+    if not addresses:
+        raise WebhookFailed(f"{host} resolves to no address")
+    if not allow_private:
+        for address in addresses:
+            if not is_public(address):
+                raise WebhookRefused(f"webhook host {host} resolves to a non-public address")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return WebhookTarget(parts.scheme, host, port, path, addresses[0])
+
+
+def post_notice(target: WebhookTarget, body: bytes, headers: dict[str, str]) -> int:
+    """POST to the checked address, naming the original host for TLS and Host; return the
+    status code. No redirects, no retries here (the queue retries)."""
     import urllib3
 
+    timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_SECONDS, read=READ_TIMEOUT_SECONDS)
+    pool: urllib3.HTTPConnectionPool
+    if target.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            target.address,
+            target.port,
+            server_hostname=target.host,
+            assert_hostname=target.host,
+            timeout=timeout,
+            retries=False,
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(
+            target.address, target.port, timeout=timeout, retries=False
+        )
+    try:
+        with pool:
+            response = pool.urlopen(
+                "POST",
+                target.path,
+                body=body,
+                headers=headers | {"Host": target.host_header},
+                redirect=False,
+                retries=False,
+                assert_same_host=False,
+            )
+    except urllib3.exceptions.HTTPError as error:
+        raise WebhookFailed(f"{target.host}: {type(error).__name__}: {error}") from error
+    return int(response.status)
+
+
+def message_id(event: StoryEvent) -> str:
+    """One id per job outcome: the same across retries and re-announcements, so receivers
+    can drop repeats."""
+    return f"msg_{event.job_id}_{event.status.value}"
+
+
+def signed_headers(message: str, payload: str, keys: list[str], when: datetime) -> dict[str, str]:
+    from standardwebhooks.webhooks import Webhook
+
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": message,
+        "webhook-timestamp": str(int(when.timestamp())),
+        "webhook-signature": " ".join(
+            Webhook(key).sign(msg_id=message, timestamp=when, data=payload) for key in keys
+        ),
+    }
+
+
+class WebhookStore(Protocol):
+    """What delivery needs from storage (StoryTable provides it)."""
+
+    def get_job(self, job_id: str) -> Job | None: ...
+
+    def webhook_secrets(self, owner: str) -> WebhookSecrets: ...
+
+    def record_webhook_attempt(self, job_id: str, attempt: WebhookAttempt) -> None: ...
+
+
+def deliver(
+    body: str,
+    store: WebhookStore,
+    *,
+    allow_private: bool = False,
+    resolve: Resolver = system_resolver,
+) -> WebhookAttempt | None:
+    """Deliver one queued event to its job's webhook, if the job has one; raise WebhookFailed
+    when it should be tried again."""
     envelope = EventEnvelope.model_validate_json(body)
-    job = table.get_job(envelope.detail.job_id)
+    job = store.get_job(envelope.detail.job_id)
     if job is None or job.request.webhook_url is None:
         return None
-    url = str(job.request.webhook_url)
+    now = utc_now()
     notice = WebhookNotice(
         event=envelope.detail_type,
-        job_id=envelope.detail.job_id,
+        job_id=job.job_id,
         story_id=envelope.detail.story_id,
         status=envelope.detail.status,
         error=envelope.detail.error,
         occurred_at=envelope.time,
     )
+    attempt = WebhookAttempt(at=now, event=envelope.detail_type)
     try:
-        check_target(url, allow_private=allow_private)
-    except WebhookRefused:
-        return None  # retrying cannot help; the job itself is unaffected
-    response = urllib3.request(
-        "POST",
-        url,
-        body=notice.model_dump_json().encode(),
-        headers={"Content-Type": "application/json", "webhook-id": envelope.id},
-        timeout=DELIVERY_TIMEOUT_SECONDS,
-        redirect=False,
-        retries=False,
-    )
-    if not 200 <= response.status < 300:
-        raise WebhookFailed(f"{url} answered {response.status}")
-    return notice
+        target = check_target(
+            str(job.request.webhook_url), allow_private=allow_private, resolve=resolve
+        )
+        payload = notice.model_dump_json()
+        keys = store.webhook_secrets(job.owner).signing_keys(now)
+        headers = signed_headers(message_id(envelope.detail), payload, keys, now)
+        attempt.status_code = post_notice(target, payload.encode(), headers)
+    except WebhookRefused as refused:
+        attempt.error = f"refused: {refused}"
+        store.record_webhook_attempt(job.job_id, attempt)
+        return attempt
+    except WebhookFailed as failed:
+        attempt.error = str(failed)
+        store.record_webhook_attempt(job.job_id, attempt)
+        raise
+    store.record_webhook_attempt(job.job_id, attempt)
+    if not attempt.delivered:
+        raise WebhookFailed(f"{target.host} answered {attempt.status_code}")
+    return attempt

@@ -30,7 +30,10 @@ from kidstory.providers.base import (
     VideoProvider,
 )
 from kidstory.providers.errors import ProviderError, VideoTimedOut
-from kidstory.repository import StoryTable
+from kidstory.repository import JobAlreadyEnded, StoryTable
+
+# The error of the workflow's final Fail state, reached only after story.failed was published.
+STORY_FAILED_ERROR = "StoryFailed"
 
 _IDS = uuid.UUID("5f0c6f1e-5b1a-4c55-9d43-7d1c2a7c0b11")
 
@@ -224,6 +227,13 @@ class StorySteps:
     def start_video(self, ref: AssetRef) -> VideoPoll:
         assert self._video is not None, "StartVideo needs a video provider"
         asset, spec = self._begin(ref)
+        if asset.status is AssetStatus.COMPLETED or asset.operation_id:
+            # already made, or already started by an earlier try: never pay for a second clip
+            return VideoPoll(
+                **ref.model_dump(),
+                operation_id=asset.operation_id or "",
+                done=asset.status is AssetStatus.COMPLETED,
+            )
         provider = self._video()
         try:
             operation = provider.start_video(spec)
@@ -242,9 +252,11 @@ class StorySteps:
     def check_video(self, poll: VideoPoll) -> VideoPoll:
         assert self._video is not None, "CheckVideo needs a video provider"
         asset = self._table.get_asset(poll.story_id, AssetKind.VIDEO, poll.display_order)
+        checks = poll.checks + 1
+        if asset.status is AssetStatus.COMPLETED:  # a retried check after the clip was stored
+            return poll.model_copy(update={"checks": checks, "done": True})
         spec = self._spec(poll.story_id, asset.prompt_used)
         provider = self._video()
-        checks = poll.checks + 1
         try:
             result = provider.check_video(poll.operation_id, spec)
             if not result.done and checks >= self._video_max_checks:
@@ -297,17 +309,25 @@ class StorySteps:
         found = self._table.get_story(job.story_id) if job.story_id else None
         if found is not None:
             return self._finish(found[0], JobStatus.FAILED, error)
-        self._table.update_job(job.job_id, JobStatus.FAILED, error=error)
+        try:
+            self._table.update_job(job.job_id, JobStatus.FAILED, error=error)
+        except JobAlreadyEnded:
+            return self._stored_outcome(job.job_id)
         return JobOutcome(job_id=job.job_id, story_id=None, status=JobStatus.FAILED, error=error)
 
     # an execution that ended without reaching MarkFailed (timed out, aborted, or failed in a
     # way no Catch saw)
 
     def end_orphaned_job(self, ended: ExecutionEnded) -> JobOutcome | None:
-        """Fail the job of an execution that stopped early; None when the job already ended."""
+        """The outcome to announce for an execution that stopped early: its job is failed if
+        it was still open; a job that had ended is announced again, since its execution may
+        have stopped before (or while) publishing. None when there is nothing to announce:
+        no such job, or the execution failed in StoryFailed, after publishing."""
         job = self._table.get_job(ended.name)
-        if job is None or job.status.is_terminal:
+        if job is None or ended.error == STORY_FAILED_ERROR:
             return None
+        if job.status.is_terminal:
+            return self._stored_outcome(job.job_id)
         cause = (ended.cause or ended.error or "").strip()
         caught = CaughtError(
             Error=f"Execution{ended.status.title().replace('_', '')}",
@@ -319,10 +339,20 @@ class StorySteps:
     # shared
 
     def _finish(self, story: Story, status: JobStatus, error: str | None) -> JobOutcome:
+        """End the job, then the story; a job that had already ended keeps its outcome."""
+        try:
+            self._table.update_job(story.job_id, status, story_id=story.id, error=error)
+        except JobAlreadyEnded:
+            return self._stored_outcome(story.job_id)
         story.status = status
         self._table.put_story(story)
-        self._table.update_job(story.job_id, status, story_id=story.id, error=error)
         return JobOutcome(job_id=story.job_id, story_id=story.id, status=status, error=error)
+
+    def _stored_outcome(self, job_id: str) -> JobOutcome:
+        job = self._require_job(job_id)
+        return JobOutcome(
+            job_id=job.job_id, story_id=job.story_id, status=job.status, error=job.error
+        )
 
     def _require_job(self, job_id: str) -> Job:
         job = self._table.get_job(job_id)

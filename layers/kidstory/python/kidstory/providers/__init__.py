@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
 from kidstory.providers.base import ImageProvider, TextProvider, VideoProvider
-from kidstory.settings import Settings
+
+if TYPE_CHECKING:
+    from kidstory.settings import Settings
 
 
 def text_provider(settings: Settings) -> TextProvider:
+    """The story writer of `LLM_PROVIDER`; warns in the log about models that shut down soon."""
+    warn_about_models_near_shutdown(settings)
+    if settings.llm_provider == "openai":
+        from kidstory.providers.openai_text import OpenAITextProvider
+
+        return OpenAITextProvider.from_settings(settings)
+    if settings.llm_provider == "anthropic":
+        from kidstory.providers.anthropic_text import AnthropicTextProvider
+
+        return AnthropicTextProvider.from_settings(settings)
+    if settings.llm_provider == "ollama":
+        from kidstory.providers.ollama_text import OllamaTextProvider
+
+        return OllamaTextProvider.from_settings(settings)
+    if settings.llm_provider == "bedrock":
+        from kidstory.providers.bedrock_text import BedrockTextProvider
+
+        return BedrockTextProvider.from_settings(settings)
     from kidstory.providers.offline_text import OfflineTextProvider
 
     return OfflineTextProvider(latency_seconds=settings.offline_text_seconds)
@@ -22,3 +45,11 @@ def video_provider(settings: Settings) -> VideoProvider:
     from kidstory.providers.offline import OfflineVideoProvider
 
     return OfflineVideoProvider(latency_seconds=settings.offline_video_seconds)
+
+
+def warn_about_models_near_shutdown(settings: Settings) -> None:
+    from kidstory.observability import logger
+    from kidstory.providers.models import models_near_shutdown
+
+    for notice in models_near_shutdown(settings, datetime.now(UTC).date()):
+        logger.warning(f"model shuts down soon: {notice}", model=notice.model_id)

@@ -1,0 +1,144 @@
+"""What every model-backed text provider shares: the questions asked, structured answers
+validated with pydantic, and a bounded repair when an answer is unusable.
+
+A provider subclass makes one API call in `_answer` and maps its SDK's errors to
+`kidstory.providers.errors`; everything else lives here.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from kidstory.models import ScenePrompt, StoryText
+from kidstory.providers.base import Medium, StoryBrief
+from kidstory.providers.errors import ProviderError
+from kidstory.providers.prompts import (
+    AnswerRejected,
+    Question,
+    ScenePlan,
+    WrittenStory,
+    scene_question,
+    writer_question,
+)
+
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
+ResultT = TypeVar("ResultT")
+
+_PROBLEM_CHARS = 600
+
+
+class StructuredTextProvider(ABC):
+    """Writes stories and plans scenes through a model that answers in JSON."""
+
+    name: str
+
+    def __init__(self, model: str, *, timeout_seconds: float, repair_attempts: int) -> None:
+        self.model = model
+        self.timeout_seconds = timeout_seconds
+        self.repair_attempts = repair_attempts
+
+    def write_story(self, brief: StoryBrief) -> StoryText:
+        return self._ask(writer_question(brief), WrittenStory, lambda answer: answer.story(brief))
+
+    def plan_scenes(
+        self, brief: StoryBrief, story: StoryText, medium: Medium, count: int
+    ) -> list[ScenePrompt]:
+        return self._ask(
+            scene_question(brief, story, medium, count),
+            ScenePlan,
+            lambda plan: plan.scene_prompts(story, medium, count),
+        )
+
+    def _ask(
+        self,
+        question: Question,
+        answer_type: type[AnswerT],
+        accept: Callable[[AnswerT], ResultT],
+    ) -> ResultT:
+        """Ask, and ask again (at most `repair_attempts` times) with what was wrong."""
+        asked, problem = question, ""
+        for _ in range(self.repair_attempts + 1):
+            try:
+                return accept(self._answer(asked, answer_type))
+            except (ValidationError, AnswerRejected) as unusable:
+                problem = describe_problem(unusable)
+                asked = question.with_problem(problem)
+        tries = self.repair_attempts + 1
+        raise ProviderError(
+            f"{self.name} model {self.model} gave no usable answer in {tries} tries: {problem}"
+        )
+
+    @abstractmethod
+    def _answer(self, question: Question, answer_type: type[AnswerT]) -> AnswerT:
+        """One call to the model: its answer as `answer_type`.
+
+        Raises pydantic's ValidationError or AnswerRejected when the answer is unusable (the
+        question is then asked again), and a `kidstory.providers.errors` class otherwise."""
+
+
+def describe_problem(unusable: ValidationError | AnswerRejected) -> str:
+    """A short account of what was wrong with an answer, to send back to the model."""
+    if isinstance(unusable, ValidationError):
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc']) or 'answer'}: {error['msg']}"
+            for error in unusable.errors(include_url=False, include_input=False)
+        ]
+        text = "; ".join(problems)
+    else:
+        text = str(unusable)
+    return text if len(text) <= _PROBLEM_CHARS else text[: _PROBLEM_CHARS - 1] + "…"
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait, from `retry-after-ms` or `retry-after` (seconds or an HTTP date)."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    milliseconds = _number(lowered.get("retry-after-ms"))
+    if milliseconds is not None:
+        return milliseconds / 1000
+    value = lowered.get("retry-after")
+    seconds = _number(value)
+    if seconds is not None or value is None:
+        return seconds
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def self_contained_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with every `$ref` written out, for APIs that do not follow refs."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str):
+                target = definitions[reference.rsplit("/", 1)[-1]]
+                merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+                return inline(merged)
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    inlined: dict[str, Any] = inline(schema)
+    return inlined
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
