@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,34 @@ DEFAULT_STAGE = "dev"
 
 Removal = Literal["destroy", "retain"]
 # The providers this version has; the functions refuse any other name at start-up too.
-ProviderName = Literal["offline"]
+TextProviderName = Literal["offline", "openai", "anthropic", "ollama", "bedrock"]
+MediaProviderName = Literal["offline"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+# Bedrock: what the story writer calls when the stage names no model or Region. The same as
+# kidstory's own defaults (a test keeps them equal): the stack grants exactly this model.
+DEFAULT_BEDROCK_TEXT_MODEL = "us.amazon.nova-2-lite-v1:0"
+DEFAULT_BEDROCK_REGION = "us-east-1"
+# A cross-Region inference profile id is a model id behind a geography ("us." of
+# "us.amazon.nova-2-lite-v1:0"), and is called from a Region of that geography.
+_PROFILE_SOURCE_REGIONS: dict[str, tuple[str, ...]] = {
+    "us.": ("us-east-", "us-west-"),
+    "us-gov.": ("us-gov-",),
+    "eu.": ("eu-",),
+    "apac.": ("ap-",),
+    "jp.": ("ap-northeast-",),
+    "au.": ("ap-southeast-",),
+    "ca.": ("ca-",),
+    "global.": ("",),
+}
+# Providers whose API key the story writer reads from an SSM SecureString parameter.
+KEYED_TEXT_PROVIDERS = ("openai", "anthropic")
+_BASE_URL_PROVIDERS = ("openai", "anthropic", "ollama")
+# Matched whole (fullmatch). No `*` or `?` anywhere: these ids end up in IAM resource ARNs.
+_SSM_PARAMETER_NAME = re.compile(r"(/[A-Za-z0-9_.\-]+)+|[A-Za-z0-9_.\-]+")
+_BEDROCK_MODEL_ID = re.compile(r"[a-z0-9][A-Za-z0-9._\-]*(:[A-Za-z0-9._\-]+)*")
+_REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
+_URL = re.compile(r"https?://[^\s/]+\S*")
 
 # CloudWatch Logs accepts only these retention periods.
 _LOG_RETENTION: dict[int, logs.RetentionDays] = {
@@ -58,9 +85,9 @@ class StageConfig:
 
     stage: str
     media_max_concurrency: int
-    llm_provider: ProviderName
-    image_provider: ProviderName
-    video_provider: ProviderName
+    llm_provider: TextProviderName
+    image_provider: MediaProviderName
+    video_provider: MediaProviderName
     video_max_checks: int
     retry_interval_seconds: int
     retry_max_attempts: int
@@ -75,12 +102,22 @@ class StageConfig:
     rate_limit_per_minute: int = 100
     daily_quota: int = 2000
     log_level: LogLevel = "INFO"
+    # The text provider's model, endpoint, key and Region (README, Providers). Ignored when
+    # llm_provider is offline, so `-c llm_provider=offline` switches any stage to offline output.
+    text_model: str | None = None
+    provider_base_url: str | None = None
+    provider_key_parameter: str | None = None
+    """Name of the SSM SecureString parameter holding the openai or anthropic API key; the key
+    itself never enters the template."""
+    bedrock_region: str | None = None
 
     def __post_init__(self) -> None:
         problems = [
             *_type_problems(self),
             *_range_problems(self),
         ]
+        if not problems:
+            problems = _text_provider_problems(self)
         if problems:
             raise StageConfigError(f"stage {self.stage!r}: " + "; ".join(problems))
 
@@ -95,6 +132,37 @@ class StageConfig:
     @property
     def log_retention(self) -> logs.RetentionDays:
         return _LOG_RETENTION[self.log_retention_days]
+
+    @property
+    def bedrock_model(self) -> str:
+        """The Bedrock model or cross-Region inference profile the story writer calls."""
+        return self.text_model or DEFAULT_BEDROCK_TEXT_MODEL
+
+    @property
+    def bedrock_source_region(self) -> str:
+        """The Region the story writer calls Bedrock in."""
+        return self.bedrock_region or DEFAULT_BEDROCK_REGION
+
+    @property
+    def text_provider_environment(self) -> dict[str, str]:
+        """The variables the story writer needs for `llm_provider`: ids, endpoints and the name
+        of the key's parameter, never a key."""
+        provider = self.llm_provider
+        environment: dict[str, str] = {"LLM_PROVIDER": provider}
+        if provider == "offline":
+            return environment
+        prefix = provider.upper()
+        if provider == "bedrock":
+            environment["BEDROCK_TEXT_MODEL"] = self.bedrock_model
+            environment["BEDROCK_REGION"] = self.bedrock_source_region
+            return environment
+        if self.text_model:
+            environment[f"{prefix}_TEXT_MODEL"] = self.text_model
+        if self.provider_base_url:
+            environment[f"{prefix}_BASE_URL"] = self.provider_base_url
+        if self.provider_key_parameter:
+            environment[f"{prefix}_API_KEY_PARAMETER"] = self.provider_key_parameter
+        return environment
 
     @classmethod
     def from_mapping(cls, stage: str, values: Mapping[str, Any]) -> StageConfig:
@@ -157,9 +225,22 @@ def _converted(name: str, annotation: str, value: Any) -> Any:
             return float(value)
         if annotation == "int | None":
             return None if value.lower() in ("", "none", "null") else int(value)
+        if annotation == "str | None":
+            return None if value.lower() in ("", "null") else value
     except ValueError:
         raise StageConfigError(f"context {name}={value!r} is not a number") from None
     return value
+
+
+def inference_profile_geography(model_id: str) -> str | None:
+    """The geography prefix of a cross-Region inference profile id ("us."), None for a model."""
+    return next((prefix for prefix in _PROFILE_SOURCE_REGIONS if model_id.startswith(prefix)), None)
+
+
+def foundation_model_id(model_id: str) -> str:
+    """The model behind a Bedrock model or inference profile id: "amazon.nova-2-lite-v1:0"."""
+    geography = inference_profile_geography(model_id)
+    return model_id[len(geography) :] if geography else model_id
 
 
 def _type_problems(config: StageConfig) -> list[str]:
@@ -168,6 +249,7 @@ def _type_problems(config: StageConfig) -> list[str]:
         "float": (int, float),
         "str": (str,),
         "int | None": (int, type(None)),
+        "str | None": (str, type(None)),
     }
     problems = []
     for field in dataclasses.fields(config):
@@ -214,8 +296,76 @@ def _range_problems(config: StageConfig) -> list[str]:
     return problems
 
 
+def _text_provider_problems(config: StageConfig) -> list[str]:
+    """The text provider's settings fit it; every other provider's are refused by name."""
+    provider = config.llm_provider
+    if provider == "offline":
+        return []
+    problems = []
+    if config.text_model is not None and not config.text_model.strip():
+        problems.append("text_model must not be blank (leave it out for the default model)")
+
+    key = config.provider_key_parameter
+    example = f"/kidstory/{config.stage}/{provider}-api-key"
+    if provider in KEYED_TEXT_PROVIDERS:
+        if not key:
+            problems.append(
+                f"provider_key_parameter is required when llm_provider is {provider}: the name "
+                f"of the SSM SecureString parameter holding the API key (e.g. {example})"
+            )
+        elif not _SSM_PARAMETER_NAME.fullmatch(key) or len(key) > 1011:
+            problems.append(
+                f"provider_key_parameter must be an SSM parameter name such as {example} "
+                f"(letters, digits, _ . - in /-separated levels; a name, not an ARN), not {key!r}"
+            )
+        elif key.lstrip("/").lower().startswith(("aws", "ssm")):
+            problems.append(
+                f'provider_key_parameter {key!r}: names beginning with "aws" or "ssm" are '
+                "reserved by Parameter Store"
+            )
+    elif key:
+        problems.append(f"provider_key_parameter does not apply to llm_provider {provider}")
+
+    url = config.provider_base_url
+    if provider in _BASE_URL_PROVIDERS:
+        if url and not _URL.fullmatch(url):
+            problems.append(f"provider_base_url must be an http(s) URL, not {url!r}")
+        if provider == "ollama" and not url:
+            problems.append(
+                "provider_base_url is required when llm_provider is ollama: the URL of an Ollama "
+                "server the function can reach (localhost would be the function itself)"
+            )
+    elif url:
+        problems.append(f"provider_base_url does not apply to llm_provider {provider}")
+
+    region = config.bedrock_region
+    if provider != "bedrock":
+        if region:
+            problems.append(f"bedrock_region does not apply to llm_provider {provider}")
+        return problems
+    if region is not None and not _REGION.fullmatch(region):
+        problems.append(f"bedrock_region must be an AWS Region such as us-east-1, not {region!r}")
+    model = config.bedrock_model
+    if not _BEDROCK_MODEL_ID.fullmatch(model):
+        problems.append(
+            "text_model for bedrock must be a model id (amazon.nova-pro-v1:0) or a cross-Region "
+            f"inference profile id (us.amazon.nova-2-lite-v1:0), not {model!r}"
+        )
+        return problems
+    geography = inference_profile_geography(model)
+    source = config.bedrock_source_region
+    if geography and not source.startswith(_PROFILE_SOURCE_REGIONS[geography]):
+        problems.append(
+            f"bedrock_region {source} cannot call the inference profile {model}: a "
+            f'"{geography}" profile is called from a Region of its geography; set bedrock_region '
+            "to one, or choose the profile of this Region's geography"
+        )
+    return problems
+
+
 _LITERALS: dict[str, tuple[str, ...]] = {
     "Removal": get_args(Removal),
-    "ProviderName": get_args(ProviderName),
+    "TextProviderName": get_args(TextProviderName),
+    "MediaProviderName": get_args(MediaProviderName),
     "LogLevel": get_args(LogLevel),
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Duration, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -21,7 +21,12 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra import pin_logical_id
-from infra.config import StageConfig
+from infra.config import (
+    KEYED_TEXT_PROVIDERS,
+    StageConfig,
+    foundation_model_id,
+    inference_profile_geography,
+)
 from infra.lambda_factory import MEDIA_MEMORY_MB, FunctionFactory
 from infra.notifications import EVENT_SOURCE, STORY_COMPLETED, STORY_FAILED
 from infra.storage import Storage
@@ -66,6 +71,88 @@ class StoryFunctions:
             self.assemble,
             self.mark_failed,
         ]
+
+
+def parameter_arn(stack: Stack, name: str) -> str:
+    """The ARN of an SSM parameter of this account and Region, by its name (with or without a
+    leading slash: "/kidstory/dev/key" is "parameter/kidstory/dev/key")."""
+    return stack.format_arn(
+        service="ssm",
+        resource="parameter",
+        resource_name=name.lstrip("/"),
+        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+    )
+
+
+def bedrock_invoke_statements(
+    stack: Stack, model_id: str, region: str
+) -> list[iam.PolicyStatement]:
+    """bedrock:InvokeModel (what Converse needs) on exactly one model, called in `region`.
+
+    A cross-Region inference profile ("us.amazon.nova-2-lite-v1:0") needs the profile, and the
+    model behind it in every Region the profile routes to: `*` for the Region, because Bedrock
+    chooses and adds destination Regions (and a `global.` profile's model ARN has no Region),
+    held to calls made through this profile by `bedrock:InferenceProfileArn`."""
+    model = foundation_model_id(model_id)
+    if inference_profile_geography(model_id) is None:
+        return [
+            iam.PolicyStatement(
+                actions=["bedrock:InvokeModel"],
+                resources=[_bedrock_arn(stack, region, "", "foundation-model", model)],
+            )
+        ]
+    profile = _bedrock_arn(stack, region, stack.account, "inference-profile", model_id)
+    return [
+        iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=[profile]),
+        iam.PolicyStatement(
+            actions=["bedrock:InvokeModel"],
+            resources=[_bedrock_arn(stack, "*", "", "foundation-model", model)],
+            conditions={"StringEquals": {"bedrock:InferenceProfileArn": profile}},
+        ),
+    ]
+
+
+def _bedrock_arn(stack: Stack, region: str, account: str, resource: str, name: str) -> str:
+    return stack.format_arn(
+        service="bedrock",
+        region=region,
+        account=account,
+        resource=resource,
+        resource_name=name,
+        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+    )
+
+
+def grant_text_provider(function: lambda_.Function, config: StageConfig) -> None:
+    """What the story writer's provider needs, and nothing for offline and ollama: ssm:GetParameter
+    on the parameter holding the openai/anthropic key, or bedrock:InvokeModel on the model."""
+    stack = Stack.of(function)
+    statements: list[iam.PolicyStatement] = []
+    if config.llm_provider in KEYED_TEXT_PROVIDERS and config.provider_key_parameter:
+        statements.append(
+            iam.PolicyStatement(
+                actions=["ssm:GetParameter"],
+                resources=[parameter_arn(stack, config.provider_key_parameter)],
+            )
+        )
+    if config.llm_provider == "bedrock":
+        model, region = config.bedrock_model, config.bedrock_source_region
+        statements.extend(bedrock_invoke_statements(stack, model, region))
+        if inference_profile_geography(model) is not None:
+            role = function.role
+            assert role is not None  # the factory gives every function its own role
+            Validations.of(role).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::"
+                    f"foundation-model/{foundation_model_id(model)}]",
+                    reason=f"Bedrock's cross-Region inference profile {model} runs the model in "
+                    "Regions that Bedrock chooses (and may add to): the Region is the only "
+                    "wildcard, on this one model, and the statement's bedrock:InferenceProfileArn "
+                    "condition allows it only through the profile granted beside it.",
+                )
+            )
+    for statement in statements:
+        function.add_to_role_policy(statement)
 
 
 def with_retry(
@@ -419,19 +506,22 @@ class StoryWorkflow(Construct):
     def _story_functions(
         self, functions: FunctionFactory, storage: Storage, config: StageConfig
     ) -> StoryFunctions:
-        providers = {
-            "LLM_PROVIDER": config.llm_provider,
-            "IMAGE_PROVIDER": config.image_provider,
-            "VIDEO_PROVIDER": config.video_provider,
-        }
+        # The story writer alone talks to the text provider: only it gets the provider's
+        # settings (a media function would refuse to start on a keyed provider without its key).
         write_story = functions.create(
             self,
             "write_story",
             timeout=Duration.minutes(5),
-            environment=providers,
+            environment=config.text_provider_environment,
             dependencies=["story"],
         )
         storage.allow_table_read_write(write_story)
+        grant_text_provider(write_story, config)
+
+        providers = {
+            "IMAGE_PROVIDER": config.image_provider,
+            "VIDEO_PROVIDER": config.video_provider,
+        }
 
         generate_image = functions.create(
             self,

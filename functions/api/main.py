@@ -37,6 +37,7 @@ from kidstory.library import (
     IdempotencyConflict,
     MediaUrls,
     NotFound,
+    PromptRefused,
     StillRunning,
     StoryLibrary,
     WorkflowUnavailable,
@@ -210,6 +211,11 @@ def create_app(settings: Settings) -> FastAPI:
     async def still_running(request: Request, error: StillRunning) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=status.HTTP_409_CONFLICT)
 
+    @app.exception_handler(PromptRefused)
+    async def prompt_refused(request: Request, error: PromptRefused) -> JSONResponse:
+        issue = {"type": "content_policy", "loc": ["body", "prompt"], "msg": str(error)}
+        return JSONResponse({"detail": [issue]}, status_code=422)
+
     @app.exception_handler(IdempotencyConflict)
     async def idempotency_conflict(request: Request, error: IdempotencyConflict) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=422)
@@ -227,7 +233,51 @@ def create_app(settings: Settings) -> FastAPI:
         logger.exception("unhandled error", extra={"path": request.url.path})
         return JSONResponse({"detail": "Internal server error"}, status_code=500)
 
-    not_found_doc: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse}}
+    Docs = dict[int | str, dict[str, Any]]
+    not_found_doc: Docs = {404: {"model": ErrorResponse}}
+    unauthorized_doc: Docs = {
+        401: {"model": ErrorResponse, "description": "Missing or invalid API key"}
+    }
+    generate_doc: Docs = {
+        400: {"model": ErrorResponse, "description": "The body cannot be read (not UTF-8)"},
+        **unauthorized_doc,
+        413: {"model": ErrorResponse, "description": "Request body over MAX_REQUEST_SIZE_MB"},
+        422: {
+            "description": "Invalid request (a message per field), a prompt refused by "
+            "moderation, or an Idempotency-Key reused with another body",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/HTTPValidationError"},
+                            {"$ref": "#/components/schemas/ErrorResponse"},
+                        ]
+                    }
+                }
+            },
+        },
+        429: {
+            "model": ErrorResponse,
+            "description": "Over a rate limit or daily quota",
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds until the limit's window resets",
+                    "schema": {"type": "integer"},
+                }
+            },
+        },
+        503: {"model": ErrorResponse, "description": "The story workflow could not be started"},
+    }
+
+    def media_doc(media_type: str) -> Docs:
+        return {
+            200: {
+                "description": "The file",
+                "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+            },
+            307: {"description": "Where the file is served from (the CDN, when configured)"},
+            **not_found_doc,
+        }
 
     @app.get("/health", response_model=HealthResponse, tags=["health"])
     def health() -> HealthResponse:
@@ -237,10 +287,7 @@ def create_app(settings: Settings) -> FastAPI:
         f"{PREFIX}/generate",
         status_code=status.HTTP_202_ACCEPTED,
         response_model=GenerateResponse,
-        responses={
-            422: {"description": "Invalid request, or an Idempotency-Key reused with another"},
-            429: {"model": ErrorResponse, "description": "Over a rate limit or daily quota"},
-        },
+        responses=generate_doc,
         tags=["stories"],
     )
     def generate(
@@ -269,7 +316,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get(
         f"{PREFIX}/jobs/{{job_id}}",
         response_model=JobStatusResponse,
-        responses=not_found_doc,
+        responses={**unauthorized_doc, **not_found_doc},
         tags=["stories"],
     )
     def job_status(job_id: str, caller: CallerDep) -> JobStatusResponse:
@@ -297,29 +344,48 @@ def create_app(settings: Settings) -> FastAPI:
             },
         )
 
-    @app.get("/api/v1/webhooks/secret", response_model=WebhookSecretResponse, tags=["webhooks"])
+    @app.get(
+        "/api/v1/webhooks/secret",
+        response_model=WebhookSecretResponse,
+        responses=unauthorized_doc,
+        tags=["webhooks"],
+    )
     def webhook_secret(caller: CallerDep) -> WebhookSecretResponse:
         """The secret that signs your webhook notices (Standard Webhooks)."""
         return story_library().webhook_secret(caller)
 
     @app.post(
-        "/api/v1/webhooks/secret/rotate", response_model=WebhookSecretResponse, tags=["webhooks"]
+        "/api/v1/webhooks/secret/rotate",
+        response_model=WebhookSecretResponse,
+        responses=unauthorized_doc,
+        tags=["webhooks"],
     )
     def rotate_webhook_secret(caller: CallerDep) -> WebhookSecretResponse:
         """A new secret; notices are signed with the old one too for 24 hours."""
         return story_library().webhook_secret(caller, rotate=True)
 
-    @app.get(f"{PREFIX}/images/{{file_path:path}}", tags=["media"], responses=not_found_doc)
+    @app.get(
+        f"{PREFIX}/images/{{file_path:path}}",
+        response_class=Response,
+        responses=media_doc("image/*"),
+        tags=["media"],
+    )
     def image(file_path: str) -> Any:
         return media(AssetKind.IMAGE, file_path)
 
-    @app.get(f"{PREFIX}/videos/{{file_path:path}}", tags=["media"], responses=not_found_doc)
+    @app.get(
+        f"{PREFIX}/videos/{{file_path:path}}",
+        response_class=Response,
+        responses=media_doc("video/*"),
+        tags=["media"],
+    )
     def video(file_path: str) -> Any:
         return media(AssetKind.VIDEO, file_path)
 
     @app.get(
         PREFIX,
         response_model=StoryListResponse,
+        responses=unauthorized_doc,
         tags=["stories"],
     )
     def list_stories(
@@ -332,7 +398,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get(
         f"{PREFIX}/{{story_id}}",
         response_model=StoryResponse,
-        responses=not_found_doc,
+        responses={**unauthorized_doc, **not_found_doc},
         tags=["stories"],
     )
     def get_story(story_id: str, request: Request, caller: CallerDep) -> StoryResponse:
@@ -341,7 +407,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.delete(
         f"{PREFIX}/{{story_id}}",
         status_code=status.HTTP_204_NO_CONTENT,
-        responses={**not_found_doc, 409: {"model": ErrorResponse}},
+        responses={**unauthorized_doc, **not_found_doc, 409: {"model": ErrorResponse}},
         tags=["stories"],
     )
     def delete_story(story_id: str, caller: CallerDep) -> Response:

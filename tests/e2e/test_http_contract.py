@@ -121,3 +121,14 @@ def test_chunked_bodies_over_the_limit_get_413(client: ApiClient) -> None:
     )
 
     assert response.status_code == 413
+
+
+def test_an_unsuitable_idea_is_refused_with_a_reason_and_costs_nothing(
+    client: ApiClient,
+) -> None:
+    response = client.generate(**VALID | {"prompt": "A pirate story with lots of blood and guns"})
+
+    assert response.status_code == 422
+    [issue] = response.json()["detail"]
+    assert issue["loc"] == ["body", "prompt"] and issue["type"] == "content_policy"
+    assert 'It mentions violence ("blood")' in issue["msg"]

@@ -46,6 +46,9 @@ def test_completed_job_reports_its_story(client: ApiClient) -> None:
     assert story["age_group"] == "6-8"
     assert story["title"] and len(story["content"]) > 200
     assert story["offline"] is True and "Offline" in story["notice"]
+    readability = story["readability"]
+    assert readability["fits_age_group"] is True
+    assert 0 < readability["grade_level"] <= readability["band_max_grade"] == 6.0
 
 
 @pytest.mark.parametrize(

@@ -334,8 +334,8 @@ def test_functions_get_their_settings_from_the_environment(synthesized):
     assert api["API_KEY"] == config.api_key
     assert float(api["MAX_REQUEST_SIZE_MB"]) == config.max_request_size_mb
 
-    for logical_id in ["WriteStoryFunction", "GenerateImageFunction", "StartVideoFunction"]:
-        assert environment(logical_id)["LLM_PROVIDER"] == config.llm_provider
+    assert environment("WriteStoryFunction")["LLM_PROVIDER"] == config.llm_provider
+    for logical_id in ["GenerateImageFunction", "StartVideoFunction", "CheckVideoFunction"]:
         assert environment(logical_id)["IMAGE_PROVIDER"] == config.image_provider
         assert environment(logical_id)["VIDEO_PROVIDER"] == config.video_provider
     assert environment("CheckVideoFunction")["VIDEO_MAX_CHECKS"] == str(config.video_max_checks)

@@ -6,6 +6,7 @@ import pytest
 
 from kidstory.models import AgeGroup, ScenePrompt, StoryText
 from kidstory.providers.base import Medium, StoryBrief
+from kidstory.providers.errors import ContentRefused
 from kidstory.providers.offline_text import OfflineTextProvider
 from kidstory.story_graph import build_story_graph, run_story_graph
 
@@ -54,3 +55,39 @@ def test_a_prompter_that_returns_too_few_scenes_is_an_error() -> None:
 
     with pytest.raises(ValueError, match="expected 3 image_scenes, got 2"):
         run_story_graph(build_story_graph(ShortWriter()), BRIEF, image_count=3, video_count=0)
+
+
+class UnsafeFirstDraft(CountingWriter):
+    """Writes something unsuitable until told why, then a proper story."""
+
+    def write_story(self, brief: StoryBrief) -> StoryText:
+        story = super().write_story(brief)
+        if brief.revision_notes is None:
+            return story.model_copy(update={"pages": [*story.pages[:-1], "Then he killed it."]})
+        return story
+
+
+class AlwaysUnsafe(CountingWriter):
+    def write_story(self, brief: StoryBrief) -> StoryText:
+        story = super().write_story(brief)
+        return story.model_copy(update={"title": "The Bloody Night"})
+
+
+def test_an_unsafe_draft_is_sent_back_with_the_reason_and_rewritten() -> None:
+    writer = UnsafeFirstDraft()
+
+    state = run_story_graph(build_story_graph(writer), BRIEF, image_count=1, video_count=0)
+
+    assert writer.calls.count("story") == 2
+    assert "killed" not in state["story"].content
+    assert state["brief"].revision_notes is None
+    assert state["readability"].fits_age_group
+
+
+def test_a_story_that_stays_unsafe_is_refused_after_bounded_drafts() -> None:
+    writer = AlwaysUnsafe()
+
+    with pytest.raises(ContentRefused, match=r"after 3 drafts \(title: It mentions violence"):
+        run_story_graph(build_story_graph(writer), BRIEF, image_count=1, video_count=0)
+
+    assert writer.calls.count("story") == 3

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from kidstory.models import AgeGroup, Character, JobStatus
+from kidstory.models import AgeGroup, Character, JobStatus, Readability
 
 OFFLINE_NOTICE = (
     "Offline output: written and drawn by the built-in offline provider, not by an AI model."
@@ -76,6 +76,9 @@ class StoryResponse(BaseModel):
     job_id: str
     pages: list[str] = Field(description="The story split into pages")
     character: Character = Field(description="The hero, as drawn on every page")
+    readability: Readability | None = Field(
+        default=None, description="Reading level of the text, against the age group's band"
+    )
     offline: bool = Field(description="True when made by the offline provider")
     notice: str | None = Field(default=None, description="Says so when the output is offline")
 

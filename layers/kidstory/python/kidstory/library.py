@@ -21,6 +21,7 @@ from kidstory.contract import (
 from kidstory.media_store import MediaStore
 from kidstory.models import Asset, AssetKind, AssetStatus, Job, JobStatus, StoryRequest, utc_now
 from kidstory.repository import StoryTable
+from kidstory.safety import OfflineModerator, TextModerator
 from kidstory.webhooks import PREVIOUS_SECRET_VALID, WebhookAttempt
 
 
@@ -38,6 +39,10 @@ class WorkflowUnavailable(RuntimeError):
 
 class StillRunning(RuntimeError):
     """The story is still being made; it can be deleted once its job has ended."""
+
+
+class PromptRefused(ValueError):
+    """The idea is not one we write a children's story about; the reason says why."""
 
 
 class IdempotencyConflict(ValueError):
@@ -63,10 +68,12 @@ class StoryLibrary:
         *,
         per_minute: int,
         daily: int,
+        moderator: TextModerator | None = None,
     ) -> None:
         self._table = table
         self._starter = starter
         self._media = media
+        self._moderator = moderator or OfflineModerator()
         self._per_minute = per_minute
         self._daily = daily
 
@@ -74,7 +81,11 @@ class StoryLibrary:
         self, request: StoryRequest, caller: Caller, idempotency_key: str | None = None
     ) -> Submitted:
         """Record a job and start its workflow; with an Idempotency-Key, a repeated request
-        gets the job the first one made, and no second workflow runs."""
+        gets the job the first one made, and no second workflow runs. The idea is checked
+        first: nothing is spent on one that is refused."""
+        verdict = self._moderator.check(request.prompt)
+        if not verdict.allowed:
+            raise PromptRefused(verdict.reason or "This idea cannot be made into a story.")
         if idempotency_key is not None:
             earlier = self._table.get_idempotency(caller.owner, idempotency_key)
             if earlier is not None:
@@ -174,6 +185,7 @@ class StoryLibrary:
             job_id=story.job_id,
             pages=story.pages,
             character=story.character,
+            readability=story.readability,
             offline=story.offline,
             notice=OFFLINE_NOTICE if story.offline else None,
         )

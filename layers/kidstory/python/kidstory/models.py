@@ -120,6 +120,17 @@ class StoryText(BaseModel):
         return "\n\n".join(self.pages)
 
 
+class Readability(BaseModel):
+    """How hard the story is to read, measured on its text, and whether that fits its ages."""
+
+    grade_level: float = Field(description="Flesch-Kincaid grade level")
+    words_per_sentence: float
+    reading_ease: float = Field(description="Flesch reading ease (higher is easier)")
+    band_max_grade: float
+    band_max_words_per_sentence: float
+    fits_age_group: bool
+
+
 class Asset(BaseModel):
     """One illustration or video clip of a story, tracked on its own."""
 
@@ -163,4 +174,5 @@ class Story(BaseModel):
     offline: bool = Field(default=False, description="True when written by the offline provider")
     num_images: int = 0
     num_videos: int = 0
+    readability: Readability | None = None
     created_at: datetime = Field(default_factory=utc_now)

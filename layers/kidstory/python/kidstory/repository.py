@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +68,18 @@ def _codec() -> tuple[TypeSerializer, TypeDeserializer]:
 
 
 def _serialize(value: Any) -> dict[str, Any]:
-    return _codec()[0].serialize(value)
+    return _codec()[0].serialize(_decimals(value))
+
+
+def _decimals(value: Any) -> Any:
+    """DynamoDB numbers: floats become Decimals (boto3 refuses floats)."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {key: _decimals(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decimals(item) for item in value]
+    return value
 
 
 def _to_item(keys: dict[str, str], fields: dict[str, Any]) -> dict[str, Any]:

@@ -146,9 +146,11 @@ class Settings(BaseModel):
         if self.llm_provider in keys:
             key = keys[self.llm_provider]
             if key is None or not key.get_secret_value().strip():
+                variable = f"{self.llm_provider.upper()}_API_KEY"
                 raise SettingsError(
-                    f"invalid configuration: {self.llm_provider.upper()}_API_KEY: "
-                    f"required when LLM_PROVIDER={self.llm_provider}"
+                    f"invalid configuration: {variable}: "
+                    f"required when LLM_PROVIDER={self.llm_provider} "
+                    f"(or {variable}_PARAMETER, the SSM parameter holding it)"
                 )
         if self.text_model:
             variable, model_id = self.text_model
@@ -161,5 +163,8 @@ class Settings(BaseModel):
 
 @cache
 def get_settings() -> Settings:
-    """The process's settings, read at first use (a Lambda cold start) and kept."""
-    return Settings.from_environ(os.environ)
+    """The process's settings, read at first use (a Lambda cold start) and kept. A provider key
+    kept in SSM (`OPENAI_API_KEY_PARAMETER`, ...) is read into them here."""
+    from kidstory.provider_secrets import with_provider_keys
+
+    return Settings.from_environ(with_provider_keys(os.environ))

@@ -1,14 +1,22 @@
-"""The LangGraph graph run by WriteStory: the writer, then the image and video prompters in
-parallel (a prompter whose medium was not asked for is skipped), then fan-in."""
+"""The LangGraph graph run by WriteStory: the writer, a reviewer that checks every page for
+child safety and the text for readability (sending a draft back a bounded number of times, and
+refusing a story that stays unsafe), then the image and video prompters in parallel (a prompter
+whose medium was not asked for is skipped), then fan-in."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
 from kidstory.models import ScenePrompt, StoryText
 from kidstory.providers.base import StoryBrief, TextProvider
+from kidstory.providers.errors import ContentRefused
+from kidstory.readability import Readability, advice, measure
+from kidstory.safety import OfflineModerator, TextModerator
+
+MAX_REVISIONS = 2
 
 
 class StoryGraphState(TypedDict, total=False):
@@ -16,15 +24,52 @@ class StoryGraphState(TypedDict, total=False):
     image_count: int
     video_count: int
     story: StoryText
+    drafts: int
+    readability: Readability
+    unsafe: str | None
     image_scenes: list[ScenePrompt]
     video_scenes: list[ScenePrompt]
 
 
-def build_story_graph(writer: TextProvider) -> Any:
+def build_story_graph(
+    writer: TextProvider,
+    moderator: TextModerator | None = None,
+    max_revisions: int = MAX_REVISIONS,
+) -> Any:
     """Compile the graph once per process; invoke it once per story."""
+    checker = moderator or OfflineModerator()
 
     def story_writer(state: StoryGraphState) -> StoryGraphState:
-        return {"story": writer.write_story(state["brief"])}
+        return {"story": writer.write_story(state["brief"]), "drafts": state.get("drafts", 0) + 1}
+
+    def story_reviewer(state: StoryGraphState) -> StoryGraphState:
+        story, brief = state["story"], state["brief"]
+        unsafe = next(
+            (
+                f"page {number}: {verdict.reason}" if number else f"title: {verdict.reason}"
+                for number, text in enumerate([story.title, *story.pages])
+                if not (verdict := checker.check(text)).allowed
+            ),
+            None,
+        )
+        readability = measure(story.content, brief.age_group)
+        notes = unsafe or advice(readability, brief.age_group)
+        if unsafe and state["drafts"] > max_revisions:
+            raise ContentRefused(
+                f"The story was refused by the safety review after {state['drafts']} drafts "
+                f"({unsafe})"
+            )
+        return {
+            "readability": readability,
+            "unsafe": unsafe,
+            "brief": replace(brief, revision_notes=notes),
+        }
+
+    def after_review(state: StoryGraphState) -> list[str]:
+        needs_revision = state.get("unsafe") or not state["readability"].fits_age_group
+        if needs_revision and state["drafts"] <= max_revisions:
+            return ["story_writer"]
+        return prompters_wanted(state)
 
     def image_prompter(state: StoryGraphState) -> StoryGraphState:
         scenes = writer.plan_scenes(state["brief"], state["story"], "image", state["image_count"])
@@ -57,12 +102,16 @@ def build_story_graph(writer: TextProvider) -> Any:
 
     graph = StateGraph(StoryGraphState)
     graph.add_node("story_writer", story_writer)
+    graph.add_node("story_reviewer", story_reviewer)
     graph.add_node("image_prompter", image_prompter)
     graph.add_node("video_prompter", video_prompter)
     graph.add_node("fan_in", fan_in, defer=True)
     graph.add_edge(START, "story_writer")
+    graph.add_edge("story_writer", "story_reviewer")
     graph.add_conditional_edges(
-        "story_writer", prompters_wanted, ["image_prompter", "video_prompter", "fan_in"]
+        "story_reviewer",
+        after_review,
+        ["story_writer", "image_prompter", "video_prompter", "fan_in"],
     )
     graph.add_edge("image_prompter", "fan_in")
     graph.add_edge("video_prompter", "fan_in")

@@ -23,14 +23,18 @@ from kidstory.models import (
     Story,
 )
 from kidstory.providers.base import (
+    GeneratedMedia,
     ImageProvider,
     MediaSpec,
     StoryBrief,
     TextProvider,
     VideoProvider,
 )
-from kidstory.providers.errors import ProviderError, VideoTimedOut
+from kidstory.providers.errors import ContentRefused, ProviderError, VideoTimedOut
 from kidstory.repository import JobAlreadyEnded, StoryTable
+from kidstory.safety import check_picture
+
+PICTURE_REDRAWS = 2
 
 # The error of the workflow's final Fail state, reached only after story.failed was published.
 STORY_FAILED_ERROR = "StoryFailed"
@@ -193,6 +197,7 @@ class StorySteps:
             offline=self._writer.name == "offline",
             num_images=image_count,
             num_videos=video_count,
+            readability=state.get("readability"),
         )
         self._table.put_story(story)
         images = self._new_assets(story, AssetKind.IMAGE, state.get("image_scenes", []))
@@ -215,12 +220,23 @@ class StorySteps:
             return ref
         provider = self._image()
         try:
-            made = provider.generate_image(spec)
+            made = self._checked_picture(provider, spec)
         except ProviderError as error:
             self._record_error(asset, error)
             raise
         self._store(asset, made.content, made.content_type, provider.name, provider.model)
         return ref
+
+    def _checked_picture(self, provider: ImageProvider, spec: MediaSpec) -> GeneratedMedia:
+        """A picture that passed its check, drawn again (a bounded number of times) if not."""
+        for _ in range(1 + PICTURE_REDRAWS):
+            made = provider.generate_image(spec)
+            verdict = check_picture(made.content, made.content_type)
+            if verdict.allowed:
+                return made
+        raise ContentRefused(
+            f"the picture failed its check {1 + PICTURE_REDRAWS} times: {verdict.reason}"
+        )
 
     # StartVideo, CheckVideo
 

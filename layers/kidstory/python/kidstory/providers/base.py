@@ -17,6 +17,7 @@ class StoryBrief:
     prompt: str
     age_group: AgeGroup
     min_pages: int
+    revision_notes: str | None = None  # why the previous draft was sent back, if it was
 
 
 @dataclass(frozen=True)
