@@ -6,14 +6,15 @@ STAMP  := $(VENV)/.installed
 CDK_CLI := aws-cdk@2.1148.1
 export PYTHONPATH := functions:layers/kidstory/python:.
 
-.PHONY: setup run demo test test-unit test-infra test-e2e lint key synth deploy lock-layers bench clean
+.PHONY: setup run demo test test-unit test-infra test-e2e lint key synth deploy diagram lock-layers bench browser reader-screenshot clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt layers/deps/constraints.txt $(wildcard layers/deps/*/requirements.txt)
+$(STAMP): pyproject.toml requirements.txt requirements-dev.txt layers/deps/constraints.txt $(wildcard layers/deps/*/requirements.txt)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 run: setup ## the whole product on http://127.0.0.1:8000 (offline providers, emulated AWS)
@@ -45,14 +46,25 @@ key: setup ## issue a client key on the local stack: make key NAME="Reading app"
 synth: setup ## synthesize the dev stage offline into cdk.out/ (cdk-nag checks run)
 	$(BIN)/python -m infra.local.synth $(or $(STAGE),dev)
 
-deploy: setup ## deploy a stage to the AWS account of your shell (STAGE=dev or prod)
-	PATH="$(CURDIR)/$(BIN):$$PATH" npx --yes $(CDK_CLI) deploy -c stage=$(or $(STAGE),dev)
+deploy: setup ## deploy a stage to the AWS account of your shell (STAGE=dev or prod; CI adds CDK_DEPLOY_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx --yes $(CDK_CLI) deploy -c stage=$(or $(STAGE),dev) $(CDK_DEPLOY_ARGS)
+
+diagram: setup ## regenerate the state machine diagram (docs/state-machine.md, README) from the synthesized definition
+	$(BIN)/python -m infra.diagram
 
 lock-layers: setup ## re-resolve layers/deps/constraints.txt after changing a layer's requirements
 	$(BIN)/python -m infra.layer_bundling
 
 bench: setup ## print performance figures
 	$(BIN)/python -m tests.bench.run
+
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
+browser: ## Debian's chromium for the web reader's browser test (apt-get, only when missing)
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+
+reader-screenshot: setup browser ## refresh docs/reader.png (the README's picture of the web reader)
+	READER_SCREENSHOT=docs/reader.png $(BIN)/python -m pytest tests/e2e/test_reader.py -q -k written
 
 clean:
 	rm -rf .local cdk.out .pytest_cache .mypy_cache .ruff_cache

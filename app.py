@@ -11,6 +11,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from infra.config import StageConfig, project_context
+from infra.github_oidc import github_deploy_stack
 from infra.stack import KidStoryStack
 
 
@@ -18,6 +19,7 @@ def build(app: cdk.App) -> KidStoryStack:
     """The stack of the stage named in the app's context, checked by cdk-nag."""
     config = StageConfig.from_context(app.node)
     stack = KidStoryStack(app, config.stack_name, config=config)
+    github_deploy_stack(app)  # KidStory-github, only with `-c github_repo=owner/name`
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack
 

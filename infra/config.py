@@ -20,13 +20,19 @@ DEFAULT_STAGE = "dev"
 Removal = Literal["destroy", "retain"]
 # The providers this version has; the functions refuse any other name at start-up too.
 TextProviderName = Literal["offline", "openai", "anthropic", "ollama", "bedrock"]
-MediaProviderName = Literal["offline"]
+ImageProviderName = Literal["offline", "openai", "bedrock"]
+VideoProviderName = Literal["offline", "bedrock"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 # Bedrock: what the story writer calls when the stage names no model or Region. The same as
 # kidstory's own defaults (a test keeps them equal): the stack grants exactly this model.
 DEFAULT_BEDROCK_TEXT_MODEL = "us.amazon.nova-2-lite-v1:0"
 DEFAULT_BEDROCK_REGION = "us-east-1"
+# The same for pictures and clips (Stability AI Stable Image Core, Luma AI Ray2), served in
+# US West (Oregon).
+DEFAULT_BEDROCK_IMAGE_MODEL = "stability.stable-image-core-v1:1"
+DEFAULT_BEDROCK_VIDEO_MODEL = "luma.ray-v2:0"
+DEFAULT_BEDROCK_MEDIA_REGION = "us-west-2"
 # A cross-Region inference profile id is a model id behind a geography ("us." of
 # "us.amazon.nova-2-lite-v1:0"), and is called from a Region of that geography.
 _PROFILE_SOURCE_REGIONS: dict[str, tuple[str, ...]] = {
@@ -86,8 +92,8 @@ class StageConfig:
     stage: str
     media_max_concurrency: int
     llm_provider: TextProviderName
-    image_provider: MediaProviderName
-    video_provider: MediaProviderName
+    image_provider: ImageProviderName
+    video_provider: VideoProviderName
     video_max_checks: int
     retry_interval_seconds: int
     retry_max_attempts: int
@@ -110,6 +116,13 @@ class StageConfig:
     """Name of the SSM SecureString parameter holding the openai or anthropic API key; the key
     itself never enters the template."""
     bedrock_region: str | None = None
+    # The picture and clip providers' models, key and Regions, ignored when they are offline.
+    image_model: str | None = None
+    image_key_parameter: str | None = None
+    """Name of the SSM SecureString parameter holding the OpenAI API key for pictures."""
+    image_region: str | None = None
+    video_model: str | None = None
+    video_region: str | None = None
 
     def __post_init__(self) -> None:
         problems = [
@@ -117,7 +130,7 @@ class StageConfig:
             *_range_problems(self),
         ]
         if not problems:
-            problems = _text_provider_problems(self)
+            problems = _text_provider_problems(self) + _media_provider_problems(self)
         if problems:
             raise StageConfigError(f"stage {self.stage!r}: " + "; ".join(problems))
 
@@ -162,6 +175,47 @@ class StageConfig:
             environment[f"{prefix}_BASE_URL"] = self.provider_base_url
         if self.provider_key_parameter:
             environment[f"{prefix}_API_KEY_PARAMETER"] = self.provider_key_parameter
+        return environment
+
+    @property
+    def bedrock_image_model(self) -> str:
+        """The Bedrock picture model (or inference profile) the picture function calls."""
+        return self.image_model or DEFAULT_BEDROCK_IMAGE_MODEL
+
+    @property
+    def image_source_region(self) -> str:
+        return self.image_region or DEFAULT_BEDROCK_MEDIA_REGION
+
+    @property
+    def bedrock_video_model(self) -> str:
+        """The Bedrock clip model (or inference profile) the clip functions call."""
+        return self.video_model or DEFAULT_BEDROCK_VIDEO_MODEL
+
+    @property
+    def video_source_region(self) -> str:
+        return self.video_region or DEFAULT_BEDROCK_MEDIA_REGION
+
+    @property
+    def image_provider_environment(self) -> dict[str, str]:
+        """The variables the picture function needs for `image_provider` (never a key)."""
+        environment: dict[str, str] = {"IMAGE_PROVIDER": self.image_provider}
+        if self.image_provider == "openai":
+            if self.image_model:
+                environment["OPENAI_IMAGE_MODEL"] = self.image_model
+            if self.image_key_parameter:
+                environment["OPENAI_API_KEY_PARAMETER"] = self.image_key_parameter
+        if self.image_provider == "bedrock":
+            environment["BEDROCK_IMAGE_MODEL"] = self.bedrock_image_model
+            environment["BEDROCK_IMAGE_REGION"] = self.image_source_region
+        return environment
+
+    @property
+    def video_provider_environment(self) -> dict[str, str]:
+        """The variables the clip functions need for `video_provider`."""
+        environment: dict[str, str] = {"VIDEO_PROVIDER": self.video_provider}
+        if self.video_provider == "bedrock":
+            environment["BEDROCK_VIDEO_MODEL"] = self.bedrock_video_model
+            environment["BEDROCK_VIDEO_REGION"] = self.video_source_region
         return environment
 
     @classmethod
@@ -313,16 +367,8 @@ def _text_provider_problems(config: StageConfig) -> list[str]:
                 f"provider_key_parameter is required when llm_provider is {provider}: the name "
                 f"of the SSM SecureString parameter holding the API key (e.g. {example})"
             )
-        elif not _SSM_PARAMETER_NAME.fullmatch(key) or len(key) > 1011:
-            problems.append(
-                f"provider_key_parameter must be an SSM parameter name such as {example} "
-                f"(letters, digits, _ . - in /-separated levels; a name, not an ARN), not {key!r}"
-            )
-        elif key.lstrip("/").lower().startswith(("aws", "ssm")):
-            problems.append(
-                f'provider_key_parameter {key!r}: names beginning with "aws" or "ssm" are '
-                "reserved by Parameter Store"
-            )
+        else:
+            problems.extend(_parameter_name_problems("provider_key_parameter", key, example))
     elif key:
         problems.append(f"provider_key_parameter does not apply to llm_provider {provider}")
 
@@ -343,22 +389,128 @@ def _text_provider_problems(config: StageConfig) -> list[str]:
         if region:
             problems.append(f"bedrock_region does not apply to llm_provider {provider}")
         return problems
+    return problems + _bedrock_model_problems(
+        BedrockCall(
+            model_setting="text_model",
+            model=config.bedrock_model,
+            example="amazon.nova-pro-v1:0",
+            region_setting="bedrock_region",
+            region=region,
+            source_region=config.bedrock_source_region,
+        )
+    )
+
+
+def _media_provider_problems(config: StageConfig) -> list[str]:
+    """The picture and clip providers' settings fit them; offline ignores them all, so
+    `-c image_provider=offline` switches any stage back."""
+    problems = []
+    image = config.image_provider
+    if image != "offline" and config.image_model is not None and not config.image_model.strip():
+        problems.append("image_model must not be blank (leave it out for the default model)")
+    if image == "openai":
+        key = config.image_key_parameter
+        example = f"/kidstory/{config.stage}/openai-api-key"
+        if not key:
+            problems.append(
+                "image_key_parameter is required when image_provider is openai: the name of the "
+                f"SSM SecureString parameter holding the OpenAI API key (e.g. {example})"
+            )
+        else:
+            problems.extend(_parameter_name_problems("image_key_parameter", key, example))
+        if config.image_region:
+            problems.append("image_region does not apply to image_provider openai")
+    if image == "bedrock":
+        if config.image_key_parameter:
+            problems.append("image_key_parameter does not apply to image_provider bedrock")
+        problems.extend(
+            _bedrock_model_problems(
+                BedrockCall(
+                    model_setting="image_model",
+                    model=config.bedrock_image_model,
+                    example=DEFAULT_BEDROCK_IMAGE_MODEL,
+                    region_setting="image_region",
+                    region=config.image_region,
+                    source_region=config.image_source_region,
+                    family=("stability.", "Stability AI Stable Image"),
+                )
+            )
+        )
+    if config.video_provider == "bedrock":
+        if config.video_model is not None and not config.video_model.strip():
+            problems.append("video_model must not be blank (leave it out for the default model)")
+        problems.extend(
+            _bedrock_model_problems(
+                BedrockCall(
+                    model_setting="video_model",
+                    model=config.bedrock_video_model,
+                    example=DEFAULT_BEDROCK_VIDEO_MODEL,
+                    region_setting="video_region",
+                    region=config.video_region,
+                    source_region=config.video_source_region,
+                    family=("luma.", "Luma AI Ray"),
+                )
+            )
+        )
+    return problems
+
+
+def _parameter_name_problems(setting: str, name: str, example: str) -> list[str]:
+    if not _SSM_PARAMETER_NAME.fullmatch(name) or len(name) > 1011:
+        return [
+            f"{setting} must be an SSM parameter name such as {example} "
+            f"(letters, digits, _ . - in /-separated levels; a name, not an ARN), not {name!r}"
+        ]
+    if name.lstrip("/").lower().startswith(("aws", "ssm")):
+        return [
+            f'{setting} {name!r}: names beginning with "aws" or "ssm" are reserved by Parameter '
+            "Store"
+        ]
+    return []
+
+
+@dataclass(frozen=True)
+class BedrockCall:
+    """A Bedrock model a function calls, as a stage sets it."""
+
+    model_setting: str
+    model: str
+    example: str
+    region_setting: str
+    region: str | None
+    source_region: str
+    family: tuple[str, str] | None = None
+    """The model id prefix the provider speaks to ("stability."), and its name."""
+
+
+def _bedrock_model_problems(call: BedrockCall) -> list[str]:
+    """A model id (no ARN, no wildcard: it goes into an IAM resource), of the family the
+    provider speaks to, called from a Region its inference profile (if any) serves."""
+    problems = []
+    region, model = call.region, call.model
     if region is not None and not _REGION.fullmatch(region):
-        problems.append(f"bedrock_region must be an AWS Region such as us-east-1, not {region!r}")
-    model = config.bedrock_model
+        problems.append(
+            f"{call.region_setting} must be an AWS Region such as us-east-1, not {region!r}"
+        )
     if not _BEDROCK_MODEL_ID.fullmatch(model):
         problems.append(
-            "text_model for bedrock must be a model id (amazon.nova-pro-v1:0) or a cross-Region "
-            f"inference profile id (us.amazon.nova-2-lite-v1:0), not {model!r}"
+            f"{call.model_setting} for bedrock must be a model id ({call.example}) or a "
+            f"cross-Region inference profile id (us.amazon.nova-2-lite-v1:0), not {model!r}"
         )
         return problems
+    if call.family and not foundation_model_id(model).startswith(call.family[0]):
+        prefix, name = call.family
+        problems.append(
+            f"{call.model_setting} {model} is not a {name} model ({prefix}*), the only ones the "
+            "bedrock provider speaks to"
+        )
     geography = inference_profile_geography(model)
-    source = config.bedrock_source_region
+    source = call.source_region
     if geography and not source.startswith(_PROFILE_SOURCE_REGIONS[geography]):
         problems.append(
-            f"bedrock_region {source} cannot call the inference profile {model}: a "
-            f'"{geography}" profile is called from a Region of its geography; set bedrock_region '
-            "to one, or choose the profile of this Region's geography"
+            f"{call.region_setting} {source} cannot call the inference profile {model}: a "
+            f'"{geography}" profile is called from a Region of its geography; set '
+            f"{call.region_setting} to one, or choose the profile of this Region's geography"
         )
     return problems
 
@@ -366,6 +518,7 @@ def _text_provider_problems(config: StageConfig) -> list[str]:
 _LITERALS: dict[str, tuple[str, ...]] = {
     "Removal": get_args(Removal),
     "TextProviderName": get_args(TextProviderName),
-    "MediaProviderName": get_args(MediaProviderName),
+    "ImageProviderName": get_args(ImageProviderName),
+    "VideoProviderName": get_args(VideoProviderName),
     "LogLevel": get_args(LogLevel),
 }

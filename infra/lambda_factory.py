@@ -63,7 +63,9 @@ class FunctionFactory(Construct):
         kidstory = lambda_.LayerVersion(
             self,
             "KidStoryLayer",
-            code=lambda_.Code.from_asset(str(KIDSTORY_LAYER_DIR), exclude=["**/__pycache__"]),
+            code=lambda_.Code.from_asset(
+                str(KIDSTORY_LAYER_DIR), exclude=["**/__pycache__", "**/*.egg-info"]
+            ),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description="kidstory: the shared domain, adapters and providers",

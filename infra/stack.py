@@ -11,7 +11,9 @@ from infra.api import StoryApi
 from infra.cdn import MediaCdn
 from infra.config import StageConfig
 from infra.lambda_factory import FunctionFactory
+from infra.monitoring import Monitoring
 from infra.notifications import Notifications
+from infra.reader import ReaderSite
 from infra.storage import Storage
 from infra.workflow import StoryWorkflow
 
@@ -55,6 +57,27 @@ class KidStoryStack(Stack):
             state_machine=self.workflow.state_machine,
             media_base_url=self.cdn.media_base_url,
         )
+        # The web reader on CloudFront (the local stack serves it from the API at /reader/).
+        self.reader: ReaderSite | None = None
+        if config.stage != "local":
+            self.reader = ReaderSite(
+                self,
+                "Reader",
+                config=config,
+                distribution=self.cdn.distribution,
+                access_logs=self.storage.access_logs,
+                api_url=self.api.url,
+                api_function=self.api.function,
+            )
+
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            state_machine=self.workflow.state_machine,
+            rest_api=self.api.rest_api,
+            webhook_dead_letters=self.notifications.dead_letter_queue,
+        )
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the API")
         CfnOutput(
@@ -64,7 +87,21 @@ class KidStoryStack(Stack):
             description="StoryWorkflow",
         )
         CfnOutput(self, "MediaBaseUrl", value=self.cdn.media_base_url)
+        if self.reader:
+            CfnOutput(self, "ReaderUrl", value=self.reader.url, description="The web reader")
         CfnOutput(self, "TableName", value=self.storage.table.table_name)
         CfnOutput(self, "MediaBucketName", value=self.storage.media_bucket.bucket_name)
         CfnOutput(self, "EventBusName", value=self.notifications.event_bus.event_bus_name)
         CfnOutput(self, "WebhookQueueUrl", value=self.notifications.queue.queue_url)
+        CfnOutput(
+            self,
+            "AlarmTopicArn",
+            value=self.monitoring.topic.topic_arn,
+            description="Subscribe to receive the alarms",
+        )
+        CfnOutput(
+            self,
+            "DashboardName",
+            value=self.monitoring.dashboard.dashboard_name,
+            description="CloudWatch dashboard of the service",
+        )

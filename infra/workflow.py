@@ -29,7 +29,7 @@ from infra.config import (
 )
 from infra.lambda_factory import MEDIA_MEMORY_MB, FunctionFactory
 from infra.notifications import EVENT_SOURCE, STORY_COMPLETED, STORY_FAILED
-from infra.storage import Storage
+from infra.storage import MEDIA_PREFIX, Storage
 
 PROVIDER_ERRORS = ["ProviderThrottled", "ProviderUnavailable", "ProviderTimeout"]
 LAMBDA_TRANSIENT_ERRORS = [
@@ -135,24 +135,88 @@ def grant_text_provider(function: lambda_.Function, config: StageConfig) -> None
                 resources=[parameter_arn(stack, config.provider_key_parameter)],
             )
         )
-    if config.llm_provider == "bedrock":
-        model, region = config.bedrock_model, config.bedrock_source_region
-        statements.extend(bedrock_invoke_statements(stack, model, region))
-        if inference_profile_geography(model) is not None:
-            role = function.role
-            assert role is not None  # the factory gives every function its own role
-            Validations.of(role).acknowledge(
-                Acknowledgment(
-                    id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::"
-                    f"foundation-model/{foundation_model_id(model)}]",
-                    reason=f"Bedrock's cross-Region inference profile {model} runs the model in "
-                    "Regions that Bedrock chooses (and may add to): the Region is the only "
-                    "wildcard, on this one model, and the statement's bedrock:InferenceProfileArn "
-                    "condition allows it only through the profile granted beside it.",
-                )
-            )
     for statement in statements:
         function.add_to_role_policy(statement)
+    if config.llm_provider == "bedrock":
+        grant_bedrock_model(function, config.bedrock_model, config.bedrock_source_region)
+
+
+def grant_bedrock_model(function: lambda_.Function, model_id: str, region: str) -> None:
+    """bedrock:InvokeModel on exactly one model or inference profile (bedrock_invoke_statements),
+    with the acknowledgment a profile's Region wildcard needs."""
+    for statement in bedrock_invoke_statements(Stack.of(function), model_id, region):
+        function.add_to_role_policy(statement)
+    if inference_profile_geography(model_id) is not None:
+        role = function.role
+        assert role is not None  # the factory gives every function its own role
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::"
+                f"foundation-model/{foundation_model_id(model_id)}]",
+                reason=f"Bedrock's cross-Region inference profile {model_id} runs the model in "
+                "Regions that Bedrock chooses (and may add to): the Region is the only wildcard, "
+                "on this one model, and the statement's bedrock:InferenceProfileArn condition "
+                "allows it only through the profile granted beside it.",
+            )
+        )
+
+
+def grant_image_provider(generate_image: lambda_.Function, config: StageConfig) -> None:
+    """What the picture provider needs: ssm:GetParameter on the parameter holding the OpenAI
+    key, or bedrock:InvokeModel on the Bedrock picture model; nothing for offline."""
+    if config.image_provider == "openai" and config.image_key_parameter:
+        generate_image.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ssm:GetParameter"],
+                resources=[parameter_arn(Stack.of(generate_image), config.image_key_parameter)],
+            )
+        )
+    if config.image_provider == "bedrock":
+        grant_bedrock_model(generate_image, config.bedrock_image_model, config.image_source_region)
+
+
+def grant_video_provider(
+    start_video: lambda_.Function,
+    check_video: lambda_.Function,
+    config: StageConfig,
+    storage: Storage,
+) -> None:
+    """What the Bedrock clip provider needs; nothing for offline.
+
+    StartAsyncInvoke is authorized by bedrock:InvokeModel on the model (there is no separate IAM
+    action for it), and Bedrock writes the clip with the caller's own s3:PutObject on stories/*,
+    which every media function has. GetAsyncInvoke is bedrock:GetAsyncInvoke on the invocation,
+    an async-invoke resource of the account in the model's Region. check_video copies the clip to
+    its own key and deletes the model's output folder: s3:DeleteObject on stories/*."""
+    if config.video_provider != "bedrock":
+        return
+    grant_bedrock_model(start_video, config.bedrock_video_model, config.video_source_region)
+    stack = Stack.of(check_video)
+    check_video.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["bedrock:GetAsyncInvoke"],
+            resources=[
+                _bedrock_arn(stack, config.video_source_region, stack.account, "async-invoke", "*")
+            ],
+        )
+    )
+    check_video.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["s3:DeleteObject"],
+            resources=[storage.media_bucket.arn_for_objects(f"{MEDIA_PREFIX}*")],
+        )
+    )
+    role = check_video.role
+    assert role is not None  # the factory gives every function its own role
+    Validations.of(role).acknowledge(
+        Acknowledgment(
+            id=f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:"
+            f"{config.video_source_region}:<AWS::AccountId>:async-invoke/*]",
+            reason="An async invocation's id is made by Bedrock when a clip is started, so "
+            "GetAsyncInvoke (the only action granted on it) cannot name it in advance: the "
+            "grant is held to the account's invocations in the clip model's Region.",
+        )
+    )
 
 
 def with_retry(
@@ -218,13 +282,14 @@ def mark_processing(
             ),
             "sk": tasks.DynamoAttributeValue.from_string("JOB"),
         },
-        update_expression="SET #status = :processing, updated_at = :now",
+        update_expression="SET #status = :processing, updated_at = :now, progress.stage = :writing",
         # only a job that is still open: one that has ended keeps its outcome
         condition_expression="#status IN (:pending, :processing)",
         expression_attribute_names={"#status": "status"},
         expression_attribute_values={
             ":pending": tasks.DynamoAttributeValue.from_string("pending"),
             ":processing": tasks.DynamoAttributeValue.from_string("processing"),
+            ":writing": tasks.DynamoAttributeValue.from_string("writing"),
             ":now": tasks.DynamoAttributeValue.from_string(
                 sfn.JsonPath.string_at("$$.State.EnteredTime")
             ),
@@ -506,8 +571,10 @@ class StoryWorkflow(Construct):
     def _story_functions(
         self, functions: FunctionFactory, storage: Storage, config: StageConfig
     ) -> StoryFunctions:
-        # The story writer alone talks to the text provider: only it gets the provider's
-        # settings (a media function would refuse to start on a keyed provider without its key).
+        # The story writer alone talks to the text provider, the picture function to the picture
+        # provider, the clip functions to the clip provider: each gets only its own provider's
+        # settings and grants (a function would refuse to start on a keyed provider without its
+        # key).
         write_story = functions.create(
             self,
             "write_story",
@@ -518,17 +585,14 @@ class StoryWorkflow(Construct):
         storage.allow_table_read_write(write_story)
         grant_text_provider(write_story, config)
 
-        providers = {
-            "IMAGE_PROVIDER": config.image_provider,
-            "VIDEO_PROVIDER": config.video_provider,
-        }
-
         generate_image = functions.create(
             self,
             "generate_image",
-            timeout=Duration.minutes(2),
+            # a model's picture (up to three, when one fails its check) takes far longer than
+            # an offline one
+            timeout=Duration.minutes(2 if config.image_provider == "offline" else 5),
             memory_size=MEDIA_MEMORY_MB,
-            environment=providers,
+            environment=config.image_provider_environment,
             dependencies=["media"],
         )
         # Offline video rendering happens in start_video/check_video.
@@ -537,7 +601,7 @@ class StoryWorkflow(Construct):
             "start_video",
             timeout=Duration.minutes(5),
             memory_size=MEDIA_MEMORY_MB,
-            environment=providers,
+            environment=config.video_provider_environment,
             dependencies=["media"],
         )
         check_video = functions.create(
@@ -545,12 +609,17 @@ class StoryWorkflow(Construct):
             "check_video",
             timeout=Duration.minutes(5),
             memory_size=MEDIA_MEMORY_MB,
-            environment={**providers, "VIDEO_MAX_CHECKS": str(config.video_max_checks)},
+            environment={
+                **config.video_provider_environment,
+                "VIDEO_MAX_CHECKS": str(config.video_max_checks),
+            },
             dependencies=["media"],
         )
         for media_function in (generate_image, start_video, check_video):
             storage.allow_table_read_write(media_function)
             storage.allow_media_read_write(media_function)
+        grant_image_provider(generate_image, config)
+        grant_video_provider(start_video, check_video, config, storage)
 
         assemble = functions.create(self, "assemble", timeout=Duration.minutes(1))
         mark_failed = functions.create(self, "mark_failed", timeout=Duration.minutes(1))

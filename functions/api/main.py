@@ -7,6 +7,7 @@ import hmac
 import posixpath
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response, status
@@ -14,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kidstory.access import (
@@ -40,6 +42,7 @@ from kidstory.library import (
     PromptRefused,
     StillRunning,
     StoryLibrary,
+    WebhookUrlRefused,
     WorkflowUnavailable,
 )
 from kidstory.models import Asset, AssetKind, StoryRequest
@@ -50,6 +53,8 @@ from kidstory.settings import Settings, get_settings
 VERSION = "1.0.0"
 PREFIX = "/api/v1/stories"
 MEDIA_PREFIX = {AssetKind.IMAGE: "images", AssetKind.VIDEO: "videos"}
+# The web reader: static files, served at /reader/ (and from CloudFront on AWS).
+READER_DIR = Path(__file__).resolve().parent / "reader"
 
 
 @cache
@@ -67,6 +72,7 @@ def story_library() -> StoryLibrary:
         media_store(settings),
         per_minute=settings.rate_limit_per_minute,
         daily=settings.daily_quota,
+        private_webhooks=settings.webhook_allow_private_targets,
     )
 
 
@@ -186,8 +192,9 @@ def create_app(settings: Settings) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["Retry-After", "Idempotent-Replayed"],
         )
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
 
@@ -216,6 +223,11 @@ def create_app(settings: Settings) -> FastAPI:
         issue = {"type": "content_policy", "loc": ["body", "prompt"], "msg": str(error)}
         return JSONResponse({"detail": [issue]}, status_code=422)
 
+    @app.exception_handler(WebhookUrlRefused)
+    async def webhook_refused(request: Request, error: WebhookUrlRefused) -> JSONResponse:
+        issue = {"type": "webhook_url", "loc": ["body", "webhook_url"], "msg": str(error)}
+        return JSONResponse({"detail": [issue]}, status_code=422)
+
     @app.exception_handler(IdempotencyConflict)
     async def idempotency_conflict(request: Request, error: IdempotencyConflict) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=422)
@@ -233,15 +245,15 @@ def create_app(settings: Settings) -> FastAPI:
         logger.exception("unhandled error", extra={"path": request.url.path})
         return JSONResponse({"detail": "Internal server error"}, status_code=500)
 
-    Docs = dict[int | str, dict[str, Any]]
-    not_found_doc: Docs = {404: {"model": ErrorResponse}}
-    unauthorized_doc: Docs = {
+    ResponseDocs = dict[int | str, dict[str, Any]]
+    not_found_doc: ResponseDocs = {404: {"model": ErrorResponse}}
+    unauthorized_doc: ResponseDocs = {
         401: {"model": ErrorResponse, "description": "Missing or invalid API key"}
     }
-    generate_doc: Docs = {
+    generate_doc: ResponseDocs = {
         400: {"model": ErrorResponse, "description": "The body cannot be read (not UTF-8)"},
         **unauthorized_doc,
-        413: {"model": ErrorResponse, "description": "Request body over MAX_REQUEST_SIZE_MB"},
+        413: {"model": ErrorResponse, "description": "Request body over the size limit"},
         422: {
             "description": "Invalid request (a message per field), a prompt refused by "
             "moderation, or an Idempotency-Key reused with another body",
@@ -269,7 +281,7 @@ def create_app(settings: Settings) -> FastAPI:
         503: {"model": ErrorResponse, "description": "The story workflow could not be started"},
     }
 
-    def media_doc(media_type: str) -> Docs:
+    def media_doc(media_type: str) -> ResponseDocs:
         return {
             200: {
                 "description": "The file",
@@ -414,6 +426,13 @@ def create_app(settings: Settings) -> FastAPI:
         """Delete a story (by its id or its job's id) with its pictures, clips and job."""
         story_library().delete_story(story_id, caller)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    app.mount("/reader", StaticFiles(directory=READER_DIR, html=True), name="reader")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        # relative, so that behind API Gateway it keeps the stage's path (/dev/reader/)
+        return RedirectResponse("reader/")
 
     return app
 

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from kidstory.adapters import story_table
-from kidstory.observability import logger
+from kidstory.observability import logger, metrics, tracer
 from kidstory.settings import get_settings
 from kidstory.webhooks import WebhookFailed, deliver
 
@@ -49,6 +49,8 @@ def deliver_record(record: SQSRecord) -> None:
         logger.info("webhook attempt", extra=attempt.model_dump(mode="json"))
 
 
+@tracer().capture_lambda_handler
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     response = process_partial_response(

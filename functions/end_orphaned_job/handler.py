@@ -4,10 +4,12 @@ reaching MarkFailed, fail its job and announce story.failed, so no job stays pro
 from typing import Any
 
 from kidstory.adapters import story_events, story_steps
-from kidstory.observability import logger
+from kidstory.observability import logger, metrics, tracer
 from kidstory.workflow import ExecutionEnded
 
 
+@tracer().capture_lambda_handler
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     ended = ExecutionEnded.model_validate(event["detail"])

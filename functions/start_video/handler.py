@@ -3,10 +3,12 @@
 from typing import Any
 
 from kidstory.adapters import story_steps
-from kidstory.observability import logger
+from kidstory.observability import logger, metrics, tracer
 from kidstory.workflow import AssetRef
 
 
+@tracer().capture_lambda_handler
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     given = AssetRef.model_validate(event)

@@ -4,10 +4,12 @@ from typing import Any
 
 import kidstory.story_graph  # noqa: F401  LangGraph loads during init, not on the first story
 from kidstory.adapters import story_steps
-from kidstory.observability import logger
+from kidstory.observability import logger, metrics, tracer
 from kidstory.workflow import JobRef
 
 
+@tracer().capture_lambda_handler
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     given = JobRef.model_validate(event)

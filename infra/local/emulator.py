@@ -38,6 +38,8 @@ log = logging.getLogger("kidstory.local")
 
 # The API serves media itself locally, instead of a CloudFront domain that does not exist here.
 LOCAL_ENVIRONMENT_DROPS = ("MEDIA_BASE_URL",)
+# No X-Ray daemon and no CloudWatch here: traces off, metrics not printed (override if wanted).
+LOCAL_DEFAULTS = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,7 @@ class LocalStack:
                 merged[key] = str(value)
         for key in LOCAL_ENVIRONMENT_DROPS:
             os.environ.pop(key, None)
-        return merged | self._extra_environment
+        return LOCAL_DEFAULTS | merged | self._extra_environment
 
     def name_of(self, kind: str) -> str:
         (logical_id,) = self.template.of_type(kind)

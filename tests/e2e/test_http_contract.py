@@ -132,3 +132,13 @@ def test_an_unsuitable_idea_is_refused_with_a_reason_and_costs_nothing(
     [issue] = response.json()["detail"]
     assert issue["loc"] == ["body", "prompt"] and issue["type"] == "content_policy"
     assert 'It mentions violence ("blood")' in issue["msg"]
+
+
+def test_a_webhook_url_that_would_be_refused_is_refused_at_once(client: ApiClient) -> None:
+    # the local stack allows http and private addresses; names that do not resolve are refused
+    response = client.generate(**VALID | {"webhook_url": "https://no-such-host.invalid/hook"})
+
+    assert response.status_code == 422
+    [issue] = response.json()["detail"]
+    assert issue["loc"] == ["body", "webhook_url"]
+    assert "cannot resolve no-such-host.invalid" in issue["msg"]

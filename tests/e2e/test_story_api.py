@@ -37,7 +37,7 @@ def test_completed_job_reports_its_story(client: ApiClient) -> None:
     job, story = _make_story(client, num_illustrations=2)
 
     seed_fields = {"job_id", "status", "story_id", "error", "created_at", "updated_at"}
-    assert set(job) == seed_fields | {"webhook"}  # webhook: an addition, null without one
+    assert set(job) == seed_fields | {"progress", "webhook"}  # additions
     assert job["webhook"] is None
     assert job["error"] is None
     assert job["updated_at"] >= job["created_at"]
@@ -116,3 +116,38 @@ def test_completed_stories_are_listed_newest_first(client: ApiClient) -> None:
     further = client.http.get("/api/v1/stories", params={"limit": 1, "offset": 1}).json()
     assert [s["id"] for s in further["stories"]] == [first["id"]]
     assert further["total"] == listed["total"]
+
+
+def test_a_running_job_reports_its_progress(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from kidstory.providers.offline import OfflineImageProvider
+
+    original = OfflineImageProvider.generate_image
+
+    def slow(self: OfflineImageProvider, spec: object) -> object:
+        time.sleep(0.4)
+        return original(self, spec)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(OfflineImageProvider, "generate_image", slow)
+    job_id = client.generate(prompt=IDEA, age_group="6-8", num_illustrations=3).json()["job_id"]
+
+    seen = []
+    while (job := client.job(job_id))["status"] not in ("completed", "failed"):
+        seen.append(job["progress"])
+        time.sleep(0.05)
+
+    assert job["progress"] == {
+        "stage": "done",
+        "images_done": 3,
+        "images_total": 3,
+        "videos_done": 0,
+        "videos_total": 0,
+    }
+    stages = [progress["stage"] for progress in seen]
+    assert "illustrating" in stages
+    assert stages == sorted(stages, key=["queued", "writing", "illustrating", "assembling"].index)
+    done_counts = [p["images_done"] for p in seen if p["stage"] == "illustrating"]
+    assert done_counts == sorted(done_counts) and done_counts[0] < 3

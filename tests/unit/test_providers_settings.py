@@ -58,9 +58,9 @@ def test_keys_are_not_shown_when_settings_are_printed() -> None:
     assert "sk-secret-value" not in repr(settings)
 
 
-def test_pictures_and_clips_are_still_offline_only() -> None:
-    with pytest.raises(SettingsError, match="IMAGE_PROVIDER"):
-        Settings.from_environ(BASE | {"IMAGE_PROVIDER": "openai", "OPENAI_API_KEY": "sk-test"})
+def test_pictures_from_openai_need_the_openai_key() -> None:
+    with pytest.raises(SettingsError, match="OPENAI_API_KEY: required when IMAGE_PROVIDER=openai"):
+        Settings.from_environ(BASE | {"IMAGE_PROVIDER": "openai"})
 
 
 @pytest.mark.parametrize(

@@ -289,3 +289,21 @@ def test_a_job_that_has_ended_keeps_its_outcome(table: StoryTable, media: MediaS
     assert late.status is JobStatus.FAILED and late.error == "Aborted: no details were given"
     assert table.get_job(job.job_id).status is JobStatus.FAILED  # type: ignore[union-attr]
     assert table.list_stories("anonymous", limit=10, offset=0) == ([], 0)
+
+
+def test_steps_count_what_they_make_for_the_dashboard(table: StoryTable, media: MediaStore) -> None:
+    from kidstory.observability import metrics
+
+    metrics.clear_metrics()
+    job = _job(table)
+    steps = _steps(table, media)
+    draft = steps.write_story(JobRef(job_id=job.job_id))
+    made = [MediaResult(**steps.generate_image(ref).model_dump()) for ref in draft.images]
+    steps.assemble(AssembleInput(job_id=job.job_id, story_id=draft.story_id, media=[made, []]))
+
+    recorded = metrics.metric_set
+    assert recorded["ImagesGenerated"]["Value"] == [1, 1]
+    assert recorded["StoriesCompleted"]["Value"] == [1]
+    assert len(recorded["StoryWritingTime"]["Value"]) == 1
+    assert len(recorded["ProviderLatency"]["Value"]) == 2
+    metrics.clear_metrics()

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from kidstory.models import AgeGroup, Character, JobStatus, Readability
+from kidstory.models import AgeGroup, Character, JobStatus, Progress, Readability
 
 OFFLINE_NOTICE = (
     "Offline output: written and drawn by the built-in offline provider, not by an AI model."
@@ -38,6 +38,9 @@ class JobStatusResponse(BaseModel):
     error: str | None
     created_at: datetime
     updated_at: datetime
+    progress: Progress = Field(
+        description="Stage, and pictures and clips done of the total, for a progress bar"
+    )
     webhook: WebhookDelivery | None = None
 
 

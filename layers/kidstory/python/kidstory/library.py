@@ -22,7 +22,13 @@ from kidstory.media_store import MediaStore
 from kidstory.models import Asset, AssetKind, AssetStatus, Job, JobStatus, StoryRequest, utc_now
 from kidstory.repository import StoryTable
 from kidstory.safety import OfflineModerator, TextModerator
-from kidstory.webhooks import PREVIOUS_SECRET_VALID, WebhookAttempt
+from kidstory.webhooks import (
+    PREVIOUS_SECRET_VALID,
+    WebhookAttempt,
+    WebhookFailed,
+    WebhookRefused,
+    check_target,
+)
 
 
 class Starter(Protocol):
@@ -43,6 +49,10 @@ class StillRunning(RuntimeError):
 
 class PromptRefused(ValueError):
     """The idea is not one we write a children's story about; the reason says why."""
+
+
+class WebhookUrlRefused(ValueError):
+    """The webhook_url is not one we deliver to (checked again at every delivery)."""
 
 
 class IdempotencyConflict(ValueError):
@@ -69,11 +79,13 @@ class StoryLibrary:
         per_minute: int,
         daily: int,
         moderator: TextModerator | None = None,
+        private_webhooks: bool = False,
     ) -> None:
         self._table = table
         self._starter = starter
         self._media = media
         self._moderator = moderator or OfflineModerator()
+        self._private_webhooks = private_webhooks
         self._per_minute = per_minute
         self._daily = daily
 
@@ -86,6 +98,11 @@ class StoryLibrary:
         verdict = self._moderator.check(request.prompt)
         if not verdict.allowed:
             raise PromptRefused(verdict.reason or "This idea cannot be made into a story.")
+        if request.webhook_url is not None:
+            try:
+                check_target(str(request.webhook_url), allow_private=self._private_webhooks)
+            except (WebhookRefused, WebhookFailed) as refused:
+                raise WebhookUrlRefused(str(refused)) from None
         if idempotency_key is not None:
             earlier = self._table.get_idempotency(caller.owner, idempotency_key)
             if earlier is not None:
@@ -139,6 +156,7 @@ class StoryLibrary:
             error=job.error,
             created_at=job.created_at,
             updated_at=job.updated_at,
+            progress=job.progress,
             webhook=_webhook_delivery(job),
         )
 

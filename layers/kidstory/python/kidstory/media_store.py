@@ -16,6 +16,14 @@ class MediaObject:
     chunks: Iterator[bytes]
 
 
+@dataclass(frozen=True)
+class MediaHead:
+    """What S3 says about an object without reading it."""
+
+    content_type: str
+    size_bytes: int
+
+
 class MediaStore:
     def __init__(self, client: S3Client, bucket: str) -> None:
         self._client = client
@@ -47,6 +55,43 @@ class MediaStore:
                 Bucket=self._bucket,
                 Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
             )
+
+    def head(self, key: str) -> MediaHead | None:
+        """The object's type and size, or None when there is no such object."""
+        from botocore.exceptions import ClientError
+
+        try:
+            found = self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise
+        return MediaHead(
+            content_type=found.get("ContentType", "application/octet-stream"),
+            size_bytes=found["ContentLength"],
+        )
+
+    def read(self, key: str) -> bytes | None:
+        """The whole object, or None when there is no such object (small objects only)."""
+        found = self.open(key)
+        return None if found is None else b"".join(found.chunks)
+
+    def copy(self, source: str, destination: str, content_type: str) -> None:
+        """Copy an object within the bucket, on S3's side, setting its content type."""
+        self._client.copy_object(
+            Bucket=self._bucket,
+            Key=destination,
+            CopySource={"Bucket": self._bucket, "Key": source},
+            ContentType=content_type,
+            MetadataDirective="REPLACE",
+        )
+
+    def keys_under(self, prefix: str) -> list[str]:
+        """Every key that starts with `prefix`."""
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix=prefix
+        )
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError

@@ -78,6 +78,24 @@ class StoryRequest(BaseModel):
 ANONYMOUS = "anonymous"
 
 
+class Stage(StrEnum):
+    """Where a job is, for progress bars."""
+
+    QUEUED = "queued"
+    WRITING = "writing"
+    ILLUSTRATING = "illustrating"
+    ASSEMBLING = "assembling"
+    DONE = "done"
+
+
+class Progress(BaseModel):
+    stage: Stage = Stage.QUEUED
+    images_done: int = 0
+    images_total: int = 0
+    videos_done: int = 0
+    videos_total: int = 0
+
+
 class Job(BaseModel):
     job_id: str = Field(default_factory=new_id)
     status: JobStatus = JobStatus.PENDING
@@ -90,6 +108,7 @@ class Job(BaseModel):
     webhook_attempts: list[dict[str, Any]] = Field(
         default_factory=list, description="Each try to deliver the job's webhook notice"
     )
+    progress: Progress = Field(default_factory=Progress)
 
 
 class Character(BaseModel):

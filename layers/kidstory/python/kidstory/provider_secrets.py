@@ -1,10 +1,11 @@
 """Provider API keys kept in SSM Parameter Store, read once at cold start.
 
-In AWS the stack never puts a key in a function's environment: for `LLM_PROVIDER=openai` it sets
-`OPENAI_API_KEY_PARAMETER` to the name of an SSM SecureString parameter (`ANTHROPIC_...` for
-anthropic) and lets the function read exactly that parameter. `with_provider_keys` reads it into
-the mapping the settings are built from, so `Settings` stays one model validated once. A key
-given directly (`OPENAI_API_KEY`, as locally from a `.env` file) wins, and no call is made.
+In AWS the stack never puts a key in a function's environment: for `LLM_PROVIDER=openai` (and
+for `IMAGE_PROVIDER=openai`, in the picture function) it sets `OPENAI_API_KEY_PARAMETER` to the
+name of an SSM SecureString parameter (`ANTHROPIC_...` for anthropic) and lets the function read
+exactly that parameter. `with_provider_keys` reads it into the mapping the settings are built
+from, so `Settings` stays one model validated once. A key given directly (`OPENAI_API_KEY`, as
+locally from a `.env` file) wins, and no call is made.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from kidstory.settings import SettingsError
 
 # The variable holding each keyed provider's API key; `<it>_PARAMETER` names its parameter.
 KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+# The same for the picture provider (`IMAGE_PROVIDER`): only openai takes a key.
+IMAGE_KEY_VARIABLES = {"openai": "OPENAI_API_KEY"}
 # Powertools keeps a value this long; settings are read once per process anyway, so a rotated
 # key reaches new instances at once and running ones at their next cold start.
 KEY_CACHE_SECONDS = 900
@@ -28,19 +31,25 @@ def parameter_variable(key_variable: str) -> str:
 def with_provider_keys(
     environ: Mapping[str, str], *, max_age: int = KEY_CACHE_SECONDS
 ) -> Mapping[str, str]:
-    """`environ`, with the API key of the chosen text provider read from its SSM parameter when
-    the key itself is not set. Only then is the Powertools parameters utility imported.
+    """`environ`, with the API key of the chosen text or picture provider read from its SSM
+    parameter when the key itself is not set. Only then is the Powertools parameters utility
+    imported.
 
     Raises SettingsError naming the variable and the parameter when it cannot be read.
     """
-    key_variable = KEY_VARIABLES.get(environ.get("LLM_PROVIDER", ""))
-    if key_variable is None or environ.get(key_variable, "").strip():
-        return environ
-    variable = parameter_variable(key_variable)
-    name = environ.get(variable, "").strip()
-    if not name:
-        return environ  # the settings then name the missing key
-    return {**environ, key_variable: _read_key(variable, name, max_age)}
+    needed = {
+        KEY_VARIABLES.get(environ.get("LLM_PROVIDER", "")),
+        IMAGE_KEY_VARIABLES.get(environ.get("IMAGE_PROVIDER", "")),
+    }
+    found: dict[str, str] = {}
+    for key_variable in sorted(variable for variable in needed if variable):
+        if environ.get(key_variable, "").strip():
+            continue
+        variable = parameter_variable(key_variable)
+        name = environ.get(variable, "").strip()
+        if name:  # without it, the settings name the missing key
+            found[key_variable] = _read_key(variable, name, max_age)
+    return {**environ, **found} if found else environ
 
 
 def _read_key(variable: str, name: str, max_age: int) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from kidstory.access import ApiKey, RateLimited, Window
-from kidstory.models import Asset, AssetKind, Job, JobStatus, Story, utc_now
+from kidstory.models import Asset, AssetKind, Job, JobStatus, Stage, Story, utc_now
 from kidstory.webhooks import WebhookAttempt, WebhookSecrets, new_secret
 
 if TYPE_CHECKING:
@@ -198,6 +198,39 @@ class StoryTable:
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             raise JobAlreadyEnded(f"job {job_id} does not exist or has already ended") from None
+
+    def set_stage(
+        self,
+        job_id: str,
+        stage: Stage,
+        *,
+        images_total: int | None = None,
+        videos_total: int | None = None,
+    ) -> None:
+        """Move the job's progress to `stage` (and set the totals, when known)."""
+        fields: dict[str, Any] = {"stage": stage.value}
+        if images_total is not None:
+            fields["images_total"] = images_total
+        if videos_total is not None:
+            fields["videos_total"] = videos_total
+        self._client.update_item(
+            TableName=self._table,
+            Key=_to_item(job_key(job_id), {}),
+            UpdateExpression="SET " + ", ".join(f"progress.{name} = :{name}" for name in fields),
+            ExpressionAttributeValues={f":{name}": _serialize(v) for name, v in fields.items()},
+            ConditionExpression="attribute_exists(pk)",
+        )
+
+    def count_done(self, job_id: str, kind: AssetKind) -> None:
+        """One more picture or clip of the job is done."""
+        counter = "images_done" if kind is AssetKind.IMAGE else "videos_done"
+        self._client.update_item(
+            TableName=self._table,
+            Key=_to_item(job_key(job_id), {}),
+            UpdateExpression=f"ADD progress.{counter} :one",
+            ExpressionAttributeValues={":one": _serialize(1)},
+            ConditionExpression="attribute_exists(pk)",
+        )
 
     def record_webhook_attempt(self, job_id: str, attempt: WebhookAttempt) -> None:
         self._client.update_item(

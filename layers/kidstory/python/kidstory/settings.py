@@ -10,11 +10,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from kidstory.providers.models import ModelUnusable, check_usable, default_model
+from kidstory.providers.models import ModelUnusable, bare_model_id, check_usable, default_model
 
 ProviderName = Literal["offline", "openai", "anthropic", "ollama", "bedrock"]
-# Pictures and clips: only the offline provider so far.
-MediaProviderName = Literal["offline"]
+ImageProviderName = Literal["offline", "openai", "bedrock"]
+# "openai" is accepted only to be refused by name: OpenAI's video API (Sora) has been shut down.
+VideoProviderName = Literal["offline", "bedrock", "openai"]
+# Stable Image and Luma Ray2 are served on Bedrock in US West (Oregon).
+DEFAULT_BEDROCK_MEDIA_REGION = "us-west-2"
 
 
 class SettingsError(RuntimeError):
@@ -50,8 +53,8 @@ class Settings(BaseModel):
     max_request_size_mb: float = Field(default=10, gt=0)
     cors_origins: str = Field(default="", description='Comma-separated origins, or "*"')
     llm_provider: ProviderName = "offline"
-    image_provider: MediaProviderName = "offline"
-    video_provider: MediaProviderName = "offline"
+    image_provider: ImageProviderName = "offline"
+    video_provider: VideoProviderName = "offline"
     openai_api_key: SecretStr | None = Field(default=None, description="Needed by openai")
     openai_base_url: str | None = Field(default=None, description="Gateway or proxy for OpenAI")
     openai_text_model: str = Field(default=default_model("openai", "text"), min_length=1)
@@ -63,6 +66,18 @@ class Settings(BaseModel):
     bedrock_text_model: str = Field(default=default_model("bedrock", "text"), min_length=1)
     bedrock_region: str = Field(
         default="us-east-1", min_length=1, description="Region of Bedrock runtime calls"
+    )
+    openai_image_model: str = Field(default=default_model("openai", "image"), min_length=1)
+    bedrock_image_model: str = Field(default=default_model("bedrock", "image"), min_length=1)
+    bedrock_image_region: str = Field(
+        default=DEFAULT_BEDROCK_MEDIA_REGION, min_length=1, description="Region of picture calls"
+    )
+    bedrock_video_model: str = Field(default=default_model("bedrock", "video"), min_length=1)
+    bedrock_video_region: str = Field(
+        default=DEFAULT_BEDROCK_MEDIA_REGION, min_length=1, description="Region of clip calls"
+    )
+    video_poll_seconds: int = Field(
+        default=30, ge=0, le=3600, description="Seconds between checks of a clip being made"
     )
     provider_timeout_seconds: float = Field(
         default=60, gt=0, description="Longest wait for one answer from a provider"
@@ -135,9 +150,22 @@ class Settings(BaseModel):
         return f"{self.llm_provider.upper()}_TEXT_MODEL", models[self.llm_provider]
 
     @property
+    def media_models(self) -> dict[str, tuple[str, Literal["image", "video"]]]:
+        """The picture and clip models in use: variable -> (model id, what it makes)."""
+        models: dict[str, tuple[str, Literal["image", "video"]]] = {}
+        if self.image_provider == "openai":
+            models["OPENAI_IMAGE_MODEL"] = (self.openai_image_model, "image")
+        if self.image_provider == "bedrock":
+            models["BEDROCK_IMAGE_MODEL"] = (self.bedrock_image_model, "image")
+        if self.video_provider == "bedrock":
+            models["BEDROCK_VIDEO_MODEL"] = (self.bedrock_video_model, "video")
+        return models
+
+    @property
     def configured_models(self) -> dict[str, str]:
         """Every model id in use, by the variable that sets it."""
-        return dict([self.text_model]) if self.text_model else {}
+        models = dict([self.text_model]) if self.text_model else {}
+        return models | {variable: model for variable, (model, _) in self.media_models.items()}
 
     @model_validator(mode="after")
     def _text_provider_is_usable(self) -> Settings:
@@ -159,6 +187,46 @@ class Settings(BaseModel):
             except ModelUnusable as problem:
                 raise SettingsError(f"invalid configuration: {variable}: {problem}") from None
         return self
+
+    @model_validator(mode="after")
+    def _media_providers_are_usable(self) -> Settings:
+        """The picture and clip providers have their key, and their models are not retired."""
+        today = datetime.now(UTC).date()
+        if self.video_provider == "openai":
+            try:  # OpenAI's only video models, the Sora family, are retired
+                check_usable("sora-2", "video", today)
+            except ModelUnusable as problem:
+                raise SettingsError(
+                    f"invalid configuration: VIDEO_PROVIDER: openai makes clips with Sora, and "
+                    f"{problem}; set VIDEO_PROVIDER=bedrock"
+                ) from None
+        if self.image_provider == "openai" and (
+            self.openai_api_key is None or not self.openai_api_key.get_secret_value().strip()
+        ):
+            raise SettingsError(
+                "invalid configuration: OPENAI_API_KEY: required when IMAGE_PROVIDER=openai "
+                "(or OPENAI_API_KEY_PARAMETER, the SSM parameter holding it)"
+            )
+        for variable, (model_id, capability) in self.media_models.items():
+            try:
+                check_usable(model_id, capability, today)
+            except ModelUnusable as problem:
+                raise SettingsError(f"invalid configuration: {variable}: {problem}") from None
+            family = _BEDROCK_MEDIA_FAMILIES.get(variable)
+            if family and not bare_model_id(model_id).startswith(family[0]):
+                raise SettingsError(
+                    f"invalid configuration: {variable}: {model_id} is not one of the models the "
+                    f"bedrock provider speaks to ({family[1]})"
+                )
+        return self
+
+
+# The request body of Bedrock picture and clip models is the model maker's own: the providers
+# speak Stability AI's (Stable Image) and Luma AI's (Ray2).
+_BEDROCK_MEDIA_FAMILIES = {
+    "BEDROCK_IMAGE_MODEL": ("stability.", "Stability AI Stable Image models, stability.*"),
+    "BEDROCK_VIDEO_MODEL": ("luma.", "Luma AI Ray models, luma.*"),
+}
 
 
 @cache

@@ -6,12 +6,15 @@ Each Lambda handler parses its event into one of these payload models and calls 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kidstory import observability
 from kidstory.media_store import MediaStore
 from kidstory.models import (
     Asset,
@@ -20,6 +23,7 @@ from kidstory.models import (
     Job,
     JobStatus,
     ScenePrompt,
+    Stage,
     Story,
 )
 from kidstory.providers.base import (
@@ -30,11 +34,20 @@ from kidstory.providers.base import (
     TextProvider,
     VideoProvider,
 )
-from kidstory.providers.errors import ContentRefused, ProviderError, VideoTimedOut
+from kidstory.providers.errors import (
+    ContentRefused,
+    ProviderError,
+    ProviderThrottled,
+    ProviderUnavailable,
+    VideoTimedOut,
+)
+from kidstory.providers.models import find_model
 from kidstory.repository import JobAlreadyEnded, StoryTable
 from kidstory.safety import check_picture
 
 PICTURE_REDRAWS = 2
+# Clips are MP4, whoever stores them.
+CLIP_CONTENT_TYPE = "video/mp4"
 
 # The error of the workflow's final Fail state, reached only after story.failed was published.
 STORY_FAILED_ERROR = "StoryFailed"
@@ -136,6 +149,12 @@ def asset_id_for(story_id: str, kind: AssetKind, display_order: int) -> str:
     return str(uuid.uuid5(_IDS, f"{story_id}:{kind.value}:{display_order}"))
 
 
+def _clip_folder(clip: Asset) -> str:
+    """stories/<story_id>/<asset_id>: where a provider that writes a clip itself puts it (the
+    clip's own key is stories/<story_id>/<asset_id>.mp4, beside it)."""
+    return clip.media_key().rsplit(".", 1)[0]
+
+
 class StorySteps:
     """The work behind each state. Adapters are passed in; providers are made on first use, so
     a function loads only the provider it needs."""
@@ -179,9 +198,15 @@ class StorySteps:
             age_group=request.age_group,
             min_pages=max(image_count, video_count),
         )
-        state = run_story_graph(
-            self._graph, brief, image_count=image_count, video_count=video_count
-        )
+        started = time.monotonic()
+        try:
+            state = run_story_graph(
+                self._graph, brief, image_count=image_count, video_count=video_count
+            )
+        except ProviderThrottled:
+            observability.count("ProviderThrottled")
+            raise
+        observability.seconds("StoryWritingTime", time.monotonic() - started)
         text = state["story"]
         story = Story(
             id=story_id_for(job.job_id),
@@ -204,6 +229,9 @@ class StorySteps:
         videos = self._new_assets(story, AssetKind.VIDEO, state.get("video_scenes", []))
         self._table.put_assets(images + videos)
         self._table.update_job(job.job_id, JobStatus.PROCESSING, story_id=story.id)
+        self._table.set_stage(
+            job.job_id, Stage.ILLUSTRATING, images_total=len(images), videos_total=len(videos)
+        )
         return StoryDraft(
             job_id=job.job_id,
             story_id=story.id,
@@ -219,11 +247,13 @@ class StorySteps:
         if asset.status is AssetStatus.COMPLETED:
             return ref
         provider = self._image()
+        started = time.monotonic()
         try:
             made = self._checked_picture(provider, spec)
         except ProviderError as error:
             self._record_error(asset, error)
             raise
+        observability.seconds("ProviderLatency", time.monotonic() - started)
         self._store(asset, made.content, made.content_type, provider.name, provider.model)
         return ref
 
@@ -251,6 +281,7 @@ class StorySteps:
                 done=asset.status is AssetStatus.COMPLETED,
             )
         provider = self._video()
+        spec = self._clip_spec(asset, spec, provider)
         try:
             operation = provider.start_video(spec)
         except ProviderError as error:
@@ -280,7 +311,13 @@ class StorySteps:
         except ProviderError as error:
             self._record_error(asset, error)
             raise
-        if result.done and result.media is not None:
+        if result.done and result.stored_key is not None:
+            try:
+                self._adopt_clip(asset, result.stored_key, provider.name, provider.model)
+            except ProviderError as error:
+                self._record_error(asset, error)
+                raise
+        elif result.done and result.media is not None:
             self._store(
                 asset,
                 result.media.content,
@@ -290,9 +327,49 @@ class StorySteps:
             )
         return poll.model_copy(update={"checks": checks, "done": result.done})
 
+    def _clip_spec(self, asset: Asset, spec: MediaSpec, provider: VideoProvider) -> MediaSpec:
+        """The clip's spec with where a provider that writes its own output puts it and, for a
+        model that starts from a picture, the page's own illustration when it is already made.
+        Pictures and clips are made side by side: a clip that starts before its picture is
+        ready starts from the prompt alone."""
+        known = find_model(provider.model)
+        start = self._illustration(asset) if known is not None and known.start_image else None
+        return replace(spec, output_prefix=_clip_folder(asset), start_image=start)
+
+    def _illustration(self, clip: Asset) -> GeneratedMedia | None:
+        try:
+            picture = self._table.get_asset(clip.story_id, AssetKind.IMAGE, clip.display_order)
+        except LookupError:  # a story without pictures
+            return None
+        if picture.status is not AssetStatus.COMPLETED or not picture.s3_key:
+            return None
+        content = self._media.read(picture.s3_key)
+        if content is None:
+            return None
+        return GeneratedMedia(content=content, content_type=picture.content_type or "image/png")
+
+    def _adopt_clip(self, asset: Asset, written_key: str, provider: str, model: str) -> None:
+        """A clip the provider wrote into the bucket itself: copied (on S3's side) to the clip's
+        own key, so it is served like every other clip, and the provider's folder removed."""
+        folder = _clip_folder(asset) + "/"
+        if not written_key.startswith(folder):
+            raise ProviderError(f"the clip was written outside its folder {folder}: {written_key}")
+        key = asset.media_key()
+        written = self._media.head(written_key)
+        if written is None:
+            copied = self._media.head(key)  # by an earlier try that stopped before recording it
+            if copied is None:
+                raise ProviderUnavailable(f"the finished clip is not in the bucket: {written_key}")
+            self._record_stored(asset, key, CLIP_CONTENT_TYPE, copied.size_bytes, provider, model)
+            return
+        self._media.copy(written_key, key, CLIP_CONTENT_TYPE)
+        self._media.delete(self._media.keys_under(folder))
+        self._record_stored(asset, key, CLIP_CONTENT_TYPE, written.size_bytes, provider, model)
+
     # Assemble
 
     def assemble(self, given: AssembleInput) -> JobOutcome:
+        self._table.set_stage(given.job_id, Stage.ASSEMBLING)
         for result in (item for branch in given.media for item in branch):
             if result.failure is not None:
                 asset = self._table.get_asset(result.story_id, result.kind, result.display_order)
@@ -329,6 +406,8 @@ class StorySteps:
             self._table.update_job(job.job_id, JobStatus.FAILED, error=error)
         except JobAlreadyEnded:
             return self._stored_outcome(job.job_id)
+        self._table.set_stage(job.job_id, Stage.DONE)
+        observability.count("StoriesFailed")
         return JobOutcome(job_id=job.job_id, story_id=None, status=JobStatus.FAILED, error=error)
 
     # an execution that ended without reaching MarkFailed (timed out, aborted, or failed in a
@@ -362,6 +441,10 @@ class StorySteps:
             return self._stored_outcome(story.job_id)
         story.status = status
         self._table.put_story(story)
+        self._table.set_stage(story.job_id, Stage.DONE)
+        observability.count(
+            "StoriesCompleted" if status is JobStatus.COMPLETED else "StoriesFailed"
+        )
         return JobOutcome(job_id=story.job_id, story_id=story.id, status=status, error=error)
 
     def _stored_outcome(self, job_id: str) -> JobOutcome:
@@ -417,6 +500,8 @@ class StorySteps:
         return asset, self._spec(ref.story_id, asset.prompt_used)
 
     def _record_error(self, asset: Asset, error: ProviderError) -> None:
+        if isinstance(error, ProviderThrottled):
+            observability.count("ProviderThrottled")
         asset.error = f"{type(error).__name__}: {error}"
         if not error.retryable:
             asset.status = AssetStatus.FAILED
@@ -427,10 +512,26 @@ class StorySteps:
     ) -> None:
         key = asset.media_key()
         self._media.put(key, content, content_type)
+        self._record_stored(asset, key, content_type, len(content), provider, model)
+
+    def _record_stored(
+        self,
+        asset: Asset,
+        key: str,
+        content_type: str,
+        size_bytes: int,
+        provider: str,
+        model: str,
+    ) -> None:
+        """The asset is complete: its object is at `key` in the media bucket."""
         asset.status = AssetStatus.COMPLETED
         asset.s3_key = key
         asset.content_type = content_type
-        asset.size_bytes = len(content)
+        asset.size_bytes = size_bytes
         asset.provider, asset.model = provider, model
         asset.error = None
         self._table.put_asset(asset)
+        self._table.count_done(asset.job_id, asset.kind)
+        observability.count(
+            "ImagesGenerated" if asset.kind is AssetKind.IMAGE else "VideosGenerated"
+        )

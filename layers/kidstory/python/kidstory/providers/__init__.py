@@ -36,12 +36,28 @@ def text_provider(settings: Settings) -> TextProvider:
 
 
 def image_provider(settings: Settings) -> ImageProvider:
+    """The illustrator of `IMAGE_PROVIDER`; warns in the log about models that shut down soon."""
+    warn_about_models_near_shutdown(settings)
+    if settings.image_provider == "openai":
+        from kidstory.providers.openai_image import OpenAIImageProvider
+
+        return OpenAIImageProvider.from_settings(settings)
+    if settings.image_provider == "bedrock":
+        from kidstory.providers.bedrock_image import BedrockImageProvider
+
+        return BedrockImageProvider.from_settings(settings)
     from kidstory.providers.offline import OfflineImageProvider
 
     return OfflineImageProvider(latency_seconds=settings.offline_image_seconds)
 
 
 def video_provider(settings: Settings) -> VideoProvider:
+    """The animator of `VIDEO_PROVIDER`; warns in the log about models that shut down soon."""
+    warn_about_models_near_shutdown(settings)
+    if settings.video_provider == "bedrock":
+        from kidstory.providers.bedrock_video import BedrockVideoProvider
+
+        return BedrockVideoProvider.from_settings(settings)
     from kidstory.providers.offline import OfflineVideoProvider
 
     return OfflineVideoProvider(latency_seconds=settings.offline_video_seconds)

@@ -35,6 +35,12 @@ class MediaSpec:
     character: Character
     art_style: str
     seconds: float = 4.0
+    start_image: GeneratedMedia | None = None
+    """Video: the picture the clip starts from (the page's own illustration), when it was ready
+    and the model can start from a picture."""
+    output_prefix: str | None = None
+    """Video: the key prefix in the media bucket (stories/<story_id>/<asset_id>) under which a
+    provider that writes its clip itself (Bedrock async invoke) puts it."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +51,12 @@ class VideoOperation:
 
 @dataclass(frozen=True)
 class VideoCheck:
+    """A done clip comes back as bytes (`media`), or, from a provider that wrote it to the media
+    bucket itself, as the key it wrote (`stored_key`, under the spec's `output_prefix`)."""
+
     done: bool
     media: GeneratedMedia | None = None
+    stored_key: str | None = None
 
 
 class TextProvider(Protocol):

@@ -47,6 +47,16 @@ class ModelInfo:
     schema_by_tool: bool = False
     """Bedrock: the model takes a JSON schema as a forced tool call (Amazon Nova's constrained
     decoding) rather than through Converse's outputConfig."""
+    # What a picture or clip model accepts (what the providers use of it: README, Providers).
+    seed: bool = False
+    """Takes a seed, so the pictures of one story can share it."""
+    reference_images: int = 0
+    """How many reference pictures it can be given (0: none)."""
+    start_image: bool = False
+    """Video: can start from a given picture (the page's own illustration)."""
+    sizes: tuple[str, ...] = ()
+    """The sizes ("1024x1024") or aspect ratios ("1:1") it makes."""
+    max_video_seconds: float | None = None
 
     def is_retired(self, today: date) -> bool:
         """Retired, or deprecated and past its shutdown date."""
@@ -81,6 +91,13 @@ class ModelUnusable(ValueError):
 _GPT_IMAGE = ("gpt-image-2.6-sunburst", "gpt-image-2.6-flare")
 _BEDROCK_IMAGE = ("stability.stable-image-core-v1:1", "stability.stable-image-ultra-v1:1")
 _BEDROCK_VIDEO = ("luma.ray-v2:0",)
+# GPT image models take up to 16 reference pictures, through the edits endpoint (openai SDK,
+# ImageEditParams.image); the standard sizes are the ones every GPT image model makes.
+_GPT_IMAGE_SIZES = ("1024x1024", "1536x1024", "1024x1536")
+# Stable Image Core and Ultra on Bedrock: aspect_ratio and seed (0 to 4294967295) in the body.
+_STABILITY_ASPECT_RATIOS = ("1:1", "16:9", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21")
+# Luma Ray2 on Bedrock: aspect_ratio, duration "5s" or "9s", and a start frame (keyframes.frame0).
+_LUMA_ASPECT_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21")
 
 
 def _retired(
@@ -132,7 +149,10 @@ MODELS: tuple[ModelInfo, ...] = (
         for model_id in ("gpt-4", "gpt-4-*", "gpt-3.5-turbo*")
     ),
     # OpenAI, images and video
-    *(ModelInfo(model_id, "openai", "image") for model_id in _GPT_IMAGE),
+    *(
+        ModelInfo(model_id, "openai", "image", reference_images=16, sizes=_GPT_IMAGE_SIZES)
+        for model_id in _GPT_IMAGE
+    ),
     _retired("dall-e-3", "openai", "image", date(2026, 5, 12), *_GPT_IMAGE),
     _retired("dall-e-2", "openai", "image", date(2026, 5, 12), *_GPT_IMAGE),
     _retired("gpt-image-1", "openai", "image", date(2026, 10, 23), *_GPT_IMAGE),
@@ -172,7 +192,10 @@ MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("gemma4:e4b", "ollama", "text"),
     # Amazon Bedrock
     ModelInfo("amazon.nova-2-lite-v1:0", "bedrock", "text", schema_by_tool=True),
-    *(ModelInfo(model_id, "bedrock", "image") for model_id in _BEDROCK_IMAGE),
+    *(
+        ModelInfo(model_id, "bedrock", "image", seed=True, sizes=_STABILITY_ASPECT_RATIOS)
+        for model_id in _BEDROCK_IMAGE
+    ),
     _retired(
         "amazon.nova-canvas-v1:0",
         "bedrock",
@@ -181,7 +204,14 @@ MODELS: tuple[ModelInfo, ...] = (
         *_BEDROCK_IMAGE,
         _GPT_IMAGE[0],
     ),
-    ModelInfo("luma.ray-v2:0", "bedrock", "video"),
+    ModelInfo(
+        "luma.ray-v2:0",
+        "bedrock",
+        "video",
+        start_image=True,
+        sizes=_LUMA_ASPECT_RATIOS,
+        max_video_seconds=9,
+    ),
     _retired("amazon.nova-reel-v1:*", "bedrock", "video", date(2026, 9, 30), *_BEDROCK_VIDEO),
 )
 
@@ -190,6 +220,9 @@ _DEFAULTS: dict[tuple[ModelProvider, Capability], str] = {
     ("anthropic", "text"): "claude-sonnet-5-5",
     ("ollama", "text"): "gemma4:e4b",
     ("bedrock", "text"): "us.amazon.nova-2-lite-v1:0",
+    ("openai", "image"): "gpt-image-2.6-sunburst",
+    ("bedrock", "image"): "stability.stable-image-core-v1:1",
+    ("bedrock", "video"): "luma.ray-v2:0",
 }
 
 
@@ -198,13 +231,19 @@ def default_model(provider: ModelProvider, capability: Capability) -> str:
     return _DEFAULTS[(provider, capability)]
 
 
-def find_model(model_id: str) -> ModelInfo | None:
-    """The registry entry for `model_id` (exact ids before families), or None when unknown."""
+def bare_model_id(model_id: str) -> str:
+    """The model behind a Bedrock cross-Region inference profile id ("us.amazon.nova-2-lite-v1:0"
+    -> "amazon.nova-2-lite-v1:0"); any other id as it is."""
     bare = model_id.strip()
     for prefix in _INFERENCE_PROFILE_PREFIXES:
         if bare.startswith(prefix):
-            bare = bare.removeprefix(prefix)
-            break
+            return bare.removeprefix(prefix)
+    return bare
+
+
+def find_model(model_id: str) -> ModelInfo | None:
+    """The registry entry for `model_id` (exact ids before families), or None when unknown."""
+    bare = bare_model_id(model_id)
     exact = [info for info in MODELS if info.model_id == bare]
     return exact[0] if exact else next((info for info in MODELS if info.matches(bare)), None)
 

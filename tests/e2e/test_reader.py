@@ -1,0 +1,411 @@
+"""The web reader (functions/api/reader, at /reader/) in a real browser: Debian's chromium,
+driven by Playwright, against the local stack. A reader writes an idea, watches the progress bar
+fill, reads the story page by page with the buttons and the arrow keys, and sees every picture.
+
+The browser is the system's (`make browser` installs it with apt-get); Playwright never downloads
+one. Set READER_SCREENSHOT=docs/reader.png (`make reader-screenshot`) to refresh the README's
+screenshot of the story view.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.local.api_server import ApiServer, free_port
+from infra.local.emulator import LocalStack
+from kidstory.access import issue_key
+from kidstory.adapters import story_table
+from tests.e2e.conftest import ApiClient
+
+READER_DIR = Path(__file__).resolve().parents[2] / "functions" / "api" / "reader"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1000, "height": 700}
+PHONE = {"width": 390, "height": 844}
+IDEA = "A brave little mouse looks for a magic cheese in the big old barn"
+ALL_IMAGES_LOADED = "[...document.images].every(image => image.complete && image.naturalWidth > 0)"
+READER_SCREENSHOT = os.environ.get("READER_SCREENSHOT")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Debian's chromium is not installed ({CHROMIUM} is missing): run `make browser`, "
+            "which installs it with apt-get. The reader's tests need a real browser.",
+            pytrace=False,
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is not installed: run `make setup`", pytrace=False)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def reader_key(local_stack: LocalStack) -> str:
+    """A client key of these tests' own: their stories and limits are apart from other tests'."""
+    key, token = issue_key("web reader tests")
+    story_table().put_api_key(key)
+    return token
+
+
+@pytest.fixture(scope="module")
+def client(base_url: str, reader_key: str) -> ApiClient:
+    """The API as the reader's key sees it."""
+    return ApiClient(base_url, key=reader_key)
+
+
+@pytest.fixture
+def page(browser: Any, base_url: str) -> Iterator[Any]:
+    """A fresh browser profile (no stored key) on the reader; fails on any script error."""
+    context = browser.new_context(viewport=DESKTOP, base_url=base_url)
+    opened = context.new_page()
+    script_errors: list[str] = []
+    opened.on("pageerror", lambda error: script_errors.append(str(error)))
+    opened.goto("/reader/")
+    opened.wait_for_selector("body[data-ready=true]")
+    yield opened
+    context.close()
+    assert not script_errors, script_errors
+
+
+def write_idea(
+    page: Any,
+    prompt: str,
+    *,
+    key: str | None,
+    illustrations: str = "3",
+    videos: bool = False,
+) -> None:
+    if key is not None:
+        page.get_by_label("API key").fill(key)
+    page.get_by_label("Your story idea").fill(prompt)
+    page.get_by_label("Age group").select_option("6-8")
+    page.get_by_label("Number of pictures").fill(illustrations)
+    page.get_by_label("Make short videos too").set_checked(videos)
+    page.get_by_role("button", name="Make my story").click()
+
+
+def message(page: Any) -> str:
+    alert = page.locator("#form-message")
+    alert.wait_for(state="visible")
+    return str(alert.inner_text())
+
+
+def record_progress(page: Any) -> None:
+    page.evaluate(
+        """() => {
+        window.progressSeen = [];
+        const bar = document.getElementById("progress-bar");
+        new MutationObserver(() => window.progressSeen.push({
+            value: bar.value, now: bar.getAttribute("aria-valuenow"), stage: bar.dataset.stage,
+            text: document.getElementById("progress-text").textContent,
+        })).observe(bar, {attributes: true});
+    }"""
+    )
+
+
+def opened_story(page: Any, client: ApiClient) -> tuple[str, dict[str, Any]]:
+    """The id of the story the reader shows (from its address), and the story as the API has it."""
+    found = re.search(r"story=([^&]+)", page.url)
+    assert found, page.url
+    response = client.story(found.group(1))
+    assert response.status_code == 200, response.text
+    return found.group(1), dict(response.json())
+
+
+def shown_page(page: Any) -> dict[str, Any]:
+    """What the reader shows now, once every picture on it has loaded."""
+    page.wait_for_function(ALL_IMAGES_LOADED)
+    shown: dict[str, Any] = page.evaluate(
+        """() => ({
+        counter: document.getElementById("page-counter").textContent,
+        text: document.getElementById("page-text").textContent,
+        images: [...document.querySelectorAll("#story-view img")].map(image => ({
+            src: image.src, alt: image.alt, width: image.naturalWidth,
+        })),
+        videos: [...document.querySelectorAll("#story-view video")].map(video => ({
+            src: video.src, controls: video.controls, label: video.getAttribute("aria-label"),
+        })),
+    })"""
+    )
+    return shown
+
+
+def test_a_story_is_written_watched_and_read_page_by_page(
+    page: Any, client: ApiClient, reader_key: str, tmp_path: Path
+) -> None:
+    record_progress(page)
+    write_idea(page, IDEA, key=reader_key)
+
+    # the progress bar fills up to done, then the story opens
+    page.locator("#story-view").wait_for(state="visible", timeout=120_000)
+    seen = page.evaluate("window.progressSeen")
+    values = [entry["value"] for entry in seen]
+    assert len(seen) >= 2 and values == sorted(values), seen
+    assert seen[-1] == {
+        "value": 100,
+        "now": "100",
+        "stage": "done",
+        "text": "Done! Your story is ready.",
+    }
+
+    story_id, story = opened_story(page, client)
+    pages = story["pages"]
+    assert len(pages) >= 3
+    assert page.get_by_role("heading", level=2, name=story["title"]).is_visible()
+    notice = page.locator("#story-notice")
+    assert notice.is_visible() and notice.inner_text() == story["notice"]
+
+    # every page, turned alternately with the Next button and the right arrow key
+    shown = []
+    for number in range(1, len(pages) + 1):
+        shown.append(shown_page(page))
+        assert shown[-1]["counter"] == f"Page {number} of {len(pages)}"
+        assert shown[-1]["text"] == pages[number - 1]
+        if number == len(pages):
+            break
+        if number % 2:
+            page.get_by_role("button", name="Next").click()
+        else:
+            page.keyboard.press("ArrowRight")
+
+    # the last page stays the last; the left arrow key and Previous go back
+    next_button = page.get_by_role("button", name="Next")
+    assert next_button.get_attribute("aria-disabled") == "true"
+    next_button.click(force=True)
+    page.keyboard.press("ArrowRight")
+    assert page.locator("#page-counter").inner_text() == f"Page {len(pages)} of {len(pages)}"
+    page.keyboard.press("ArrowLeft")
+    assert page.locator("#page-counter").inner_text() == f"Page {len(pages) - 1} of {len(pages)}"
+    page.get_by_role("button", name="Previous").click()
+    assert page.locator("#page-counter").inner_text() == f"Page {len(pages) - 2} of {len(pages)}"
+
+    # every picture was shown, loaded, with its scene as alt text
+    images = [image for on_page in shown for image in on_page["images"]]
+    assert all(image["width"] > 0 for image in images), images
+    assert sorted(image["src"] for image in images) == sorted(
+        image["image_url"] for image in story["images"]
+    )
+    scenes = {image["image_url"]: image["scene_description"] for image in story["images"]}
+    for image in images:
+        assert image["alt"].strip() and image["alt"] == scenes[image["src"]], image
+    assert story["videos"] == [] and all(on_page["videos"] == [] for on_page in shown)
+
+    # the story view, for the README, at a laptop's size
+    while page.locator("#page-counter").inner_text() != f"Page 1 of {len(pages)}":
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_function(ALL_IMAGES_LOADED)
+    page.evaluate("document.activeElement.blur()")
+    screenshot = Path(READER_SCREENSHOT) if READER_SCREENSHOT else tmp_path / "reader.png"
+    page.screenshot(path=str(screenshot))
+    assert screenshot.stat().st_size > 10_000
+
+    # on a phone: one column, nothing wider than the screen, large type
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    font_size = page.locator("#page-text").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert font_size >= 20
+    page.set_viewport_size(DESKTOP)
+
+    # back to the list of the caller's stories, and open it again from there
+    page.get_by_role("button", name="All stories").click()
+    listed = page.locator(f'#story-list button[data-story-id="{story_id}"]')
+    assert listed.inner_text().startswith(story["title"])
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.set_viewport_size(DESKTOP)
+    listed.click()
+    page.locator("#story-view").wait_for(state="visible")
+    assert page.locator("#page-counter").inner_text() == f"Page 1 of {len(pages)}"
+
+
+def test_each_clip_plays_on_its_page_with_controls(
+    page: Any, client: ApiClient, reader_key: str
+) -> None:
+    write_idea(
+        page,
+        "A kind turtle swims to the coral reef",
+        key=reader_key,
+        illustrations="2",
+        videos=True,
+    )
+    page.locator("#story-view").wait_for(state="visible", timeout=120_000)
+    _, story = opened_story(page, client)
+    assert len(story["videos"]) == 2
+
+    clips = []
+    for _ in story["pages"]:
+        clips += shown_page(page)["videos"]
+        page.keyboard.press("ArrowRight")
+    assert sorted(clip["src"] for clip in clips) == sorted(
+        video["video_url"] for video in story["videos"]
+    )
+    scenes = {video["video_url"]: video["scene_description"] for video in story["videos"]}
+    for clip in clips:
+        assert clip["controls"] and clip["label"] == f"Video: {scenes[clip['src']]}", clip
+
+    # the browser can play them: the last page's clip has its length and picture
+    assert page.locator("#story-view video").count() == 1
+    page.wait_for_function(
+        "[...document.querySelectorAll('#story-view video')].every(v => v.readyState >= 1)"
+    )
+    (duration, width) = page.locator("#story-view video").first.evaluate(
+        "video => [video.duration, video.videoWidth]"
+    )
+    assert duration > 0 and width > 0
+
+
+def test_a_refused_idea_shows_the_reason(page: Any, client: ApiClient, reader_key: str) -> None:
+    idea = "a story about blood"
+    refused = client.generate(prompt=idea, age_group="6-8", num_illustrations=3)
+    assert refused.status_code == 422
+    (issue,) = refused.json()["detail"]
+    assert issue["type"] == "content_policy"
+
+    write_idea(page, idea, key=reader_key)
+
+    assert message(page) == "Please look at the message under “Your story idea”."
+    reason = page.locator("#prompt-error").inner_text()
+    assert reason == f"We can't make a children's story from this idea: {issue['msg']}"
+    idea_field = page.get_by_label("Your story idea")
+    assert idea_field.get_attribute("aria-invalid") == "true"
+    assert "prompt-error" in str(idea_field.get_attribute("aria-describedby"))
+    assert page.evaluate("document.activeElement.id") == "prompt"
+    assert page.locator("#progress-section").is_hidden()
+
+
+def test_a_missing_or_wrong_key_and_a_wrong_field_are_said_in_words(
+    page: Any, reader_key: str
+) -> None:
+    write_idea(page, IDEA, key=None)
+    assert "needs an API key" in message(page)
+
+    write_idea(page, IDEA, key="not-a-key")
+    assert "did not accept this API key" in message(page)
+
+    write_idea(page, IDEA, key=reader_key, illustrations="11")
+    assert message(page) == "Please look at the message under “Number of pictures”."
+    assert (
+        page.locator("#illustrations-error").inner_text()
+        == "Number of pictures: please choose a number from 1 to 10."
+    )
+    assert page.get_by_label("Number of pictures").get_attribute("aria-invalid") == "true"
+    assert page.locator("#progress-section").is_hidden()
+
+
+def test_over_the_limit_says_when_to_try_again(page: Any, local_stack: LocalStack) -> None:
+    key, token = issue_key("reader over its limit", rate_limit_per_minute=1)
+    story_table().put_api_key(key)
+
+    write_idea(page, IDEA, key=token)  # costs 4 units: the story and 3 pictures
+
+    said = message(page)
+    assert "many stories in a short time" in said
+    assert "per-minute limit of 1 units" in said
+    assert re.search(r"try again in about \d+ seconds?\.$", said), said
+
+
+def test_every_control_is_labelled_and_reachable_with_the_tab_key(page: Any) -> None:
+    unlabelled = page.evaluate(
+        "[...document.querySelectorAll('input, select, textarea, progress')]"
+        ".filter(field => field.labels.length === 0).map(field => field.id)"
+    )
+    assert unlabelled == []
+    assert page.locator("h1").count() == 1
+    for landmark in ("banner", "main", "contentinfo"):
+        assert page.get_by_role(landmark).count() == 1
+
+    reached: list[str] = []  # once round the page
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.id || document.activeElement.tagName")
+        if focused in reached:
+            break
+        reached.append(focused)
+    expected = ["prompt", "age-group", "illustrations", "videos", "api-key", "submit"]
+    assert [id_ for id_ in reached if id_ in expected] == expected, reached
+    assert {"forget-key", "refresh-list"} <= set(reached), reached
+
+    page.keyboard.press("Shift+Tab")
+    ring = page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.boxShadow]; })()"
+    )
+    assert ring[0] != "none" or ring[1] != "none", ring
+
+
+class QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def reader_elsewhere(local_stack: LocalStack, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The reader as CloudFront serves it: its files on an origin of their own, with a
+    config.json naming the API, which allows that origin (CORS). Yields (reader URL, API URL)."""
+    import api.main
+
+    site_port = free_port()
+    site_origin = f"http://127.0.0.1:{site_port}"
+    settings = api.main.get_settings().model_copy(update={"cors_origins": site_origin})
+    server = ApiServer(api.main.create_app(settings)).start()
+    folder = tmp_path / "site" / "reader"
+    shutil.copytree(READER_DIR, folder, ignore=shutil.ignore_patterns("config.json"))
+    (folder / "config.json").write_text(json.dumps({"api": f"{server.url}/"}))
+    handler = partial(QuietFiles, directory=str(tmp_path / "site"))
+    site = ThreadingHTTPServer(("127.0.0.1", site_port), handler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    yield f"{site_origin}/reader/", server.url
+    site.shutdown()
+    server.stop()
+
+
+def test_served_from_elsewhere_the_reader_finds_the_api_in_config_json(
+    page: Any, reader_elsewhere: tuple[str, str], client: ApiClient, reader_key: str
+) -> None:
+    reader_url, api_url = reader_elsewhere
+    page.goto(reader_url)
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator("#api-origin").inner_text() == f"Story server: {api_url}/"
+
+    write_idea(page, "A sleepy owl counts the stars", key=reader_key, illustrations="1")
+    page.locator("#story-view").wait_for(state="visible", timeout=120_000)
+    _, story = opened_story(page, client)
+    (image,) = shown_page(page)["images"]
+    assert image["src"].startswith(api_url) and image["width"] > 0
+    assert page.locator("#page-counter").inner_text() == f"Page 1 of {len(story['pages'])}"
+
+    # ?api= names another API: the key typed for this one is not offered to it
+    page.goto(f"{reader_url}?api=http://127.0.0.1:9/other/")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator("#api-origin").inner_text() == "Story server: http://127.0.0.1:9/other/"
+    assert page.get_by_label("API key").input_value() == ""
+    page.goto(reader_url)
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.get_by_label("API key").input_value() == reader_key
