@@ -23,7 +23,7 @@ run: setup ## the whole product on http://127.0.0.1:8000 (offline providers, emu
 demo: setup ## one story through the running local API (start `make run` first)
 	$(BIN)/python -m infra.local.demo
 
-test: setup ## every test: unit, infra (CDK template), end-to-end (HTTP API on emulated AWS)
+test: setup browser ## every test: unit, infra (CDK template), end-to-end (HTTP API on emulated AWS)
 	$(BIN)/python -m pytest
 
 test-unit: setup
@@ -32,7 +32,7 @@ test-unit: setup
 test-infra: setup
 	$(BIN)/python -m pytest tests/infra
 
-test-e2e: setup
+test-e2e: setup browser
 	$(BIN)/python -m pytest tests/e2e
 
 lint: setup
