@@ -294,6 +294,13 @@ class StoryTable:
             Item=_to_item(keys, story.model_dump(mode="json") | self._expiry(story.created_at)),
         )
 
+    def get_story_item(self, story_id: str) -> Story | None:
+        """The story alone (one GetItem), without its assets."""
+        found = self._client.get_item(
+            TableName=self._table, Key=_to_item(story_key(story_id), {}), ConsistentRead=True
+        )
+        return Story.model_validate(_from_item(found["Item"])) if "Item" in found else None
+
     def get_story(self, story_id: str) -> tuple[Story, list[Asset]] | None:
         """The story and its assets, read with one query on the story's partition."""
         items = self._query_partition(f"STORY#{story_id}")

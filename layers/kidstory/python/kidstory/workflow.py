@@ -484,10 +484,9 @@ class StorySteps:
         )
 
     def _spec(self, story_id: str, prompt: str) -> MediaSpec:
-        found = self._table.get_story(story_id)
-        if found is None:
+        story = self._table.get_story_item(story_id)
+        if story is None:
             raise JobNotFound(f"story {story_id} does not exist")
-        story = found[0]
         return MediaSpec(prompt=prompt, character=story.character, art_style=story.art_style)
 
     def _begin(self, ref: AssetRef) -> tuple[Asset, MediaSpec]:
