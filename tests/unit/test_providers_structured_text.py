@@ -58,13 +58,15 @@ def plan(*pages: int) -> str:
     ).model_dump_json()
 
 
-class ScriptedModel(StructuredTextProvider):
+class ScriptedModel(StructuredTextProvider[None]):
     """Answers with the given JSON texts in turn, recording every question."""
 
     name = "scripted"
 
     def __init__(self, *answers: str, repair_attempts: int = 1) -> None:
-        super().__init__("scripted-1", timeout_seconds=1, repair_attempts=repair_attempts)
+        super().__init__(
+            "scripted-1", client=None, timeout_seconds=1, repair_attempts=repair_attempts
+        )
         self.answers = list(answers)
         self.questions: list[Question] = []
 

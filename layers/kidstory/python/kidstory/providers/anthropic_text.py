@@ -50,19 +50,8 @@ def anthropic_client(
     )
 
 
-class AnthropicTextProvider(StructuredTextProvider):
+class AnthropicTextProvider(StructuredTextProvider[anthropic.Anthropic]):
     name = "anthropic"
-
-    def __init__(
-        self,
-        model: str,
-        *,
-        client: anthropic.Anthropic,
-        timeout_seconds: float,
-        repair_attempts: int,
-    ) -> None:
-        super().__init__(model, timeout_seconds=timeout_seconds, repair_attempts=repair_attempts)
-        self._client = client
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AnthropicTextProvider:

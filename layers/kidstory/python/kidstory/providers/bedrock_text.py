@@ -64,7 +64,7 @@ def bedrock_client(region: str | None, *, timeout_seconds: float) -> Any:
     )
 
 
-class BedrockTextProvider(StructuredTextProvider):
+class BedrockTextProvider(StructuredTextProvider[Any]):
     name = "bedrock"
 
     def __init__(
@@ -75,8 +75,9 @@ class BedrockTextProvider(StructuredTextProvider):
         timeout_seconds: float,
         repair_attempts: int,
     ) -> None:
-        super().__init__(model, timeout_seconds=timeout_seconds, repair_attempts=repair_attempts)
-        self._client = client
+        super().__init__(
+            model, client=client, timeout_seconds=timeout_seconds, repair_attempts=repair_attempts
+        )
         known = find_model(model)
         self._schema_by_tool = known is not None and known.schema_by_tool
 

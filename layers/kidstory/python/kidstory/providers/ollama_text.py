@@ -32,19 +32,8 @@ def ollama_client(
     )
 
 
-class OllamaTextProvider(StructuredTextProvider):
+class OllamaTextProvider(StructuredTextProvider[openai.OpenAI]):
     name = "ollama"
-
-    def __init__(
-        self,
-        model: str,
-        *,
-        client: openai.OpenAI,
-        timeout_seconds: float,
-        repair_attempts: int,
-    ) -> None:
-        super().__init__(model, timeout_seconds=timeout_seconds, repair_attempts=repair_attempts)
-        self._client = client
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OllamaTextProvider:

@@ -47,19 +47,8 @@ def openai_client(
     )
 
 
-class OpenAITextProvider(StructuredTextProvider):
+class OpenAITextProvider(StructuredTextProvider[openai.OpenAI]):
     name = "openai"
-
-    def __init__(
-        self,
-        model: str,
-        *,
-        client: openai.OpenAI,
-        timeout_seconds: float,
-        repair_attempts: int,
-    ) -> None:
-        super().__init__(model, timeout_seconds=timeout_seconds, repair_attempts=repair_attempts)
-        self._client = client
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAITextProvider:

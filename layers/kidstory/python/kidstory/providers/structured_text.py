@@ -12,7 +12,7 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -34,13 +34,20 @@ ResultT = TypeVar("ResultT")
 _PROBLEM_CHARS = 600
 
 
-class StructuredTextProvider(ABC):
-    """Writes stories and plans scenes through a model that answers in JSON."""
+ClientT = TypeVar("ClientT")
+
+
+class StructuredTextProvider(ABC, Generic[ClientT]):
+    """Writes stories and plans scenes through a model that answers in JSON; `client` is the
+    provider's SDK client (injected, so tests pass one with a fake transport)."""
 
     name: str
 
-    def __init__(self, model: str, *, timeout_seconds: float, repair_attempts: int) -> None:
+    def __init__(
+        self, model: str, *, client: ClientT, timeout_seconds: float, repair_attempts: int
+    ) -> None:
         self.model = model
+        self._client = client
         self.timeout_seconds = timeout_seconds
         self.repair_attempts = repair_attempts
 
