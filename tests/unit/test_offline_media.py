@@ -263,3 +263,13 @@ def test_odd_sized_stills_become_even_sized_video(tmp_path: Path) -> None:
     assert frames == 6
     assert size[0] % 2 == 0
     assert size[1] % 2 == 0
+
+
+def test_the_heros_ears_suit_its_species() -> None:
+    from kidstory.providers.offline_media import character_look
+
+    assert character_look("Milo", "mouse").headwear == "round_ears"
+    assert character_look("Rosie", "rabbit").headwear == "bunny_ears"
+    assert character_look("Fern", "fox").headwear == "pointy_ears"
+    assert character_look("Milo", "mouse").body == character_look("Milo").body  # same colours
+    assert character_look("Zed", "robot").headwear == character_look("Zed").headwear

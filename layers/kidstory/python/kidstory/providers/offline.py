@@ -24,7 +24,9 @@ class OfflineImageProvider:
 
     def generate_image(self, spec: MediaSpec) -> GeneratedMedia:
         time.sleep(self._latency)
-        png = draw_illustration(spec.prompt, palette_seed=spec.character.name)
+        png = draw_illustration(
+            spec.prompt, palette_seed=spec.character.name, species=spec.character.species
+        )
         return GeneratedMedia(content=png, content_type=OFFLINE_IMAGE_CONTENT_TYPE)
 
 
@@ -43,7 +45,9 @@ class OfflineVideoProvider:
 
     def check_video(self, operation_id: str, spec: MediaSpec) -> VideoCheck:
         time.sleep(self._latency)
-        still = draw_illustration(spec.prompt, palette_seed=spec.character.name)
+        still = draw_illustration(
+            spec.prompt, palette_seed=spec.character.name, species=spec.character.species
+        )
         clip = render_video(still, seconds=spec.seconds)
         return VideoCheck(
             done=True, media=GeneratedMedia(content=clip, content_type=OFFLINE_VIDEO_CONTENT_TYPE)

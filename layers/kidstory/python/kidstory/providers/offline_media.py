@@ -131,11 +131,37 @@ class _Layout:
     character_radius: float
 
 
-def character_look(palette_seed: str) -> CharacterLook:
-    """Return the colours and headwear of the character for `palette_seed`."""
+# Ears that suit the hero's species; other heroes get ears or a hat from the palette seed.
+_EARS_BY_SPECIES = {
+    **dict.fromkeys(("rabbit", "bunny"), "bunny_ears"),
+    **dict.fromkeys(("cat", "kitten", "fox", "wolf"), "pointy_ears"),
+    **dict.fromkeys(
+        (
+            "mouse",
+            "bear",
+            "panda",
+            "koala",
+            "hedgehog",
+            "monkey",
+            "otter",
+            "squirrel",
+            "lion",
+            "tiger",
+            "pig",
+            "elephant",
+        ),
+        "round_ears",
+    ),
+}
+
+
+def character_look(palette_seed: str, species: str | None = None) -> CharacterLook:
+    """Return the colours and headwear of the character for `palette_seed` (and its species)."""
     digest = _digest("character", palette_seed.strip().casefold())
     body, accent = _CHARACTER_PALETTES[digest[0] % len(_CHARACTER_PALETTES)]
-    headwear = _HEADWEAR[digest[1] % len(_HEADWEAR)]
+    headwear = _EARS_BY_SPECIES.get(
+        (species or "").strip().casefold(), _HEADWEAR[digest[1] % len(_HEADWEAR)]
+    )
     return CharacterLook(body=body, accent=accent, headwear=headwear)
 
 
@@ -155,6 +181,7 @@ def draw_illustration(
     width: int = 768,
     height: int = 512,
     label: str = "Offline illustration",
+    species: str | None = None,
 ) -> bytes:
     """Return PNG bytes of a simple, friendly, deterministic picture for `prompt`.
 
@@ -165,7 +192,7 @@ def draw_illustration(
     _check_side("height", height)
     layout = _layout(width, height)
     scene = _scene_for(prompt)
-    look = character_look(palette_seed)
+    look = character_look(palette_seed, species)
     rng = random.Random(scene.rng_seed)
 
     scale = _SUPERSAMPLE
