@@ -15,7 +15,7 @@ import openai
 
 from kidstory.providers.base import GeneratedMedia, MediaSpec
 from kidstory.providers.errors import ProviderError
-from kidstory.providers.openai_text import openai_client, provider_error
+from kidstory.providers.openai_text import openai_client_for, provider_error
 
 if TYPE_CHECKING:
     from kidstory.settings import Settings
@@ -37,15 +37,9 @@ class OpenAIImageProvider:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIImageProvider:
-        key = settings.openai_api_key
-        client = openai_client(
-            api_key=key.get_secret_value() if key else "",
-            base_url=settings.openai_base_url,
-            timeout_seconds=settings.provider_timeout_seconds,
-        )
         return cls(
             settings.openai_image_model,
-            client=client,
+            client=openai_client_for(settings),
             timeout_seconds=settings.provider_timeout_seconds,
         )
 

@@ -47,20 +47,24 @@ def openai_client(
     )
 
 
+def openai_client_for(settings: Settings) -> openai.OpenAI:
+    """The OpenAI client the settings describe (key, endpoint, timeout)."""
+    key = settings.openai_api_key
+    return openai_client(
+        api_key=key.get_secret_value() if key else "",
+        base_url=settings.openai_base_url,
+        timeout_seconds=settings.provider_timeout_seconds,
+    )
+
+
 class OpenAITextProvider(StructuredTextProvider[openai.OpenAI]):
     name = "openai"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAITextProvider:
-        key = settings.openai_api_key
-        client = openai_client(
-            api_key=key.get_secret_value() if key else "",
-            base_url=settings.openai_base_url,
-            timeout_seconds=settings.provider_timeout_seconds,
-        )
         return cls(
             settings.openai_text_model,
-            client=client,
+            client=openai_client_for(settings),
             timeout_seconds=settings.provider_timeout_seconds,
             repair_attempts=settings.provider_repair_attempts,
         )
