@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -139,9 +140,19 @@ def opened_story(page: Any, client: ApiClient) -> tuple[str, dict[str, Any]]:
     return found.group(1), dict(response.json())
 
 
+def wait_until(page: Any, expression: str, timeout: float = 30.0) -> None:
+    """Wait until `expression` is true in the page. Evaluated from outside the page, since
+    the reader's Content-Security-Policy forbids eval, which Playwright's
+    wait_for_function uses inside it."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        time.sleep(0.05)
+
+
 def shown_page(page: Any) -> dict[str, Any]:
     """What the reader shows now, once every picture on it has loaded."""
-    page.wait_for_function(ALL_IMAGES_LOADED)
+    wait_until(page, ALL_IMAGES_LOADED)
     shown: dict[str, Any] = page.evaluate(
         """() => ({
         counter: document.getElementById("page-counter").textContent,
@@ -220,7 +231,7 @@ def test_a_story_is_written_watched_and_read_page_by_page(
     # the story view, for the README, at a laptop's size
     while page.locator("#page-counter").inner_text() != f"Page 1 of {len(pages)}":
         page.keyboard.press("ArrowLeft")
-    page.wait_for_function(ALL_IMAGES_LOADED)
+    wait_until(page, ALL_IMAGES_LOADED)
     page.evaluate("document.activeElement.blur()")
     screenshot = Path(READER_SCREENSHOT) if READER_SCREENSHOT else tmp_path / "reader.png"
     page.screenshot(path=str(screenshot))
@@ -272,8 +283,8 @@ def test_each_clip_plays_on_its_page_with_controls(
 
     # the browser can play them: the last page's clip has its length and picture
     assert page.locator("#story-view video").count() == 1
-    page.wait_for_function(
-        "[...document.querySelectorAll('#story-view video')].every(v => v.readyState >= 1)"
+    wait_until(
+        page, "[...document.querySelectorAll('#story-view video')].every(v => v.readyState >= 1)"
     )
     (duration, width) = page.locator("#story-view video").first.evaluate(
         "video => [video.duration, video.videoWidth]"

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from kidstory.media_store import MediaStore
-from kidstory.models import AssetKind, AssetStatus, Job, JobStatus, StoryRequest
+from kidstory.models import AssetKind, AssetStatus, Job, JobStatus, Stage, StoryRequest
 from kidstory.providers.base import MediaSpec, VideoCheck, VideoOperation
 from kidstory.providers.errors import ProviderThrottled, VideoTimedOut
 from kidstory.providers.offline import OfflineImageProvider, OfflineVideoProvider
@@ -130,9 +130,34 @@ def test_assemble_completes_a_story_whose_media_are_all_there(
     )
 
     assert outcome.status is JobStatus.COMPLETED and outcome.error is None
-    assert table.get_job(job.job_id).status is JobStatus.COMPLETED  # type: ignore[union-attr]
+    ended = table.get_job(job.job_id)
+    assert ended is not None and ended.status is JobStatus.COMPLETED
+    assert ended.progress.stage is Stage.DONE and ended.progress.images_done == 2
+    assert table.get_story_item(draft.story_id).status is JobStatus.COMPLETED  # type: ignore[union-attr]
     stories, total = table.list_stories("anonymous", limit=10, offset=0)
     assert [story.id for story in stories] == [draft.story_id] and total == 1
+
+
+def test_a_late_assemble_leaves_the_ended_job_and_its_story_as_they_ended(
+    table: StoryTable, media: MediaStore
+) -> None:
+    job = _job(table)
+    steps = _steps(table, media)
+    draft = steps.write_story(JobRef(job_id=job.job_id))
+    done = [MediaResult(**steps.generate_image(ref).model_dump()) for ref in draft.images]
+    cause = json.dumps({"errorType": "States.Timeout", "errorMessage": "took too long"})
+    steps.mark_failed(
+        MarkFailedInput(job_id=job.job_id, error=CaughtError(Error="States.Timeout", Cause=cause))
+    )
+
+    outcome = steps.assemble(
+        AssembleInput(job_id=job.job_id, story_id=draft.story_id, media=[done, []])
+    )
+
+    assert outcome.status is JobStatus.FAILED
+    assert table.get_job(job.job_id).status is JobStatus.FAILED  # type: ignore[union-attr]
+    assert table.get_story_item(draft.story_id).status is JobStatus.FAILED  # type: ignore[union-attr]
+    assert table.list_stories("anonymous", limit=10, offset=0) == ([], 0)
 
 
 def test_assemble_fails_the_job_naming_each_missing_asset(

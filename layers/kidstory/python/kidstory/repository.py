@@ -178,7 +178,33 @@ class StoryTable:
         error: str | None = None,
     ) -> None:
         """Move a job on; a job that has ended (completed or failed) stays as it ended, so
-        two late writers cannot flip it (raises JobAlreadyEnded)."""
+        two late writers cannot flip it (raises JobAlreadyEnded). Ending a job also ends its
+        progress, in the same write."""
+        try:
+            self._client.update_item(**self._job_update(job_id, status, story_id, error))
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise JobAlreadyEnded(f"job {job_id} does not exist or has already ended") from None
+
+    def finish_story(self, story: Story, error: str | None) -> None:
+        """End the story's job with the story's status and store the story, in one
+        transaction: a client never sees the job ended while the story is not yet written,
+        and a job that had already ended keeps its outcome and its story (JobAlreadyEnded)."""
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {"Update": self._job_update(story.job_id, story.status, story.id, error)},
+                    {"Put": {"TableName": self._table, "Item": self._story_item(story)}},
+                ]
+            )
+        except self._client.exceptions.TransactionCanceledException:
+            raise JobAlreadyEnded(
+                f"job {story.job_id} does not exist or has already ended"
+            ) from None
+
+    def _job_update(
+        self, job_id: str, status: JobStatus, story_id: str | None, error: str | None
+    ) -> dict[str, Any]:
+        """The conditional update that moves an open job to `status`."""
         fields: dict[str, Any] = {"status": status.value, "updated_at": utc_now().isoformat()}
         if story_id is not None:
             fields["story_id"] = story_id
@@ -186,18 +212,19 @@ class StoryTable:
             fields["error"] = error
         names = {f"#{name}": name for name in fields}
         values = {f":{name}": _serialize(value) for name, value in fields.items()}
+        assignments = [f"#{name} = :{name}" for name in fields]
+        if status.is_terminal:
+            assignments.append("progress.stage = :done")
+            values[":done"] = _serialize(Stage.DONE.value)
         values |= {":pending": _serialize("pending"), ":processing": _serialize("processing")}
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=_to_item(job_key(job_id), {}),
-                UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in fields),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ConditionExpression="#status IN (:pending, :processing)",
-            )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            raise JobAlreadyEnded(f"job {job_id} does not exist or has already ended") from None
+        return {
+            "TableName": self._table,
+            "Key": _to_item(job_key(job_id), {}),
+            "UpdateExpression": "SET " + ", ".join(assignments),
+            "ExpressionAttributeNames": names | {"#status": "status"},
+            "ExpressionAttributeValues": values,
+            "ConditionExpression": "#status IN (:pending, :processing)",
+        }
 
     def set_stage(
         self,
@@ -283,16 +310,17 @@ class StoryTable:
     # stories
 
     def put_story(self, story: Story) -> None:
+        self._client.put_item(TableName=self._table, Item=self._story_item(story))
+
+    def _story_item(self, story: Story) -> dict[str, Any]:
+        """The story's item; a completed story is also in its owner's list (the index)."""
         keys = story_key(story.id)
         if story.status is JobStatus.COMPLETED:
             keys |= {
                 "gsi1pk": story_list_key(story.owner),
                 "gsi1sk": f"{story.created_at.isoformat()}#{story.id}",
             }
-        self._client.put_item(
-            TableName=self._table,
-            Item=_to_item(keys, story.model_dump(mode="json") | self._expiry(story.created_at)),
-        )
+        return _to_item(keys, story.model_dump(mode="json") | self._expiry(story.created_at))
 
     def get_story_item(self, story_id: str) -> Story | None:
         """The story alone (one GetItem), without its assets."""

@@ -406,7 +406,6 @@ class StorySteps:
             self._table.update_job(job.job_id, JobStatus.FAILED, error=error)
         except JobAlreadyEnded:
             return self._stored_outcome(job.job_id)
-        self._table.set_stage(job.job_id, Stage.DONE)
         observability.count("StoriesFailed")
         return JobOutcome(job_id=job.job_id, story_id=None, status=JobStatus.FAILED, error=error)
 
@@ -434,14 +433,13 @@ class StorySteps:
     # shared
 
     def _finish(self, story: Story, status: JobStatus, error: str | None) -> JobOutcome:
-        """End the job, then the story; a job that had already ended keeps its outcome."""
+        """End the job and store the story together; a job that had already ended keeps its
+        outcome."""
+        story.status = status
         try:
-            self._table.update_job(story.job_id, status, story_id=story.id, error=error)
+            self._table.finish_story(story, error)
         except JobAlreadyEnded:
             return self._stored_outcome(story.job_id)
-        story.status = status
-        self._table.put_story(story)
-        self._table.set_stage(story.job_id, Stage.DONE)
         observability.count(
             "StoriesCompleted" if status is JobStatus.COMPLETED else "StoriesFailed"
         )
