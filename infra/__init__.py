@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from aws_cdk import CfnResource
+from aws_cdk import ArnFormat, CfnResource, Stack
 from constructs import Construct
 
 
@@ -15,3 +15,14 @@ def pin_logical_id(construct: Construct, logical_id: str) -> None:
     functions, state machine, bus and queues by these ids.
     """
     cast(CfnResource, construct.node.default_child).override_logical_id(logical_id)
+
+
+def parameter_arn(stack: Stack, name: str) -> str:
+    """The ARN of an SSM parameter of this account and Region, by its name (with or without a
+    leading slash: "/kidstory/dev/key" is "parameter/kidstory/dev/key")."""
+    return stack.format_arn(
+        service="ssm",
+        resource="parameter",
+        resource_name=name.lstrip("/"),
+        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+    )

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra import pin_logical_id
+from infra import parameter_arn, pin_logical_id
+from infra.cdn import MediaCdn
 from infra.config import StageConfig
 from infra.lambda_factory import FunctionFactory
+from infra.moderation import grant_moderation
 from infra.storage import Storage
 
 
@@ -30,7 +33,7 @@ class StoryApi(Construct):
         storage: Storage,
         functions: FunctionFactory,
         state_machine: sfn.IStateMachine,
-        media_base_url: str,
+        cdn: MediaCdn,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = functions.create(
@@ -40,18 +43,30 @@ class StoryApi(Construct):
             dependencies=["api"],
             environment={
                 "STATE_MACHINE_ARN": state_machine.state_machine_arn,
-                "MEDIA_BASE_URL": media_base_url,
+                "MEDIA_BASE_URL": cdn.media_base_url,
+                "MEDIA_SIGNING_KEY_ID": cdn.signing_key_id,
+                "MEDIA_SIGNING_KEY_PARAMETER": cdn.signing_key_parameter,
                 "API_KEY": config.api_key,
                 "REQUIRE_API_KEY": str(config.require_api_key).lower(),
                 "RATE_LIMIT_PER_MINUTE": str(config.rate_limit_per_minute),
                 "DAILY_QUOTA": str(config.daily_quota),
                 "MAX_REQUEST_SIZE_MB": str(config.max_request_size_mb),
+                # every idea is checked before anything is spent on it
+                **config.moderation_environment,
             },
         )
-        # no media reads: on AWS the media endpoints redirect to CloudFront
+        # no media reads: on AWS the media endpoints redirect to CloudFront, with a link signed
+        # by the key the CDN's key group trusts
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ssm:GetParameter"],
+                resources=[parameter_arn(Stack.of(self), cdn.signing_key_parameter)],
+            )
+        )
         storage.allow_table_read_write(self.function)
         storage.allow_story_deletion(self.function)
         state_machine.grant_start_execution(self.function)
+        grant_moderation(self.function, config)
 
         access_logs = logs.LogGroup(
             self,

@@ -22,6 +22,8 @@ Removal = Literal["destroy", "retain"]
 TextProviderName = Literal["offline", "openai", "anthropic", "ollama", "bedrock"]
 ImageProviderName = Literal["offline", "openai", "bedrock"]
 VideoProviderName = Literal["offline", "bedrock"]
+# Who checks ideas (the API) and story pages (WriteStory) besides the offline word list.
+ModerationProviderName = Literal["offline", "openai", "bedrock"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 # Bedrock: what the story writer calls when the stage names no model or Region. The same as
@@ -53,6 +55,12 @@ _SSM_PARAMETER_NAME = re.compile(r"(/[A-Za-z0-9_.\-]+)+|[A-Za-z0-9_.\-]+")
 _BEDROCK_MODEL_ID = re.compile(r"[a-z0-9][A-Za-z0-9._\-]*(:[A-Za-z0-9._\-]+)*")
 _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
 _URL = re.compile(r"https?://[^\s/]+\S*")
+# A guardrail's id, or its ARN (it ends up in an IAM resource: no wildcards).
+_GUARDRAIL_ID = re.compile(r"[a-z0-9]+")
+_GUARDRAIL_ARN = re.compile(
+    r"arn:aws(-[a-z]+)*:bedrock:(?P<region>[a-z]{2}(-gov)?-[a-z]+-\d+):\d{12}:guardrail/[a-z0-9]+"
+)
+_GUARDRAIL_VERSION = re.compile(r"DRAFT|[1-9][0-9]{0,7}")
 
 # CloudWatch Logs accepts only these retention periods.
 _LOG_RETENTION: dict[int, logs.RetentionDays] = {
@@ -123,6 +131,20 @@ class StageConfig:
     image_region: str | None = None
     video_model: str | None = None
     video_region: str | None = None
+    # Moderation of ideas (the API) and story pages (WriteStory), on top of the offline word
+    # list, which always runs (README, Child safety). offline ignores the settings below.
+    moderation_provider: ModerationProviderName = "offline"
+    moderation_model: str | None = None
+    """The OpenAI moderation model (default omni-moderation-latest)."""
+    moderation_key_parameter: str | None = None
+    """Name of the SSM SecureString parameter holding the OpenAI API key for moderation; when
+    llm_provider is openai too, the story writer's (provider_key_parameter, the default)."""
+    guardrail_id: str | None = None
+    """The Bedrock guardrail's id or ARN (moderation_provider bedrock)."""
+    guardrail_version: str | None = None
+    """Its version: a number, or DRAFT (the default)."""
+    guardrail_region: str | None = None
+    """Its Region when guardrail_id is an id; default: the stack's Region."""
 
     def __post_init__(self) -> None:
         problems = [
@@ -130,7 +152,11 @@ class StageConfig:
             *_range_problems(self),
         ]
         if not problems:
-            problems = _text_provider_problems(self) + _media_provider_problems(self)
+            problems = (
+                _text_provider_problems(self)
+                + _media_provider_problems(self)
+                + _moderation_problems(self)
+            )
         if problems:
             raise StageConfigError(f"stage {self.stage!r}: " + "; ".join(problems))
 
@@ -216,6 +242,39 @@ class StageConfig:
         if self.video_provider == "bedrock":
             environment["BEDROCK_VIDEO_MODEL"] = self.bedrock_video_model
             environment["BEDROCK_VIDEO_REGION"] = self.video_source_region
+        return environment
+
+    @property
+    def moderation_openai_key_parameter(self) -> str | None:
+        """The parameter holding the OpenAI key that moderation uses."""
+        if self.moderation_key_parameter:
+            return self.moderation_key_parameter
+        return self.provider_key_parameter if self.llm_provider == "openai" else None
+
+    @property
+    def guardrail_arn_region(self) -> str | None:
+        """The Region named by guardrail_id when it is an ARN."""
+        found = _GUARDRAIL_ARN.fullmatch(self.guardrail_id or "")
+        return found.group("region") if found else None
+
+    @property
+    def moderation_environment(self) -> dict[str, str]:
+        """The variables the API and the story writer need for `moderation_provider` (never a
+        key). OpenAI moderation goes where the stage's OpenAI calls go (provider_base_url)."""
+        environment: dict[str, str] = {"MODERATION_PROVIDER": self.moderation_provider}
+        if self.moderation_provider == "openai":
+            if self.moderation_model:
+                environment["OPENAI_MODERATION_MODEL"] = self.moderation_model
+            if self.llm_provider == "openai" and self.provider_base_url:
+                environment["OPENAI_BASE_URL"] = self.provider_base_url
+            parameter = self.moderation_openai_key_parameter
+            if parameter:
+                environment["OPENAI_API_KEY_PARAMETER"] = parameter
+        if self.moderation_provider == "bedrock" and self.guardrail_id:
+            environment["BEDROCK_GUARDRAIL_ID"] = self.guardrail_id
+            environment["BEDROCK_GUARDRAIL_VERSION"] = self.guardrail_version or "DRAFT"
+            if self.guardrail_region:
+                environment["BEDROCK_GUARDRAIL_REGION"] = self.guardrail_region
         return environment
 
     @classmethod
@@ -455,6 +514,65 @@ def _media_provider_problems(config: StageConfig) -> list[str]:
     return problems
 
 
+def _moderation_problems(config: StageConfig) -> list[str]:
+    """The moderation settings fit the provider; offline ignores them all, so
+    `-c moderation_provider=offline` switches any stage back to the word list alone."""
+    provider = config.moderation_provider
+    if provider == "offline":
+        return []
+    problems = []
+    guardrail_settings = ("guardrail_id", "guardrail_version", "guardrail_region")
+    openai_settings = ("moderation_model", "moderation_key_parameter")
+    for setting in guardrail_settings if provider == "openai" else openai_settings:
+        if getattr(config, setting) is not None:
+            problems.append(f"{setting} does not apply to moderation_provider {provider}")
+    if provider == "openai":
+        if config.moderation_model is not None and not config.moderation_model.strip():
+            problems.append(
+                "moderation_model must not be blank (leave it out for omni-moderation-latest)"
+            )
+        key = config.moderation_key_parameter
+        example = f"/kidstory/{config.stage}/openai-api-key"
+        if key:
+            problems.extend(_parameter_name_problems("moderation_key_parameter", key, example))
+            text_key = config.provider_key_parameter
+            if config.llm_provider == "openai" and text_key and key != text_key:
+                problems.append(
+                    "moderation_key_parameter must be provider_key_parameter (or be left out) "
+                    "when llm_provider is openai: the story writer reads one OpenAI key"
+                )
+        elif config.moderation_openai_key_parameter is None:
+            problems.append(
+                "moderation_key_parameter is required when moderation_provider is openai: the "
+                "name of the SSM SecureString parameter holding the OpenAI API key (e.g. "
+                f"{example}); with llm_provider openai, provider_key_parameter is used"
+            )
+        return problems
+    guardrail, region = config.guardrail_id, config.guardrail_region
+    if not guardrail:
+        problems.append(
+            "guardrail_id is required when moderation_provider is bedrock: the id (or ARN) of "
+            "the Bedrock guardrail to apply, e.g. abcd1234efgh"
+        )
+    elif not (_GUARDRAIL_ID.fullmatch(guardrail) or _GUARDRAIL_ARN.fullmatch(guardrail)):
+        problems.append(
+            "guardrail_id must be a guardrail id (lower-case letters and digits) or its ARN "
+            f"(arn:aws:bedrock:<region>:<account>:guardrail/<id>), not {guardrail!r}"
+        )
+    version = config.guardrail_version
+    if version is not None and not _GUARDRAIL_VERSION.fullmatch(version):
+        problems.append(f"guardrail_version must be a version number or DRAFT, not {version!r}")
+    if region is not None and not _REGION.fullmatch(region):
+        problems.append(f"guardrail_region must be an AWS Region such as us-east-1, not {region!r}")
+    arn_region = config.guardrail_arn_region
+    if region and arn_region and region != arn_region:
+        problems.append(
+            f"guardrail_region {region} is not the Region of the guardrail ARN ({arn_region}); "
+            "leave it out"
+        )
+    return problems
+
+
 def _parameter_name_problems(setting: str, name: str, example: str) -> list[str]:
     if not _SSM_PARAMETER_NAME.fullmatch(name) or len(name) > 1011:
         return [
@@ -520,5 +638,6 @@ _LITERALS: dict[str, tuple[str, ...]] = {
     "TextProviderName": get_args(TextProviderName),
     "ImageProviderName": get_args(ImageProviderName),
     "VideoProviderName": get_args(VideoProviderName),
+    "ModerationProviderName": get_args(ModerationProviderName),
     "LogLevel": get_args(LogLevel),
 }

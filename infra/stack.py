@@ -30,13 +30,15 @@ class KidStoryStack(Stack):
         Tags.of(self).add("stage", config.stage)
 
         self.storage = Storage(self, "Storage", config=config)
+        functions = FunctionFactory(self, "Functions", config=config, storage=self.storage)
         self.cdn = MediaCdn(
             self,
             "Cdn",
+            config=config,
+            functions=functions,
             media_bucket=self.storage.media_bucket,
             access_logs=self.storage.access_logs,
         )
-        functions = FunctionFactory(self, "Functions", config=config, storage=self.storage)
         self.notifications = Notifications(
             self, "Notifications", config=config, storage=self.storage, functions=functions
         )
@@ -55,7 +57,7 @@ class KidStoryStack(Stack):
             storage=self.storage,
             functions=functions,
             state_machine=self.workflow.state_machine,
-            media_base_url=self.cdn.media_base_url,
+            cdn=self.cdn,
         )
         # The web reader on CloudFront (the local stack serves it from the API at /reader/).
         self.reader: ReaderSite | None = None

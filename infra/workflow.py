@@ -20,7 +20,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from infra import pin_logical_id
+from infra import parameter_arn, pin_logical_id
 from infra.config import (
     KEYED_TEXT_PROVIDERS,
     StageConfig,
@@ -28,6 +28,7 @@ from infra.config import (
     inference_profile_geography,
 )
 from infra.lambda_factory import MEDIA_MEMORY_MB, FunctionFactory
+from infra.moderation import grant_moderation
 from infra.notifications import EVENT_SOURCE, STORY_COMPLETED, STORY_FAILED
 from infra.storage import MEDIA_PREFIX, Storage
 
@@ -71,17 +72,6 @@ class StoryFunctions:
             self.assemble,
             self.mark_failed,
         ]
-
-
-def parameter_arn(stack: Stack, name: str) -> str:
-    """The ARN of an SSM parameter of this account and Region, by its name (with or without a
-    leading slash: "/kidstory/dev/key" is "parameter/kidstory/dev/key")."""
-    return stack.format_arn(
-        service="ssm",
-        resource="parameter",
-        resource_name=name.lstrip("/"),
-        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-    )
 
 
 def bedrock_invoke_statements(
@@ -579,11 +569,17 @@ class StoryWorkflow(Construct):
             self,
             "write_story",
             timeout=Duration.minutes(5),
-            environment=config.text_provider_environment,
+            # the reviewer checks every page with the stage's moderation, as the API the idea
+            environment={**config.text_provider_environment, **config.moderation_environment},
             dependencies=["story"],
         )
         storage.allow_table_read_write(write_story)
         grant_text_provider(write_story, config)
+        grant_moderation(
+            write_story,
+            config,
+            key_granted=config.llm_provider == "openai" and bool(config.provider_key_parameter),
+        )
 
         generate_image = functions.create(
             self,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 import posixpath
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,6 +38,7 @@ from kidstory.contract import (
 from kidstory.library import (
     IdempotencyConflict,
     MediaUrls,
+    ModerationUnavailable,
     NotFound,
     PromptRefused,
     StillRunning,
@@ -45,6 +46,7 @@ from kidstory.library import (
     WebhookUrlRefused,
     WorkflowUnavailable,
 )
+from kidstory.media_links import ApiLinks, CloudFrontLinks
 from kidstory.models import Asset, AssetKind, StoryRequest
 from kidstory.observability import logger
 from kidstory.repository import StoryTable
@@ -63,6 +65,7 @@ def story_library() -> StoryLibrary:
 
     from kidstory.adapters import media_store
     from kidstory.executions import WorkflowStarter
+    from kidstory.providers import text_moderator
 
     settings = get_settings()
     starter = WorkflowStarter(boto3.client("stepfunctions"), settings.require_state_machine_arn())
@@ -72,6 +75,7 @@ def story_library() -> StoryLibrary:
         media_store(settings),
         per_minute=settings.rate_limit_per_minute,
         daily=settings.daily_quota,
+        moderator=text_moderator(settings, "INPUT"),
         private_webhooks=settings.webhook_allow_private_targets,
     )
 
@@ -162,23 +166,72 @@ def authenticate(
 
 
 CallerDep = Annotated[Caller, Depends(authenticate)]
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))]
+ExpiresQuery = Annotated[
+    str | None, Query(max_length=20, description="Expiry of a signed media link (epoch seconds)")
+]
+SignatureQuery = Annotated[
+    str | None, Query(max_length=100, description="Signature of a signed media link")
+]
 
 
-def media_urls(request: Request, settings: Settings) -> MediaUrls:
-    """Where clients fetch an asset: CloudFront on AWS, this API's media endpoints locally."""
-    if settings.media_base_url:
-        base = settings.media_base_url.rstrip("/")
+class MediaAccess:
+    """Signed media links for a story's owner, and who may fetch a file: the holder of a link
+    that has not expired, or the owner's own key (see kidstory.media_links)."""
 
-        def cdn_url(asset: Asset) -> str:
-            return f"{base}/{asset.media_key()}"
+    def __init__(self, settings: Settings) -> None:
+        secret = settings.media_link_secret
+        self.settings = settings
+        self.api_links = ApiLinks(
+            secret.get_secret_value().encode() if secret else None, settings.media_link_seconds
+        )
 
-        return cdn_url
-    api_base = str(request.base_url).rstrip("/") + PREFIX
+    @cached_property
+    def cdn_links(self) -> CloudFrontLinks | None:
+        """CloudFront signed URLs, when the stage has a signing key (made at first use)."""
+        settings = self.settings
+        if not (settings.media_base_url and settings.media_signing_key_id):
+            return None
+        key = settings.media_signing_key
+        return CloudFrontLinks(
+            settings.media_base_url,
+            settings.media_signing_key_id,
+            key.get_secret_value() if key else "",
+            settings.media_link_seconds,
+        )
 
-    def url(asset: Asset) -> str:
-        return f"{api_base}/{MEDIA_PREFIX[asset.kind]}/{asset.media_key()}"
+    def cdn_url(self, key: str) -> str:
+        links = self.cdn_links
+        base = (self.settings.media_base_url or "").rstrip("/")
+        return links.url(key) if links else f"{base}/{key}"
 
-    return url
+    def urls(self, request: Request) -> MediaUrls:
+        """Where the owner fetches an asset: CloudFront on AWS, the API's media endpoints
+        locally; signed either way."""
+        if self.settings.media_base_url:
+            return lambda asset: self.cdn_url(asset.media_key())
+        api_base = str(request.base_url).rstrip("/") + PREFIX
+
+        def url(asset: Asset) -> str:
+            key = asset.media_key()
+            return f"{api_base}/{MEDIA_PREFIX[asset.kind]}/{key}?{self.api_links.query(key)}"
+
+        return url
+
+    def may_fetch(
+        self,
+        key: str,
+        expires: str | None,
+        signature: str | None,
+        credentials: HTTPAuthorizationCredentials | None,
+    ) -> bool:
+        """A signed link for `key`, or the bearer key of the story's owner (401 for a missing
+        or wrong key where keys are required)."""
+        if self.api_links.allows(key, expires, signature):
+            return True
+        caller = authenticate(credentials)
+        story = story_library_table().get_story_item(key.split("/")[1])
+        return story is not None and story.owner == caller.owner
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -197,6 +250,7 @@ def create_app(settings: Settings) -> FastAPI:
             expose_headers=["Retry-After", "Idempotent-Replayed"],
         )
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    access = MediaAccess(settings)
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, error: NotFound) -> JSONResponse:
@@ -205,6 +259,22 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(WorkflowUnavailable)
     async def unavailable(request: Request, error: WorkflowUnavailable) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+    @app.exception_handler(ModerationUnavailable)
+    async def moderation_unavailable(
+        request: Request, error: ModerationUnavailable
+    ) -> JSONResponse:
+        cause = error.__cause__
+        logger.warning(
+            "moderation unavailable",
+            extra={"error": type(cause).__name__, "cause": str(cause)},
+        )
+        wait = error.retry_after_seconds
+        return JSONResponse(
+            {"detail": str(error)},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(wait)} if wait else None,
+        )
 
     @app.exception_handler(RateLimited)
     async def rate_limited(request: Request, error: RateLimited) -> JSONResponse:
@@ -278,7 +348,12 @@ def create_app(settings: Settings) -> FastAPI:
                 }
             },
         },
-        503: {"model": ErrorResponse, "description": "The story workflow could not be started"},
+        503: {
+            "model": ErrorResponse,
+            "description": "The idea could not be checked for safety (the moderation service "
+            "failed), or the story workflow could not be started; Retry-After, when present, "
+            "says when to try again",
+        },
     }
 
     def media_doc(media_type: str) -> ResponseDocs:
@@ -288,6 +363,7 @@ def create_app(settings: Settings) -> FastAPI:
                 "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
             },
             307: {"description": "Where the file is served from (the CDN, when configured)"},
+            **unauthorized_doc,
             **not_found_doc,
         }
 
@@ -334,12 +410,25 @@ def create_app(settings: Settings) -> FastAPI:
     def job_status(job_id: str, caller: CallerDep) -> JobStatusResponse:
         return story_library().job_status(job_id, caller)
 
-    def media(kind: AssetKind, file_path: str) -> Any:
+    def media(
+        kind: AssetKind,
+        file_path: str,
+        expires: str | None,
+        signature: str | None,
+        credentials: HTTPAuthorizationCredentials | None,
+    ) -> Any:
         key = posixpath.normpath(file_path)
-        if key != file_path or not key.startswith("stories/") or ".." in key.split("/"):
+        if (
+            key != file_path
+            or not key.startswith("stories/")
+            or key.count("/") != 2
+            or ".." in key.split("/")
+        ):
+            raise HTTPException(status_code=404, detail="Media not found")
+        if not access.may_fetch(key, expires, signature, credentials):
             raise HTTPException(status_code=404, detail="Media not found")
         if settings.media_base_url:
-            return RedirectResponse(f"{settings.media_base_url.rstrip('/')}/{key}")
+            return RedirectResponse(access.cdn_url(key), headers={"Cache-Control": "no-store"})
         from kidstory.adapters import media_store
 
         found = media_store(settings).open(key)
@@ -352,7 +441,7 @@ def create_app(settings: Settings) -> FastAPI:
             media_type=found.content_type,
             headers={
                 "Content-Length": str(found.size_bytes),
-                "Cache-Control": "public, max-age=31536000, immutable",
+                "Cache-Control": "private, max-age=3600",
             },
         )
 
@@ -382,8 +471,13 @@ def create_app(settings: Settings) -> FastAPI:
         responses=media_doc("image/*"),
         tags=["media"],
     )
-    def image(file_path: str) -> Any:
-        return media(AssetKind.IMAGE, file_path)
+    def image(
+        file_path: str,
+        credentials: BearerDep,
+        expires: ExpiresQuery = None,
+        signature: SignatureQuery = None,
+    ) -> Any:
+        return media(AssetKind.IMAGE, file_path, expires, signature, credentials)
 
     @app.get(
         f"{PREFIX}/videos/{{file_path:path}}",
@@ -391,8 +485,13 @@ def create_app(settings: Settings) -> FastAPI:
         responses=media_doc("video/*"),
         tags=["media"],
     )
-    def video(file_path: str) -> Any:
-        return media(AssetKind.VIDEO, file_path)
+    def video(
+        file_path: str,
+        credentials: BearerDep,
+        expires: ExpiresQuery = None,
+        signature: SignatureQuery = None,
+    ) -> Any:
+        return media(AssetKind.VIDEO, file_path, expires, signature, credentials)
 
     @app.get(
         PREFIX,
@@ -414,7 +513,7 @@ def create_app(settings: Settings) -> FastAPI:
         tags=["stories"],
     )
     def get_story(story_id: str, request: Request, caller: CallerDep) -> StoryResponse:
-        return story_library().story(story_id, caller, media_urls(request, settings))
+        return story_library().story(story_id, caller, access.urls(request))
 
     @app.delete(
         f"{PREFIX}/{{story_id}}",

@@ -36,8 +36,9 @@ from infra.local.template import ACCOUNT, REGION, Template
 Handler = Callable[[Any, Any], Any]
 log = logging.getLogger("kidstory.local")
 
-# The API serves media itself locally, instead of a CloudFront domain that does not exist here.
-LOCAL_ENVIRONMENT_DROPS = ("MEDIA_BASE_URL",)
+# The API serves media itself locally (with its own signed links), instead of a CloudFront
+# domain and key group that do not exist here.
+LOCAL_ENVIRONMENT_DROPS = ("MEDIA_BASE_URL", "MEDIA_SIGNING_KEY_ID", "MEDIA_SIGNING_KEY_PARAMETER")
 # No X-Ray daemon and no CloudWatch here: traces off, metrics not printed (override if wanted).
 LOCAL_DEFAULTS = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import httpx
 import pytest
 
 from infra.local.emulator import LocalStack
@@ -50,6 +53,48 @@ def test_a_key_sees_only_its_own_jobs_and_stories(alice: ApiClient, bob: ApiClie
     listed = alice.http.get("/api/v1/stories").json()
     assert [story["id"] for story in listed["stories"]] == [job["story_id"]]
     assert alice.story(job["story_id"]).status_code == 200
+
+
+def test_media_goes_to_its_owner_and_to_holders_of_its_signed_link(
+    alice: ApiClient, bob: ApiClient, base_url: str
+) -> None:
+    job = _story(alice)
+    link = alice.story(job["story_id"]).json()["images"][0]["image_url"]
+    bare = urlsplit(link)._replace(query="").geturl()
+    nobody = httpx.Client()
+
+    # the story's link works without a key (a browser's <img> sends none) ...
+    fetched = nobody.get(link)
+    assert fetched.status_code == 200 and fetched.headers["content-type"] == "image/png"
+    # ... the bare path only with the owner's key
+    assert alice.http.get(bare).status_code == 200
+    assert bob.http.get(bare).status_code == 404
+    assert nobody.get(bare).status_code == 401
+    # a link is for its own file, and cannot be altered or extended
+    query = dict(parse_qsl(urlsplit(link).query))
+    tampered = {
+        "signature": query | {"signature": query["signature"][:-2] + "AA"},
+        "expires": query | {"expires": str(int(query["expires"]) + 3600)},
+    }
+    for what, changed in tampered.items():
+        assert bob.http.get(bare, params=changed).status_code == 404, what
+    other = _story(bob)
+    bobs = bob.story(other["story_id"]).json()["images"][0]["image_url"]
+    with_alices_signature = urlsplit(bobs)._replace(query=urlencode(query)).geturl()
+    assert alice.http.get(with_alices_signature).status_code == 404
+
+
+def test_an_expired_media_link_is_refused(
+    alice: ApiClient, bob: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = _story(alice)
+    link = alice.story(job["story_id"]).json()["images"][0]["image_url"]
+    expires = int(dict(parse_qsl(urlsplit(link).query))["expires"])
+
+    monkeypatch.setattr(time, "time", lambda: expires + 1.0)
+
+    assert bob.http.get(link).status_code == 404
+    assert alice.http.get(link).status_code == 200  # the owner's key still opens it
 
 
 def test_a_revoked_key_is_refused(base_url: str, local_stack: LocalStack) -> None:

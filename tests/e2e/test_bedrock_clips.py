@@ -22,7 +22,7 @@ from botocore.awsrequest import AWSResponse
 from infra.local.emulator import LocalStack
 from kidstory.providers import bedrock_video
 from kidstory.providers.offline_media import draw_illustration, render_video
-from tests.e2e.conftest import ApiClient
+from tests.e2e.conftest import ApiClient, _clear_process_caches
 
 INVOCATIONS = "arn:aws:bedrock:us-west-2:123456789012:async-invoke/"
 
@@ -110,14 +110,6 @@ class FakeBedrock:
 real_bedrock_client = bedrock_video.bedrock_client
 
 
-def _clear_process_caches() -> None:
-    from kidstory import adapters, settings
-
-    settings.get_settings.cache_clear()
-    for cached in (adapters.story_table, adapters.media_store, adapters.story_steps):
-        cached.cache_clear()
-
-
 @pytest.fixture
 def bedrock(local_stack: LocalStack) -> Iterator[FakeBedrock]:
     """The clip functions on VIDEO_PROVIDER=bedrock, as a stage with video_provider bedrock
@@ -160,7 +152,9 @@ def test_a_story_with_bedrock_clips_serves_each_clip_from_its_own_key(
         assert fetched.status_code == 200
         assert fetched.headers["content-type"] == "video/mp4"
         assert fetched.content[4:8] == b"ftyp"
-        assert video["video_url"].endswith(f"stories/{story['id']}/{video['id']}.mp4")
+        assert urlsplit(video["video_url"]).path.endswith(
+            f"stories/{story['id']}/{video['id']}.mp4"
+        )
 
     assert len(bedrock.started) == 2
     media_bucket = os.environ["MEDIA_BUCKET"]

@@ -28,6 +28,7 @@ FUNCTIONS = {
     "mark_failed": "MarkFailedFunction",
     "deliver_webhook": "DeliverWebhookFunction",
     "end_orphaned_job": "EndOrphanedJobFunction",
+    "media_signing_key": "MediaSigningKeyFunction",
 }
 WORKFLOW_FUNCTIONS = [
     "WriteStoryFunction",
@@ -296,6 +297,7 @@ EXTRA_DEPENDENCIES = {
     "mark_failed": set(),
     "deliver_webhook": set(),
     "end_orphaned_job": set(),
+    "media_signing_key": {"Api"},
 }
 
 

@@ -149,3 +149,28 @@ def test_the_parameters_utility_loads_only_when_a_parameter_is_named() -> None:
     )
 
     assert json.loads(result.stdout.strip().splitlines()[-1]) is False
+
+
+def test_the_media_signing_key_is_read_from_its_parameter(ssm, environment):
+    from kidstory.media_links import CloudFrontLinks, new_signing_key
+
+    private_pem, _ = new_signing_key()
+    ssm.put_parameter(
+        Name="/kidstory/dev/media-signing-key", Value=private_pem, Type="SecureString"
+    )
+    for name, value in {
+        "MEDIA_BASE_URL": "https://d111.cloudfront.net",
+        "MEDIA_SIGNING_KEY_ID": "K2JCJMDEHXQW5F",
+        "MEDIA_SIGNING_KEY_PARAMETER": "/kidstory/dev/media-signing-key",
+    }.items():
+        environment.setenv(name, value)
+
+    settings = get_settings()
+
+    key = settings.media_signing_key
+    assert key is not None and "PRIVATE KEY" in key.get_secret_value()
+    assert "PRIVATE KEY" not in repr(settings)
+    links = CloudFrontLinks(
+        settings.media_base_url or "", "K2JCJMDEHXQW5F", key.get_secret_value(), 3600
+    )
+    assert "Key-Pair-Id=K2JCJMDEHXQW5F" in links.url("stories/s/a.png")

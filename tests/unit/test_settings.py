@@ -30,3 +30,15 @@ def test_an_unavailable_provider_is_named() -> None:
 def test_the_api_needs_the_state_machine() -> None:
     with pytest.raises(SettingsError, match="STATE_MACHINE_ARN"):
         Settings.from_environ(BASE).require_state_machine_arn()
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ({"MEDIA_SIGNING_KEY_ID": "K2JCJMDEHXQW5F"}, "MEDIA_SIGNING_KEY:"),
+        ({"MEDIA_SIGNING_KEY": "-----BEGIN PRIVATE KEY-----"}, "MEDIA_SIGNING_KEY_ID:"),
+    ],
+)
+def test_the_media_signing_key_and_its_id_go_together(given: dict, missing: str) -> None:
+    with pytest.raises(SettingsError, match=missing):
+        Settings.from_environ(BASE | given)

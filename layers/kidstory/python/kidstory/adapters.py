@@ -44,5 +44,6 @@ def story_steps(settings: Settings | None = None) -> StorySteps:
         text=cache(lambda: providers.text_provider(settings)),
         image=cache(lambda: providers.image_provider(settings)),
         video=cache(lambda: providers.video_provider(settings)),
+        moderator=lambda: providers.text_moderator(settings, "OUTPUT"),
         video_max_checks=settings.video_max_checks,
     )

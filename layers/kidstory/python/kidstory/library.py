@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,6 +21,7 @@ from kidstory.contract import (
 )
 from kidstory.media_store import MediaStore
 from kidstory.models import Asset, AssetKind, AssetStatus, Job, JobStatus, StoryRequest, utc_now
+from kidstory.providers.errors import ProviderError
 from kidstory.repository import StoryTable
 from kidstory.safety import OfflineModerator, TextModerator
 from kidstory.webhooks import (
@@ -49,6 +51,15 @@ class StillRunning(RuntimeError):
 
 class PromptRefused(ValueError):
     """The idea is not one we write a children's story about; the reason says why."""
+
+
+class ModerationUnavailable(RuntimeError):
+    """The idea could not be checked for safety (the moderation provider failed); nothing was
+    recorded or started, and the same request may be sent again."""
+
+    def __init__(self, message: str, *, retry_after_seconds: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class WebhookUrlRefused(ValueError):
@@ -95,7 +106,15 @@ class StoryLibrary:
         """Record a job and start its workflow; with an Idempotency-Key, a repeated request
         gets the job the first one made, and no second workflow runs. The idea is checked
         first: nothing is spent on one that is refused."""
-        verdict = self._moderator.check(request.prompt)
+        try:
+            verdict = self._moderator.check(request.prompt)
+        except ProviderError as error:  # fail closed: never start on an unchecked idea
+            wait = getattr(error, "retry_after_seconds", None)
+            raise ModerationUnavailable(
+                "The idea could not be checked for safety just now, so no story was started. "
+                "Please try again in a moment.",
+                retry_after_seconds=math.ceil(wait) if wait else None,
+            ) from error
         if not verdict.allowed:
             raise PromptRefused(verdict.reason or "This idea cannot be made into a story.")
         if request.webhook_url is not None:

@@ -1,9 +1,12 @@
-"""Provider API keys kept in SSM Parameter Store, read once at cold start.
+"""Provider API keys (and the media signing key) kept in SSM Parameter Store, read once at
+cold start.
 
 In AWS the stack never puts a key in a function's environment: for `LLM_PROVIDER=openai` (and
-for `IMAGE_PROVIDER=openai`, in the picture function) it sets `OPENAI_API_KEY_PARAMETER` to the
+for `IMAGE_PROVIDER=openai`, in the picture function, and `MODERATION_PROVIDER=openai`, in the
+API and the story writer) it sets `OPENAI_API_KEY_PARAMETER` to the
 name of an SSM SecureString parameter (`ANTHROPIC_...` for anthropic) and lets the function read
-exactly that parameter. `with_provider_keys` reads it into the mapping the settings are built
+exactly that parameter; the API's media signing key comes from `MEDIA_SIGNING_KEY_PARAMETER`
+alike. `with_provider_keys` reads it into the mapping the settings are built
 from, so `Settings` stays one model validated once. A key given directly (`OPENAI_API_KEY`, as
 locally from a `.env` file) wins, and no call is made.
 """
@@ -18,6 +21,10 @@ from kidstory.settings import SettingsError
 KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 # The same for the picture provider (`IMAGE_PROVIDER`): only openai takes a key.
 IMAGE_KEY_VARIABLES = {"openai": "OPENAI_API_KEY"}
+# And for moderation (`MODERATION_PROVIDER`, in the API and the story writer): openai's.
+MODERATION_KEY_VARIABLES = {"openai": "OPENAI_API_KEY"}
+# The private key that signs CloudFront media links (the API's), kept the same way.
+SIGNING_KEY_VARIABLE = "MEDIA_SIGNING_KEY"
 # Powertools keeps a value this long; settings are read once per process anyway, so a rotated
 # key reaches new instances at once and running ones at their next cold start.
 KEY_CACHE_SECONDS = 900
@@ -40,6 +47,8 @@ def with_provider_keys(
     needed = {
         KEY_VARIABLES.get(environ.get("LLM_PROVIDER", "")),
         IMAGE_KEY_VARIABLES.get(environ.get("IMAGE_PROVIDER", "")),
+        MODERATION_KEY_VARIABLES.get(environ.get("MODERATION_PROVIDER", "")),
+        SIGNING_KEY_VARIABLE if environ.get("MEDIA_SIGNING_KEY_ID") else None,
     }
     found: dict[str, str] = {}
     for key_variable in sorted(variable for variable in needed if variable):

@@ -2,14 +2,15 @@
 
 `OfflineModerator` is the baseline that needs no network: it recognises clearly unsuitable
 subjects by their words and explains, in words a parent can read, why an idea was refused. It
-is a floor, not a classifier: a provider's moderation (when configured) sees far more."""
+is a floor, not a classifier: a provider's moderation (MODERATION_PROVIDER=openai or bedrock,
+kidstory.providers.text_moderator) sees far more, and runs after it, never instead of it."""
 
 from __future__ import annotations
 
 import io
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,38 @@ ALLOWED = Verdict(allowed=True)
 
 class TextModerator(Protocol):
     def check(self, text: str) -> Verdict: ...
+
+
+# What a provider's moderation is shown: the idea (INPUT) or the story's text (OUTPUT).
+ModerationSource = Literal["INPUT", "OUTPUT"]
+
+
+def refused_for(category: str, subject: str) -> Verdict:
+    """A provider moderation's refusal, in words a parent can read ("violence")."""
+    return Verdict(
+        allowed=False,
+        category=category,
+        reason=f"It mentions {subject}, which we do not put in children's stories. Please try a "
+        "different idea.",
+    )
+
+
+class LayeredModerator:
+    """The offline baseline, then a provider's moderation: the first refusal wins. A provider
+    adds to the baseline and never replaces it, and is not asked about text the baseline has
+    already refused. A provider that cannot answer raises its ProviderError (see
+    kidstory.providers.errors): the text is never let through unchecked."""
+
+    def __init__(self, *moderators: TextModerator) -> None:
+        self.moderators = moderators
+        self.name = "+".join(str(getattr(each, "name", type(each).__name__)) for each in moderators)
+
+    def check(self, text: str) -> Verdict:
+        for moderator in self.moderators:
+            verdict = moderator.check(text)
+            if not verdict.allowed:
+                return verdict
+        return ALLOWED
 
 
 # Words that name subjects we never put in a children's story. Whole words only, so "skill"

@@ -18,6 +18,13 @@ ImageProviderName = Literal["offline", "openai", "bedrock"]
 VideoProviderName = Literal["offline", "bedrock", "openai"]
 # Stable Image and Luma Ray2 are served on Bedrock in US West (Oregon).
 DEFAULT_BEDROCK_MEDIA_REGION = "us-west-2"
+# Who checks ideas and story pages besides the offline word list (which always runs).
+ModerationProviderName = Literal["offline", "openai", "bedrock"]
+DEFAULT_OPENAI_MODERATION_MODEL = "omni-moderation-latest"
+# A guardrail's id, or its ARN (bedrock-runtime's own pattern, without the empty string).
+_GUARDRAIL_IDENTIFIER = (
+    r"^([a-z0-9]+|arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+)$"
+)
 
 
 class SettingsError(RuntimeError):
@@ -39,6 +46,22 @@ class Settings(BaseModel):
     media_base_url: str | None = Field(
         default=None,
         description="Public base URL of the media (CloudFront); unset: the API serves it",
+    )
+    media_link_seconds: int = Field(
+        default=86_400,
+        ge=300,
+        le=7 * 86_400,
+        description="How long a signed media link works (rounded up to the hour)",
+    )
+    media_link_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs the API's media links; unset: a new secret per process",
+    )
+    media_signing_key_id: str | None = Field(
+        default=None, description="CloudFront public key id that media links are signed for"
+    )
+    media_signing_key: SecretStr | None = Field(
+        default=None, description="The private key (PEM) of MEDIA_SIGNING_KEY_ID"
     )
     api_key: str = Field(default="", description="Bearer key clients must send; empty: no auth")
     require_api_key: bool = Field(
@@ -78,6 +101,38 @@ class Settings(BaseModel):
     )
     video_poll_seconds: int = Field(
         default=30, ge=0, le=3600, description="Seconds between checks of a clip being made"
+    )
+    moderation_provider: ModerationProviderName = Field(
+        default="offline",
+        description="Checks ideas and story pages besides the offline word list (always on)",
+    )
+    openai_moderation_model: str = Field(default=DEFAULT_OPENAI_MODERATION_MODEL, min_length=1)
+    openai_moderation_threshold: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Also refuse text any category of which scores this or more (stricter "
+        "than OpenAI's own flag); unset: OpenAI's flag only",
+    )
+    bedrock_guardrail_id: str | None = Field(
+        default=None,
+        pattern=_GUARDRAIL_IDENTIFIER,
+        description="Guardrail (id or ARN) applied when MODERATION_PROVIDER=bedrock",
+    )
+    bedrock_guardrail_version: str = Field(
+        default="DRAFT", pattern=r"^([1-9][0-9]{0,7}|DRAFT)$", description="Its version"
+    )
+    bedrock_guardrail_region: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Region of the guardrail (given by its ARN); unset: the function's own",
+    )
+    moderation_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=25,
+        description="Longest wait for one moderation answer (the API answers within API "
+        "Gateway's 29 s, so an outage is a 503, not a gateway timeout)",
     )
     provider_timeout_seconds: float = Field(
         default=60, gt=0, description="Longest wait for one answer from a provider"
@@ -188,6 +243,40 @@ class Settings(BaseModel):
                 raise SettingsError(f"invalid configuration: {variable}: {problem}") from None
         return self
 
+    @property
+    def guardrail_region(self) -> str | None:
+        """The Region of the guardrail: the one in its ARN, else BEDROCK_GUARDRAIL_REGION, else
+        None: the process's own (AWS_REGION in Lambda)."""
+        guardrail = self.bedrock_guardrail_id or ""
+        if guardrail.startswith("arn:"):
+            return guardrail.split(":")[3]
+        return self.bedrock_guardrail_region
+
+    @model_validator(mode="after")
+    def _moderation_is_usable(self) -> Settings:
+        """The chosen moderation has what it needs: OpenAI's key, or a guardrail."""
+        if self.moderation_provider == "openai" and (
+            self.openai_api_key is None or not self.openai_api_key.get_secret_value().strip()
+        ):
+            raise SettingsError(
+                "invalid configuration: OPENAI_API_KEY: required when MODERATION_PROVIDER=openai "
+                "(or OPENAI_API_KEY_PARAMETER, the SSM parameter holding it)"
+            )
+        if self.moderation_provider == "bedrock" and not self.bedrock_guardrail_id:
+            raise SettingsError(
+                "invalid configuration: BEDROCK_GUARDRAIL_ID: required when "
+                "MODERATION_PROVIDER=bedrock (the id or ARN of the guardrail to apply, with "
+                "BEDROCK_GUARDRAIL_VERSION)"
+            )
+        guardrail = self.bedrock_guardrail_id or ""
+        region = self.bedrock_guardrail_region
+        if guardrail.startswith("arn:") and region and region != guardrail.split(":")[3]:
+            raise SettingsError(
+                f"invalid configuration: BEDROCK_GUARDRAIL_REGION: {region} is not the Region of "
+                f"the guardrail {guardrail}"
+            )
+        return self
+
     @model_validator(mode="after")
     def _media_providers_are_usable(self) -> Settings:
         """The picture and clip providers have their key, and their models are not retired."""
@@ -218,6 +307,19 @@ class Settings(BaseModel):
                     f"invalid configuration: {variable}: {model_id} is not one of the models the "
                     f"bedrock provider speaks to ({family[1]})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _media_signing_is_complete(self) -> Settings:
+        """CloudFront links need the key pair's id and its private key, both or neither."""
+        key = self.media_signing_key
+        has_key = key is not None and bool(key.get_secret_value().strip())
+        if bool(self.media_signing_key_id) != has_key:
+            missing = "MEDIA_SIGNING_KEY" if self.media_signing_key_id else "MEDIA_SIGNING_KEY_ID"
+            raise SettingsError(
+                f"invalid configuration: {missing}: MEDIA_SIGNING_KEY_ID and MEDIA_SIGNING_KEY "
+                "(or MEDIA_SIGNING_KEY_PARAMETER, the SSM parameter holding it) go together"
+            )
         return self
 
 

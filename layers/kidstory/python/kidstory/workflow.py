@@ -43,7 +43,7 @@ from kidstory.providers.errors import (
 )
 from kidstory.providers.models import find_model
 from kidstory.repository import JobAlreadyEnded, StoryTable
-from kidstory.safety import check_picture
+from kidstory.safety import TextModerator, check_picture
 
 PICTURE_REDRAWS = 2
 # Clips are MP4, whoever stores them.
@@ -168,6 +168,7 @@ class StorySteps:
         image: Callable[[], ImageProvider] | None = None,
         video: Callable[[], VideoProvider] | None = None,
         story_graph: Callable[[TextProvider], Any] | None = None,
+        moderator: Callable[[], TextModerator] | None = None,
         video_max_checks: int = 60,
     ) -> None:
         self._table = table
@@ -176,6 +177,7 @@ class StorySteps:
         self._image = image
         self._video = video
         self._story_graph = story_graph
+        self._moderator = moderator
         self._graph: Any = None
         self._writer: TextProvider | None = None
         self._video_max_checks = video_max_checks
@@ -189,7 +191,11 @@ class StorySteps:
         if self._writer is None:
             assert self._text is not None, "WriteStory needs a text provider"
             self._writer = self._text()
-            self._graph = (self._story_graph or build_story_graph)(self._writer)
+            if self._story_graph is not None:
+                self._graph = self._story_graph(self._writer)
+            else:  # the reviewer checks the title and every page with the stage's moderation
+                moderator = self._moderator() if self._moderator else None
+                self._graph = build_story_graph(self._writer, moderator)
         request = job.request
         image_count = request.num_illustrations if request.generate_images else 0
         video_count = request.num_illustrations if request.generate_videos else 0

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from kidstory.providers.base import ImageProvider, TextProvider, VideoProvider
 
 if TYPE_CHECKING:
+    from kidstory.safety import ModerationSource, TextModerator
     from kidstory.settings import Settings
 
 
@@ -61,6 +62,25 @@ def video_provider(settings: Settings) -> VideoProvider:
     from kidstory.providers.offline import OfflineVideoProvider
 
     return OfflineVideoProvider(latency_seconds=settings.offline_video_seconds)
+
+
+def text_moderator(settings: Settings, source: ModerationSource) -> TextModerator:
+    """The checks of an idea (source INPUT, in the API) or of a story's title and pages (OUTPUT,
+    in the story writer): the offline word list always, then the moderation of
+    `MODERATION_PROVIDER` (OpenAI's moderations endpoint, or a Bedrock guardrail); the first
+    refusal wins."""
+    from kidstory.safety import LayeredModerator, OfflineModerator
+
+    baseline = OfflineModerator()
+    if settings.moderation_provider == "openai":
+        from kidstory.providers.openai_moderation import OpenAIModerator
+
+        return LayeredModerator(baseline, OpenAIModerator.from_settings(settings))
+    if settings.moderation_provider == "bedrock":
+        from kidstory.providers.bedrock_moderation import BedrockGuardrailModerator
+
+        return LayeredModerator(baseline, BedrockGuardrailModerator.from_settings(settings, source))
+    return baseline
 
 
 def warn_about_models_near_shutdown(settings: Settings) -> None:

@@ -1,0 +1,294 @@
+"""The moderation of a stage, wired into the stack: the two functions that check text (the API,
+for ideas; WriteStory, for story pages) alone get its settings and grants, and the grants are
+exactly what it needs: bedrock:ApplyGuardrail on the one guardrail, or ssm:GetParameter on the
+parameter holding the OpenAI key, which stays out of the template.
+
+Two stages are synthesized once per module (a Bedrock guardrail; OpenAI moderation); the offline
+case uses the session's local stack. The synthesis runs the AwsSolutions checks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from infra.config import StageConfig, StageConfigError, project_context
+from infra.moderation import moderation_statements
+from kidstory.settings import Settings
+from tests.infra.test_providers_stack import (
+    ACCOUNT,
+    REGION,
+    SYNTH_ENVIRONMENT_KEYS,
+    arn,
+    environments,
+    of_service,
+    statements_by_role,
+    synthesize,
+)
+
+GUARDRAIL = "gr7k2mq9x4ab"
+KEY_PARAMETER = "/kidstory/dev/openai-moderation-key"
+BEDROCK_MODERATION = {
+    "moderation_provider": "bedrock",
+    "guardrail_id": GUARDRAIL,
+    "guardrail_version": "3",
+    "guardrail_region": "eu-west-1",
+}
+OPENAI_MODERATION = {
+    "moderation_provider": "openai",
+    "moderation_key_parameter": KEY_PARAMETER,
+    "moderation_model": "omni-moderation-2024-09-26",
+}
+CHECKERS = {"ApiFunction", "WriteStoryFunction"}
+MODERATION_VARIABLES = (
+    "MODERATION_",
+    "BEDROCK_GUARDRAIL_",
+    "OPENAI_MODERATION_",
+    "OPENAI_API_KEY_PARAMETER",
+)
+
+
+@pytest.fixture(scope="module")
+def bedrock_moderation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return synthesize(str(tmp_path_factory.mktemp("bedrock-moderation")), BEDROCK_MODERATION)
+
+
+@pytest.fixture(scope="module")
+def openai_moderation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return synthesize(str(tmp_path_factory.mktemp("openai-moderation")), OPENAI_MODERATION)
+
+
+def role_of(template: dict[str, Any], function: str) -> str:
+    return template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
+
+
+def moderation_settings(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The moderation variables of every function that has any."""
+    found = {
+        function: {
+            name: value
+            for name, value in variables.items()
+            if name.startswith(MODERATION_VARIABLES)
+        }
+        for function, variables in environments(template).items()
+    }
+    return {function: variables for function, variables in found.items() if variables}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def grants(template: dict[str, Any], action: str) -> dict[str, list[Any]]:
+    """The resources each role may `action` (the CDK merges statements: flattened here)."""
+    found: dict[str, list[Any]] = {}
+    for role, held in statements_by_role(template).items():
+        for statement in held:
+            if action in as_list(statement["Action"]):
+                assert statement["Effect"] == "Allow" and "Condition" not in statement
+                found.setdefault(role, []).extend(as_list(statement["Resource"]))
+    return found
+
+
+def guardrail_grants(template: dict[str, Any]) -> dict[str, list[Any]]:
+    return grants(template, "bedrock:ApplyGuardrail")
+
+
+# Bedrock Guardrails
+
+
+def test_the_api_and_the_story_writer_get_the_guardrail_settings(bedrock_moderation):
+    expected = {
+        "MODERATION_PROVIDER": "bedrock",
+        "BEDROCK_GUARDRAIL_ID": GUARDRAIL,
+        "BEDROCK_GUARDRAIL_VERSION": "3",
+        "BEDROCK_GUARDRAIL_REGION": "eu-west-1",
+    }
+
+    assert moderation_settings(bedrock_moderation) == {function: expected for function in CHECKERS}
+
+
+def test_only_they_may_apply_exactly_the_configured_guardrail(bedrock_moderation):
+    guardrail = arn(":bedrock:eu-west-1:", ACCOUNT, f":guardrail/{GUARDRAIL}")
+
+    assert guardrail_grants(bedrock_moderation) == {
+        role_of(bedrock_moderation, function): [guardrail] for function in CHECKERS
+    }
+    for role, held in statements_by_role(bedrock_moderation).items():
+        # and nothing else of Bedrock: the text provider is offline
+        actions = {s["Action"] for s in of_service(held, "bedrock")}
+        assert actions <= {"bedrock:ApplyGuardrail"}, role
+
+
+def test_the_settings_the_stack_passes_are_ones_the_functions_accept(bedrock_moderation):
+    variables = moderation_settings(bedrock_moderation)["ApiFunction"]
+
+    settings = Settings.from_environ({"TABLE_NAME": "t", "MEDIA_BUCKET": "b", **variables})
+
+    assert (settings.bedrock_guardrail_id, settings.guardrail_region) == (GUARDRAIL, "eu-west-1")
+
+
+# OpenAI moderation
+
+
+def test_the_api_and_the_story_writer_get_the_openai_moderation_settings(openai_moderation):
+    expected = {
+        "MODERATION_PROVIDER": "openai",
+        "OPENAI_MODERATION_MODEL": "omni-moderation-2024-09-26",
+        "OPENAI_API_KEY_PARAMETER": KEY_PARAMETER,
+    }
+
+    assert moderation_settings(openai_moderation) == {function: expected for function in CHECKERS}
+
+
+def test_only_they_may_read_the_key_parameter_and_the_key_stays_out(openai_moderation):
+    parameter = arn(":ssm:", REGION, ":", ACCOUNT, ":parameter/kidstory/dev/openai-moderation-key")
+    readers = {
+        role
+        for role, resources in grants(openai_moderation, "ssm:GetParameter").items()
+        if parameter in resources
+    }
+
+    assert readers == {role_of(openai_moderation, function) for function in CHECKERS}
+    assert guardrail_grants(openai_moderation) == {}
+    text = json.dumps(openai_moderation)
+    for value in SYNTH_ENVIRONMENT_KEYS.values():
+        assert value not in text
+
+
+# Offline
+
+
+def test_an_offline_stage_grants_no_guardrail_and_names_the_word_list(synthesized):
+    template = synthesized.template.to_json()
+
+    assert guardrail_grants(template) == {}
+    assert moderation_settings(template) == {
+        function: {"MODERATION_PROVIDER": "offline"} for function in CHECKERS
+    }
+
+
+def test_every_stage_defaults_to_the_word_list_alone():
+    for name, values in project_context()["stages"].items():
+        assert StageConfig.from_mapping(name, values).moderation_provider == "offline"
+
+
+# Stage settings
+
+
+def stage(**values: Any) -> StageConfig:
+    return StageConfig.from_mapping("dev", {**project_context()["stages"]["dev"], **values})
+
+
+def test_a_guardrail_by_arn_is_granted_as_it_is_and_by_id_in_the_stacks_region():
+    stack = cdk.Stack(cdk.App(), "Grants")
+    guardrail = f"arn:aws:bedrock:ap-southeast-2:123456789012:guardrail/{GUARDRAIL}"
+
+    [by_arn] = moderation_statements(
+        stack, stage(moderation_provider="bedrock", guardrail_id=guardrail)
+    )
+    [by_id] = moderation_statements(stack, stage(moderation_provider="bedrock", guardrail_id="abc"))
+
+    assert stack.resolve(by_arn.to_statement_json())["Resource"] == guardrail
+    assert stack.resolve(by_id.to_statement_json())["Resource"] == arn(
+        ":bedrock:", REGION, ":", ACCOUNT, ":guardrail/abc"
+    )
+    assert stage(moderation_provider="bedrock", guardrail_id=guardrail).moderation_environment == {
+        "MODERATION_PROVIDER": "bedrock",
+        "BEDROCK_GUARDRAIL_ID": guardrail,
+        "BEDROCK_GUARDRAIL_VERSION": "DRAFT",
+    }
+
+
+def test_openai_moderation_shares_the_story_writers_openai_key_and_endpoint():
+    config = stage(
+        llm_provider="openai",
+        provider_key_parameter="/kidstory/dev/openai-api-key",
+        provider_base_url="https://llm-gateway.example.com/v1",
+        moderation_provider="openai",
+    )
+
+    assert config.moderation_environment == {
+        "MODERATION_PROVIDER": "openai",
+        "OPENAI_BASE_URL": "https://llm-gateway.example.com/v1",
+        "OPENAI_API_KEY_PARAMETER": "/kidstory/dev/openai-api-key",
+    }
+    stack = cdk.Stack(cdk.App(), "Grants")
+    # the story writer reads that parameter for its text provider already
+    assert moderation_statements(stack, config, key_granted=True) == []
+    [api_grant] = moderation_statements(stack, config)
+    assert stack.resolve(api_grant.to_statement_json())["Resource"] == arn(
+        ":ssm:", REGION, ":", ACCOUNT, ":parameter/kidstory/dev/openai-api-key"
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "problem"),
+    [
+        (
+            {"moderation_provider": "bedrock"},
+            "guardrail_id is required when moderation_provider is bedrock",
+        ),
+        (
+            {"moderation_provider": "bedrock", "guardrail_id": "gr-*"},
+            "guardrail_id must be a guardrail id",
+        ),
+        (
+            {"moderation_provider": "bedrock", "guardrail_id": "abc", "guardrail_version": "v2"},
+            "guardrail_version must be a version number or DRAFT",
+        ),
+        (
+            {"moderation_provider": "bedrock", "guardrail_id": "abc", "guardrail_region": "mars"},
+            "guardrail_region must be an AWS Region",
+        ),
+        (
+            {
+                "moderation_provider": "bedrock",
+                "guardrail_id": f"arn:aws:bedrock:eu-west-1:123456789012:guardrail/{GUARDRAIL}",
+                "guardrail_region": "us-east-1",
+            },
+            "guardrail_region us-east-1 is not the Region of the guardrail ARN",
+        ),
+        (
+            {"moderation_provider": "bedrock", "guardrail_id": "abc", "moderation_model": "m"},
+            "moderation_model does not apply to moderation_provider bedrock",
+        ),
+        (
+            {"moderation_provider": "openai"},
+            "moderation_key_parameter is required when moderation_provider is openai",
+        ),
+        (
+            {"moderation_provider": "openai", "moderation_key_parameter": "/kidstory/*"},
+            "moderation_key_parameter must be an SSM parameter name",
+        ),
+        (
+            {
+                "moderation_provider": "openai",
+                "moderation_key_parameter": "/k",
+                "guardrail_id": GUARDRAIL,
+            },
+            "guardrail_id does not apply to moderation_provider openai",
+        ),
+        (
+            {
+                "llm_provider": "openai",
+                "provider_key_parameter": "/kidstory/dev/openai-api-key",
+                "moderation_provider": "openai",
+                "moderation_key_parameter": "/kidstory/dev/other-key",
+            },
+            "moderation_key_parameter must be provider_key_parameter",
+        ),
+        ({"moderation_provider": "azure"}, "moderation_provider must be one of offline"),
+    ],
+)
+def test_moderation_settings_that_cannot_work_are_refused_by_name(values, problem):
+    with pytest.raises(StageConfigError, match=problem):
+        stage(**values)
+
+
+def test_offline_ignores_the_moderation_settings_so_a_stage_can_be_switched_back():
+    switched = stage(moderation_provider="offline", guardrail_id=GUARDRAIL, moderation_model="m")
+
+    assert switched.moderation_environment == {"MODERATION_PROVIDER": "offline"}

@@ -1,0 +1,230 @@
+"""The API's answer when a provider moderates the idea: the real FastAPI app, the real story
+library on moto, and OpenAI's moderation on a mock HTTP transport. A refused idea is a 422 with
+the provider's reason, a moderation outage a 503 (never an unchecked story), and neither records
+a job, charges the caller or starts a workflow. Also: the API and the story writer are wired to
+the moderation the settings choose."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import httpx2
+import pytest
+from fastapi.testclient import TestClient
+from pytest_socket import disable_socket, enable_socket
+
+from kidstory import adapters
+from kidstory.library import StoryLibrary
+from kidstory.media_store import MediaStore
+from kidstory.providers.bedrock_moderation import BedrockGuardrailModerator
+from kidstory.providers.openai_moderation import OpenAIModerator
+from kidstory.providers.openai_text import openai_client
+from kidstory.repository import StoryTable
+from kidstory.safety import LayeredModerator, OfflineModerator
+from kidstory.settings import Settings, get_settings
+from tests.unit.conftest import BUCKET, TABLE
+from tests.unit.test_moderation import MockOpenAI, error, moderation
+
+STATE_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:StoryWorkflow"
+GENERATE = "/api/v1/stories/generate"
+IDEA = {"prompt": "A dragon looks for a friend", "age_group": "6-8", "num_illustrations": 2}
+SETTINGS_VARIABLES = [name.upper() for name in Settings.model_fields]
+
+
+class Starter:
+    def __init__(self) -> None:
+        self.started: list[str] = []
+
+    def start(self, job_id: str) -> str:
+        self.started.append(job_id)
+        return f"{STATE_MACHINE}:{job_id}"
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """The API's settings from a clean environment, read afresh in each test."""
+    for name in SETTINGS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {
+        "TABLE_NAME": TABLE,
+        "MEDIA_BUCKET": BUCKET,
+        "STATE_MACHINE_ARN": STATE_MACHINE,
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()
+    for cached in (adapters.story_table, adapters.media_store, adapters.story_steps):
+        cached.cache_clear()
+
+
+@pytest.fixture
+def api(environment: pytest.MonkeyPatch, aws: None) -> Any:
+    main = importlib.import_module("api.main")
+    story_library = main.story_library  # a test may replace it
+    story_library.cache_clear()
+    yield main
+    story_library.cache_clear()
+
+
+class Service:
+    """The app, with the story library using OpenAI's moderation on `mock`."""
+
+    def __init__(self, api: Any, mock: MockOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+        client = openai_client(
+            api_key="sk-test",
+            base_url=None,
+            timeout_seconds=60,
+            http_client=httpx2.Client(transport=httpx2.MockTransport(mock)),
+        )
+        moderator = LayeredModerator(
+            OfflineModerator(),
+            OpenAIModerator("omni-moderation-latest", client=client, timeout_seconds=7),
+        )
+        self.starter = Starter()
+        library = StoryLibrary(
+            StoryTable(boto3.client("dynamodb"), TABLE),
+            self.starter,
+            MediaStore(boto3.client("s3"), BUCKET),
+            per_minute=100,
+            daily=2000,
+            moderator=moderator,
+        )
+        monkeypatch.setattr(api, "story_library", lambda: library)
+        # the app's event loop needs a local socket pair; still no network sockets
+        enable_socket()
+        disable_socket(allow_unix_socket=True)
+        self.http = TestClient(api.create_app(get_settings()), raise_server_exceptions=False)
+
+    def items(self) -> list[dict[str, Any]]:
+        """Everything in the table: jobs, charges, idempotency keys."""
+        return list(boto3.client("dynamodb").scan(TableName=TABLE)["Items"])
+
+
+def test_an_idea_the_provider_flags_is_refused_with_its_reason_and_costs_nothing(
+    api: Any, environment: pytest.MonkeyPatch
+) -> None:
+    mock = MockOpenAI(moderation(("harassment",)))
+    service = Service(api, mock, environment)
+
+    response = service.http.post(GENERATE, json=IDEA)
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {
+                "type": "content_policy",
+                "loc": ["body", "prompt"],
+                "msg": "It mentions bullying or harassment, which we do not put in children's "
+                "stories. Please try a different idea.",
+            }
+        ]
+    }
+    assert mock.body()["input"] == IDEA["prompt"]
+    assert (service.items(), service.starter.started) == ([], [])
+
+
+def test_the_word_list_refuses_first_without_asking_the_provider(
+    api: Any, environment: pytest.MonkeyPatch
+) -> None:
+    mock = MockOpenAI()  # any request would fail: no answer is queued
+    service = Service(api, mock, environment)
+
+    response = service.http.post(GENERATE, json=IDEA | {"prompt": "A story about a bloody gun"})
+
+    assert response.status_code == 422
+    assert 'It mentions violence ("bloody")' in response.json()["detail"][0]["msg"]
+    assert mock.requests == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "retry_after"),
+    [
+        (error(500, "The server had an error", "server_error"), None),
+        (error(503, "Slow down", "server_overloaded"), None),
+        (error(429, "Rate limit reached", "rate_limit_exceeded", **{"retry-after": "2.5"}), "3"),
+        (error(401, "Incorrect API key provided", "invalid_api_key"), None),
+    ],
+)
+def test_a_moderation_outage_is_a_503_and_starts_nothing(
+    api: Any, environment: pytest.MonkeyPatch, answer: httpx2.Response, retry_after: str | None
+) -> None:
+    service = Service(api, MockOpenAI(answer), environment)
+
+    response = service.http.post(GENERATE, json=IDEA)
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": "The idea could not be checked for safety just now, so no story was started. "
+        "Please try again in a moment."
+    }
+    assert response.headers.get("retry-after") == retry_after
+    assert (service.items(), service.starter.started) == ([], [])
+
+
+def test_a_slow_moderation_is_a_503(api: Any, environment: pytest.MonkeyPatch) -> None:
+    def too_slow(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ReadTimeout("timed out", request=request)
+
+    service = Service(api, MockOpenAI(too_slow), environment)
+
+    assert service.http.post(GENERATE, json=IDEA).status_code == 503
+    assert service.starter.started == []
+
+
+def test_an_idea_both_checks_allow_starts_the_story(
+    api: Any, environment: pytest.MonkeyPatch
+) -> None:
+    service = Service(api, MockOpenAI(moderation()), environment)
+
+    response = service.http.post(GENERATE, json=IDEA)
+
+    assert response.status_code == 202, response.text
+    assert service.starter.started == [response.json()["job_id"]]
+
+
+# Wiring: the moderation the settings choose reaches the API and the story writer
+
+
+def test_the_api_checks_ideas_with_the_chosen_guardrail_as_input(
+    api: Any, environment: pytest.MonkeyPatch
+) -> None:
+    environment.setenv("MODERATION_PROVIDER", "bedrock")
+    environment.setenv("BEDROCK_GUARDRAIL_ID", "gr7k2mq9x4ab")
+    environment.setenv("BEDROCK_GUARDRAIL_VERSION", "4")
+    get_settings.cache_clear()
+
+    moderator = api.story_library()._moderator
+
+    assert isinstance(moderator, LayeredModerator)
+    baseline, provider = moderator.moderators
+    assert isinstance(baseline, OfflineModerator)
+    assert isinstance(provider, BedrockGuardrailModerator)
+    assert (provider.guardrail, provider.version, provider.source) == ("gr7k2mq9x4ab", "4", "INPUT")
+
+
+def test_the_story_writer_checks_pages_with_the_chosen_moderation_as_output(
+    environment: pytest.MonkeyPatch, aws: None
+) -> None:
+    settings = Settings.from_environ(
+        {
+            "TABLE_NAME": TABLE,
+            "MEDIA_BUCKET": BUCKET,
+            "MODERATION_PROVIDER": "bedrock",
+            "BEDROCK_GUARDRAIL_ID": "gr7k2mq9x4ab",
+        }
+    )
+
+    moderator = adapters.story_steps(settings)._moderator()
+
+    assert isinstance(moderator, LayeredModerator)
+    provider = moderator.moderators[1]
+    assert isinstance(provider, BedrockGuardrailModerator)
+    assert (provider.version, provider.source) == ("DRAFT", "OUTPUT")
+
+
+def test_the_word_list_alone_is_the_default(api: Any) -> None:
+    assert isinstance(api.story_library()._moderator, OfflineModerator)
