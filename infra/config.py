@@ -222,6 +222,12 @@ class StageConfig:
         return self.video_region or DEFAULT_BEDROCK_MEDIA_REGION
 
     @property
+    def openai_gateway(self) -> str | None:
+        """Where every OpenAI call of the stage goes (pictures and moderation too): the story
+        writer's `provider_base_url`, when the writer is openai."""
+        return self.provider_base_url if self.llm_provider == "openai" else None
+
+    @property
     def image_provider_environment(self) -> dict[str, str]:
         """The variables the picture function needs for `image_provider` (never a key)."""
         environment: dict[str, str] = {"IMAGE_PROVIDER": self.image_provider}
@@ -230,6 +236,8 @@ class StageConfig:
                 environment["OPENAI_IMAGE_MODEL"] = self.image_model
             if self.image_key_parameter:
                 environment["OPENAI_API_KEY_PARAMETER"] = self.image_key_parameter
+            if self.openai_gateway:
+                environment["OPENAI_BASE_URL"] = self.openai_gateway
         if self.image_provider == "bedrock":
             environment["BEDROCK_IMAGE_MODEL"] = self.bedrock_image_model
             environment["BEDROCK_IMAGE_REGION"] = self.image_source_region
@@ -265,8 +273,8 @@ class StageConfig:
         if self.moderation_provider == "openai":
             if self.moderation_model:
                 environment["OPENAI_MODERATION_MODEL"] = self.moderation_model
-            if self.llm_provider == "openai" and self.provider_base_url:
-                environment["OPENAI_BASE_URL"] = self.provider_base_url
+            if self.openai_gateway:
+                environment["OPENAI_BASE_URL"] = self.openai_gateway
             parameter = self.moderation_openai_key_parameter
             if parameter:
                 environment["OPENAI_API_KEY_PARAMETER"] = parameter

@@ -89,6 +89,7 @@ class Received:
     question: str = ""  # the request text of a story or scene question; a picture's prompt
     status: int = 200
     answer: Any = None  # the JSON answer, or the picture's PNG bytes
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 class StoryModel:

@@ -191,9 +191,9 @@ def test_openai_writes_and_draws_through_the_gateway_and_repairs_a_short_story(
 def test_a_picture_throttled_once_is_retried_by_the_workflow(
     client: ApiClient, configure: Configure, fake_server: FakeModelServer
 ) -> None:
-    """429 with Retry-After: the SDK makes no retry of its own (max_retries=0), the step fails
-    with ProviderThrottled, and the state machine's Retry draws the picture again (locally
-    after at most 1 s: interval 1 s, full jitter; the Retry-After value itself is not used)."""
+    """429 with Retry-After: the SDK makes no retry of its own (max_retries=0), the step waits
+    as long as the provider asked (1 s), fails with ProviderThrottled, and the state machine's
+    Retry draws the picture again."""
     configure(**openai_environment(fake_server))
     fake_server.model.throttle_first_picture = True
 
@@ -204,6 +204,7 @@ def test_a_picture_throttled_once_is_retried_by_the_workflow(
     assert_the_pictures_are_the_models(client, story, model)
     throttled, drawn = model.of_kind("picture")
     assert (throttled.status, drawn.status) == (429, 200)
+    assert drawn.at - throttled.at >= 1.0  # the fake's Retry-After
     assert throttled.question == drawn.question == story["images"][0]["prompt_used"]
     assert_openai_pictures_asked([throttled, drawn])
     asset = story_table().get_asset(story["id"], AssetKind.IMAGE, 0)

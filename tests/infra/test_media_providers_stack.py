@@ -241,3 +241,21 @@ def test_the_stack_grants_the_media_models_the_functions_default_to():
     assert default_model("bedrock", "video") == DEFAULT_BEDROCK_VIDEO_MODEL
     for field in ("bedrock_image_region", "bedrock_video_region"):
         assert Settings.model_fields[field].default == DEFAULT_BEDROCK_MEDIA_REGION
+
+
+def test_openai_pictures_go_through_the_stages_openai_gateway(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    gateway = "https://llm-gateway.example.org/openai/v1"
+    template = synthesize(
+        str(tmp_path_factory.mktemp("openai-gateway")),
+        OPENAI_IMAGES
+        | {
+            "llm_provider": "openai",
+            "provider_key_parameter": "/kidstory/dev/openai-api-key",
+            "provider_base_url": gateway,
+        },
+    )
+
+    assert media_settings(template, IMAGE_FUNCTION)["OPENAI_BASE_URL"] == gateway
+    assert environments(template)["WriteStoryFunction"]["OPENAI_BASE_URL"] == gateway

@@ -101,6 +101,25 @@ def test_a_retryable_error_is_recorded_and_raised_for_the_state_machine(
     assert asset.error == "ProviderThrottled: 429 Too Many Requests"
 
 
+@pytest.mark.parametrize(("asked", "waited"), [(3.5, [3.5]), (45.0, [20.0]), (None, [])])
+def test_a_throttled_step_waits_as_long_as_the_provider_asked_within_a_bound(
+    table: StoryTable, media: MediaStore, asked: float | None, waited: list[float]
+) -> None:
+    class Throttled(OfflineImageProvider):
+        def generate_image(self, spec: MediaSpec) -> object:  # type: ignore[override]
+            raise ProviderThrottled("429 Too Many Requests", retry_after_seconds=asked)
+
+    slept: list[float] = []
+    job = _job(table)
+    steps = _steps(table, media, image=Throttled, sleep=slept.append)
+    draft = steps.write_story(JobRef(job_id=job.job_id))
+
+    with pytest.raises(ProviderThrottled):
+        steps.generate_image(draft.images[0])
+
+    assert slept == waited
+
+
 def test_video_checks_are_bounded(table: StoryTable, media: MediaStore) -> None:
     job = _job(table, generate_images=False, generate_videos=True, num_illustrations=1)
     steps = _steps(table, media, video=NeverReadyVideo)

@@ -46,6 +46,10 @@ from kidstory.repository import JobAlreadyEnded, StoryTable
 from kidstory.safety import TextModerator, check_picture
 
 PICTURE_REDRAWS = 2
+# A throttled provider that says how long to wait (Retry-After) is waited for, up to this long,
+# before the error goes to the state machine, whose Retry intervals are fixed and short. The
+# functions' timeouts leave room for it.
+LONGEST_HONOURED_WAIT_SECONDS = 20.0
 # Clips are MP4, whoever stores them.
 CLIP_CONTENT_TYPE = "video/mp4"
 
@@ -170,6 +174,7 @@ class StorySteps:
         story_graph: Callable[[TextProvider], Any] | None = None,
         moderator: Callable[[], TextModerator] | None = None,
         video_max_checks: int = 60,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._table = table
         self._media = media
@@ -181,6 +186,7 @@ class StorySteps:
         self._graph: Any = None
         self._writer: TextProvider | None = None
         self._video_max_checks = video_max_checks
+        self._sleep = sleep
 
     # WriteStory
 
@@ -209,8 +215,8 @@ class StorySteps:
             state = run_story_graph(
                 self._graph, brief, image_count=image_count, video_count=video_count
             )
-        except ProviderThrottled:
-            observability.count("ProviderThrottled")
+        except ProviderThrottled as throttled:
+            self._throttled(throttled)
             raise
         observability.seconds("StoryWritingTime", time.monotonic() - started)
         text = state["story"]
@@ -503,12 +509,18 @@ class StorySteps:
         return asset, self._spec(ref.story_id, asset.prompt_used)
 
     def _record_error(self, asset: Asset, error: ProviderError) -> None:
-        if isinstance(error, ProviderThrottled):
-            observability.count("ProviderThrottled")
         asset.error = f"{type(error).__name__}: {error}"
         if not error.retryable:
             asset.status = AssetStatus.FAILED
         self._table.put_asset(asset)
+        if isinstance(error, ProviderThrottled):
+            self._throttled(error)
+
+    def _throttled(self, error: ProviderThrottled) -> None:
+        """Count it, and wait as long as the provider asked (bounded) before the retry."""
+        observability.count("ProviderThrottled")
+        if error.retry_after_seconds:
+            self._sleep(min(error.retry_after_seconds, LONGEST_HONOURED_WAIT_SECONDS))
 
     def _store(
         self, asset: Asset, content: bytes, content_type: str, provider: str, model: str
