@@ -1,7 +1,30 @@
 """ApiFunction: the FastAPI app behind API Gateway, through Mangum."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from mangum import Mangum
 
 from api.main import app
 
-handler = Mangum(app, lifespan="off")
+# API Gateway's own domain serves the API under its stage (`/dev/...`) but passes paths without it.
+EXECUTE_API = ".execute-api."
+
+
+async def staged_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The app, told the stage path it is served under on API Gateway's own domain (so /docs
+    loads /dev/openapi.json, not /openapi.json); behind a custom domain there is none."""
+    context = scope.get("aws.event", {}).get("requestContext", {})
+    stage = context.get("stage")
+    if (
+        scope["type"] == "http"
+        and stage
+        and stage != "$default"
+        and EXECUTE_API in str(context.get("domainName", ""))
+    ):
+        scope = {**scope, "root_path": f"/{stage}"}
+    await app(scope, receive, send)
+
+
+handler = Mangum(staged_app, lifespan="off")

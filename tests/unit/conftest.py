@@ -29,6 +29,14 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
+def event_loop_sockets() -> None:
+    """An asyncio event loop needs a local socket pair (its self-pipe); network sockets stay
+    refused."""
+    enable_socket()
+    disable_socket(allow_unix_socket=True)
+
+
+@pytest.fixture
 def aws() -> Iterator[None]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb")

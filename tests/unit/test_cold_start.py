@@ -11,7 +11,7 @@ from pathlib import Path
 from pytest_socket import enable_socket
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("langgraph", "openai", "anthropic", "PIL", "imageio_ffmpeg")
+HEAVY = ("langgraph", "openai", "anthropic", "PIL", "imageio_ffmpeg", "cryptography")
 
 
 def test_the_api_handler_does_not_import_heavy_packages() -> None:
