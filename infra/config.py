@@ -285,6 +285,15 @@ class StageConfig:
                 environment["BEDROCK_GUARDRAIL_REGION"] = self.guardrail_region
         return environment
 
+    @property
+    def picture_moderation_environment(self) -> dict[str, str]:
+        """The variables the picture function needs to show every picture to
+        `moderation_provider` (those of moderation_environment); none when it is offline, where
+        a picture's check is structural and needs nothing."""
+        if self.moderation_provider == "offline":
+            return {}
+        return self.moderation_environment
+
     @classmethod
     def from_mapping(cls, stage: str, values: Mapping[str, Any]) -> StageConfig:
         """Builds a stage from its settings, rejecting missing and unknown names."""
@@ -554,6 +563,14 @@ def _moderation_problems(config: StageConfig) -> list[str]:
                 "moderation_key_parameter is required when moderation_provider is openai: the "
                 "name of the SSM SecureString parameter holding the OpenAI API key (e.g. "
                 f"{example}); with llm_provider openai, provider_key_parameter is used"
+            )
+        moderation_key = config.moderation_openai_key_parameter
+        image_key = config.image_key_parameter if config.image_provider == "openai" else None
+        if image_key and moderation_key and moderation_key != image_key:
+            problems.append(
+                f"the OpenAI key parameter of moderation ({moderation_key}) must be "
+                f"image_key_parameter ({image_key}) when image_provider is openai: the picture "
+                "function reads one OpenAI key, to draw pictures and to have them moderated"
             )
         return problems
     guardrail, region = config.guardrail_id, config.guardrail_region

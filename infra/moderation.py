@@ -1,5 +1,6 @@
-"""Moderation grants: what the functions that check text (the API, for ideas; WriteStory, for
-story pages) need for the stage's `moderation_provider`, and nothing for offline."""
+"""Moderation grants: what the functions that check content (the API, for ideas; WriteStory, for
+story pages; GenerateImage, for pictures) need for the stage's `moderation_provider`, and nothing
+for offline."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def moderation_statements(
 ) -> list[iam.PolicyStatement]:
     """bedrock:ApplyGuardrail on exactly the configured guardrail, or ssm:GetParameter on the
     parameter holding the OpenAI key (unless `key_granted`: the function reads that parameter
-    for its text provider already)."""
+    for its text or picture provider already)."""
     if config.moderation_provider == "bedrock":
         return [
             iam.PolicyStatement(

@@ -15,6 +15,7 @@ from infra.monitoring import Monitoring
 from infra.notifications import Notifications
 from infra.reader import ReaderSite
 from infra.storage import Storage
+from infra.sweeper import PendingJobSweeper
 from infra.workflow import StoryWorkflow
 
 
@@ -48,6 +49,15 @@ class KidStoryStack(Stack):
             config=config,
             storage=self.storage,
             functions=functions,
+            event_bus=self.notifications.event_bus,
+        )
+        # jobs the API recorded but whose workflow it could not start (it stopped in between)
+        self.sweeper = PendingJobSweeper(
+            self,
+            "Sweeper",
+            storage=self.storage,
+            functions=functions,
+            state_machine=self.workflow.state_machine,
             event_bus=self.notifications.event_bus,
         )
         self.api = StoryApi(

@@ -261,7 +261,9 @@ def story_step(
 def mark_processing(
     scope: Construct, table: dynamodb.ITable, *, on_error: sfn.IChainable
 ) -> sfn.TaskStateBase:
-    """MarkProcessing: the job's status becomes processing (DynamoDB, no Lambda)."""
+    """MarkProcessing: the job's status becomes processing (DynamoDB, no Lambda), and the job
+    leaves the pending list that the sweeper reads (gsi1 PENDING, `REMOVE gsi1pk, gsi1sk`) in
+    the same write."""
     step = tasks.DynamoUpdateItem(
         scope,
         "MarkProcessing",
@@ -272,7 +274,10 @@ def mark_processing(
             ),
             "sk": tasks.DynamoAttributeValue.from_string("JOB"),
         },
-        update_expression="SET #status = :processing, updated_at = :now, progress.stage = :writing",
+        update_expression=(
+            "SET #status = :processing, updated_at = :now, progress.stage = :writing "
+            "REMOVE gsi1pk, gsi1sk"
+        ),
         # only a job that is still open: one that has ended keeps its outcome
         condition_expression="#status IN (:pending, :processing)",
         expression_attribute_names={"#status": "status"},
@@ -581,14 +586,20 @@ class StoryWorkflow(Construct):
             key_granted=config.llm_provider == "openai" and bool(config.provider_key_parameter),
         )
 
+        # Every picture is shown to the stage's moderation provider, if any, before it is
+        # stored: the picture function gets its settings and grants too.
+        remote_picture = (config.image_provider, config.moderation_provider) != ("offline",) * 2
         generate_image = functions.create(
             self,
             "generate_image",
-            # a model's picture (up to three, when one fails its check) takes far longer than
-            # an offline one
-            timeout=Duration.minutes(2 if config.image_provider == "offline" else 5),
+            # a model's picture (up to three, when one fails its check), or a moderation call
+            # for each, takes far longer than an offline picture alone
+            timeout=Duration.minutes(5 if remote_picture else 2),
             memory_size=MEDIA_MEMORY_MB,
-            environment=config.image_provider_environment,
+            environment={
+                **config.image_provider_environment,
+                **config.picture_moderation_environment,
+            },
             dependencies=["media"],
         )
         # Offline video rendering happens in start_video/check_video.
@@ -615,6 +626,11 @@ class StoryWorkflow(Construct):
             storage.allow_table_read_write(media_function)
             storage.allow_media_read_write(media_function)
         grant_image_provider(generate_image, config)
+        grant_moderation(
+            generate_image,
+            config,
+            key_granted=config.image_provider == "openai" and bool(config.image_key_parameter),
+        )
         grant_video_provider(start_video, check_video, config, storage)
 
         assemble = functions.create(self, "assemble", timeout=Duration.minutes(1))

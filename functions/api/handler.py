@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from mangum import Mangum
@@ -12,7 +13,7 @@ from api.main import app
 EXECUTE_API = ".execute-api."
 
 
-async def staged_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def staged_app(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
     """The app, told the stage path it is served under on API Gateway's own domain (so /docs
     loads /dev/openapi.json, not /openapi.json); behind a custom domain there is none."""
     context = scope.get("aws.event", {}).get("requestContext", {})

@@ -6,7 +6,8 @@ own handlers, imported in this process (the one contained patch; a test pins the
 SQS event sources are polled here the way Lambda's event source mapping would poll them, and
 executions that stop early are announced on the default bus the way Step Functions announces
 them, to the rules whose targets are our functions (moto emits no such events and delivers to no
-Lambda targets)."""
+Lambda targets). Scheduled rules are created but not run: their functions are invoked
+like any other (`invoke_function`)."""
 
 from __future__ import annotations
 
@@ -210,6 +211,17 @@ class LocalStack:
             os.environ.pop(key, None)
         return LOCAL_DEFAULTS | merged | self._extra_environment
 
+    def invoke_function(self, logical_id: str, event: Mapping[str, Any] | None = None) -> Any:
+        """Invoke one of our functions by its logical id (`SweepPendingJobsFunction`), as a
+        schedule or an operator would; its result, or the error it raised."""
+        answer = self.client("lambda").invoke(
+            FunctionName=self.template.names[logical_id], Payload=json.dumps(event or {})
+        )
+        result = json.loads(answer["Payload"].read() or b"null")
+        if answer.get("FunctionError"):
+            raise RuntimeError(f"{logical_id} failed: {result}")
+        return result
+
     def name_of(self, kind: str) -> str:
         (logical_id,) = self.template.of_type(kind)
         return self.template.names[logical_id]
@@ -281,11 +293,15 @@ class LocalStack:
             props = self.template.resolve(resource["Properties"])
             name = self.template.names[logical_id]
             bus = props.get("EventBusName", "default")
+            # a rule matches events or runs on a schedule (schedules are not run here: invoke
+            # the scheduled function when you want it, e.g. the pending-job sweeper)
+            trigger = (
+                {"ScheduleExpression": props["ScheduleExpression"]}
+                if "ScheduleExpression" in props
+                else {"EventPattern": json.dumps(props["EventPattern"])}
+            )
             events.put_rule(
-                Name=name,
-                EventBusName=bus,
-                EventPattern=json.dumps(props["EventPattern"]),
-                State=props.get("State", "ENABLED"),
+                Name=name, EventBusName=bus, State=props.get("State", "ENABLED"), **trigger
             )
             targets = [{"Id": target["Id"], "Arn": target["Arn"]} for target in props["Targets"]]
             events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
@@ -425,7 +441,7 @@ class LocalStack:
                 self.template.resolve(resource["Properties"])
                 for resource in self.template.of_type("AWS::Events::Rule").values()
             )
-            if props.get("EventBusName", "default") == "default"
+            if props.get("EventBusName", "default") == "default" and "EventPattern" in props
         ]
         announced: set[str] = set()
         while not self._stop.wait(0.5):

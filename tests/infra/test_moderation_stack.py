@@ -1,10 +1,12 @@
-"""The moderation of a stage, wired into the stack: the two functions that check text (the API,
-for ideas; WriteStory, for story pages) alone get its settings and grants, and the grants are
-exactly what it needs: bedrock:ApplyGuardrail on the one guardrail, or ssm:GetParameter on the
-parameter holding the OpenAI key, which stays out of the template.
+"""The moderation of a stage, wired into the stack: the three functions that check content (the
+API, for ideas; WriteStory, for story pages; GenerateImage, for pictures) alone get its settings
+and grants, and the grants are exactly what it needs: bedrock:ApplyGuardrail on the one
+guardrail, or ssm:GetParameter on the parameter holding the OpenAI key, which stays out of the
+template. Offline, the picture function gets nothing: a picture's check is structural.
 
-Two stages are synthesized once per module (a Bedrock guardrail; OpenAI moderation); the offline
-case uses the session's local stack. The synthesis runs the AwsSolutions checks."""
+Three stages are synthesized once per module (a Bedrock guardrail; OpenAI moderation; OpenAI
+pictures and moderation sharing one key); the offline case uses the session's local stack. The
+synthesis runs the AwsSolutions checks."""
 
 from __future__ import annotations
 
@@ -41,7 +43,16 @@ OPENAI_MODERATION = {
     "moderation_key_parameter": KEY_PARAMETER,
     "moderation_model": "omni-moderation-2024-09-26",
 }
-CHECKERS = {"ApiFunction", "WriteStoryFunction"}
+TEXT_CHECKERS = {"ApiFunction", "WriteStoryFunction"}
+PICTURE_CHECKER = "GenerateImageFunction"
+CHECKERS = TEXT_CHECKERS | {PICTURE_CHECKER}
+# OpenAI pictures, moderated by OpenAI with the same key.
+OPENAI_PICTURES_AND_MODERATION = {
+    "image_provider": "openai",
+    "image_key_parameter": KEY_PARAMETER,
+    "moderation_provider": "openai",
+    "moderation_key_parameter": KEY_PARAMETER,
+}
 MODERATION_VARIABLES = (
     "MODERATION_",
     "BEDROCK_GUARDRAIL_",
@@ -58,6 +69,13 @@ def bedrock_moderation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, An
 @pytest.fixture(scope="module")
 def openai_moderation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return synthesize(str(tmp_path_factory.mktemp("openai-moderation")), OPENAI_MODERATION)
+
+
+@pytest.fixture(scope="module")
+def openai_pictures_and_moderation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return synthesize(
+        str(tmp_path_factory.mktemp("openai-pictures-moderation")), OPENAI_PICTURES_AND_MODERATION
+    )
 
 
 def role_of(template: dict[str, Any], function: str) -> str:
@@ -99,7 +117,9 @@ def guardrail_grants(template: dict[str, Any]) -> dict[str, list[Any]]:
 # Bedrock Guardrails
 
 
-def test_the_api_and_the_story_writer_get_the_guardrail_settings(bedrock_moderation):
+def test_the_api_the_story_writer_and_the_picture_function_get_the_guardrail_settings(
+    bedrock_moderation,
+):
     expected = {
         "MODERATION_PROVIDER": "bedrock",
         "BEDROCK_GUARDRAIL_ID": GUARDRAIL,
@@ -133,7 +153,9 @@ def test_the_settings_the_stack_passes_are_ones_the_functions_accept(bedrock_mod
 # OpenAI moderation
 
 
-def test_the_api_and_the_story_writer_get_the_openai_moderation_settings(openai_moderation):
+def test_the_api_the_story_writer_and_the_picture_function_get_the_openai_moderation_settings(
+    openai_moderation,
+):
     expected = {
         "MODERATION_PROVIDER": "openai",
         "OPENAI_MODERATION_MODEL": "omni-moderation-2024-09-26",
@@ -158,6 +180,64 @@ def test_only_they_may_read_the_key_parameter_and_the_key_stays_out(openai_moder
         assert value not in text
 
 
+# Pictures
+
+
+def test_the_picture_function_has_time_for_a_moderation_call_per_drawing(
+    bedrock_moderation, openai_moderation, synthesized
+):
+    for template in (bedrock_moderation, openai_moderation):
+        assert template["Resources"][PICTURE_CHECKER]["Properties"]["Timeout"] == 5 * 60
+    offline = synthesized.template.to_json()["Resources"][PICTURE_CHECKER]["Properties"]
+    assert offline["Timeout"] == 2 * 60  # offline pictures, structural check
+
+
+def test_the_picture_function_settings_are_ones_it_accepts(bedrock_moderation):
+    variables = {
+        name: value
+        for name, value in environments(bedrock_moderation)[PICTURE_CHECKER].items()
+        if isinstance(value, str)  # not the table's and bucket's names: references
+    }
+
+    settings = Settings.from_environ({**variables, "TABLE_NAME": "t", "MEDIA_BUCKET": "b"})
+
+    assert (settings.image_provider, settings.moderation_provider) == ("offline", "bedrock")
+    assert settings.bedrock_guardrail_id == GUARDRAIL
+
+
+def test_openai_pictures_are_moderated_with_the_key_the_picture_function_reads_already(
+    openai_pictures_and_moderation,
+):
+    template = openai_pictures_and_moderation
+    parameter = arn(":ssm:", REGION, ":", ACCOUNT, ":parameter/kidstory/dev/openai-moderation-key")
+    picture_role = role_of(template, PICTURE_CHECKER)
+
+    assert moderation_settings(template)[PICTURE_CHECKER] == {
+        "MODERATION_PROVIDER": "openai",
+        "OPENAI_API_KEY_PARAMETER": KEY_PARAMETER,
+    }
+    assert environments(template)[PICTURE_CHECKER]["IMAGE_PROVIDER"] == "openai"
+    # one grant on the one parameter, not a second one for moderation
+    assert grants(template, "ssm:GetParameter")[picture_role] == [parameter]
+    readers = {
+        role for role, found in grants(template, "ssm:GetParameter").items() if parameter in found
+    }
+    assert readers == {role_of(template, function) for function in CHECKERS}
+
+
+def test_openai_pictures_and_openai_moderation_must_share_one_key():
+    with pytest.raises(StageConfigError, match="must be image_key_parameter"):
+        stage(
+            image_provider="openai",
+            image_key_parameter="/kidstory/dev/openai-images-key",
+            moderation_provider="openai",
+            moderation_key_parameter=KEY_PARAMETER,
+        )
+    shared = stage(**OPENAI_PICTURES_AND_MODERATION)
+    assert shared.picture_moderation_environment == shared.moderation_environment
+    assert stage().picture_moderation_environment == {}
+
+
 # Offline
 
 
@@ -165,8 +245,9 @@ def test_an_offline_stage_grants_no_guardrail_and_names_the_word_list(synthesize
     template = synthesized.template.to_json()
 
     assert guardrail_grants(template) == {}
+    # the picture function's check is structural: it gets no moderation settings at all
     assert moderation_settings(template) == {
-        function: {"MODERATION_PROVIDER": "offline"} for function in CHECKERS
+        function: {"MODERATION_PROVIDER": "offline"} for function in TEXT_CHECKERS
     }
 
 

@@ -28,6 +28,7 @@ FUNCTIONS = {
     "mark_failed": "MarkFailedFunction",
     "deliver_webhook": "DeliverWebhookFunction",
     "end_orphaned_job": "EndOrphanedJobFunction",
+    "sweep_pending_jobs": "SweepPendingJobsFunction",
     "media_signing_key": "MediaSigningKeyFunction",
 }
 WORKFLOW_FUNCTIONS = [
@@ -297,6 +298,7 @@ EXTRA_DEPENDENCIES = {
     "mark_failed": set(),
     "deliver_webhook": set(),
     "end_orphaned_job": set(),
+    "sweep_pending_jobs": set(),
     "media_signing_key": {"Api"},
 }
 
@@ -527,16 +529,20 @@ def test_only_tracing_and_log_delivery_are_granted_on_any_resource(synthesized):
             assert services <= unscoped_services, (logical_id, statement["Action"])
 
 
-def test_only_the_api_can_start_the_workflow_and_only_that_one(synthesized):
+def test_only_the_api_and_the_sweeper_can_start_the_workflow_and_only_that_one(synthesized):
     starters = [
-        (logical_id, statement)
-        for logical_id, statement in policy_statements(synthesized.resources)
+        statement
+        for _, statement in policy_statements(synthesized.resources)
         if "states:StartExecution" in as_list(statement["Action"])
     ]
-    assert len(starters) == 1
-    [(_, statement)] = starters
-    assert statement["Resource"] == {"Ref": "StoryWorkflow"}
-    assert statement in role_statements(synthesized.resources, "ApiFunction")
+    assert len(starters) == 2
+    for statement in starters:
+        assert statement["Resource"] == {"Ref": "StoryWorkflow"}
+    for function_id in ("ApiFunction", "SweepPendingJobsFunction"):
+        assert any(
+            statement in role_statements(synthesized.resources, function_id)
+            for statement in starters
+        ), function_id
 
 
 def test_state_machine_role_holds_only_what_the_workflow_does(synthesized):

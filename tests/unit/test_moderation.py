@@ -1,10 +1,14 @@
-"""Provider moderation of ideas and story pages: OpenAI's moderations endpoint on a mock HTTP
-transport, a Bedrock guardrail on a real bedrock-runtime client under botocore's Stubber, the
-offline word list that always runs first, and the settings that choose them."""
+"""Provider moderation of ideas, story pages and pictures: OpenAI's moderations endpoint on a
+mock HTTP transport, a Bedrock guardrail on a real bedrock-runtime client under botocore's
+Stubber, the offline word list (and the structural picture check) that always runs first, the
+settings that choose them, and GenerateImage's redraws of a refused picture."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,11 +19,21 @@ from aws_lambda_powertools.utilities import parameters
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 from moto import mock_aws
+from PIL import Image
 
-from kidstory.models import AgeGroup, StoryText
+from kidstory.media_store import MediaStore
+from kidstory.models import (
+    AgeGroup,
+    AssetKind,
+    AssetStatus,
+    Job,
+    JobStatus,
+    StoryRequest,
+    StoryText,
+)
 from kidstory.provider_secrets import with_provider_keys
-from kidstory.providers import text_moderator
-from kidstory.providers.base import StoryBrief
+from kidstory.providers import picture_moderator, text_moderator
+from kidstory.providers.base import GeneratedMedia, MediaSpec, StoryBrief
 from kidstory.providers.bedrock_moderation import BedrockGuardrailModerator
 from kidstory.providers.bedrock_text import bedrock_client
 from kidstory.providers.errors import (
@@ -29,12 +43,30 @@ from kidstory.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from kidstory.providers.offline import OfflineImageProvider
+from kidstory.providers.offline_media import draw_illustration
 from kidstory.providers.offline_text import OfflineTextProvider
 from kidstory.providers.openai_moderation import OpenAIModerator
 from kidstory.providers.openai_text import openai_client
-from kidstory.safety import ALLOWED, LayeredModerator, OfflineModerator, Verdict
+from kidstory.repository import StoryTable
+from kidstory.safety import (
+    ALLOWED,
+    LayeredModerator,
+    LayeredPictureModerator,
+    OfflineModerator,
+    Verdict,
+    picture_within,
+)
 from kidstory.settings import Settings, SettingsError
 from kidstory.story_graph import build_story_graph, run_story_graph
+from kidstory.workflow import (
+    AssembleInput,
+    CaughtError,
+    JobRef,
+    MediaResult,
+    StoryDraft,
+    StorySteps,
+)
 
 BASE = {"TABLE_NAME": "stories", "MEDIA_BUCKET": "media"}
 IDEA = "A dragon and a knight have a fight over the last cookie"
@@ -251,26 +283,27 @@ class Guardrail:
         action: str,
         assessments: list[dict[str, Any]],
         expected: dict[str, Any] | None = None,
+        *,
+        coverage: dict[str, Any] | None = None,
     ) -> None:
-        self.stubber.add_response(
-            "apply_guardrail",
-            {
-                "usage": {
-                    "topicPolicyUnits": 1,
-                    "contentPolicyUnits": 1,
-                    "wordPolicyUnits": 1,
-                    "sensitiveInformationPolicyUnits": 0,
-                    "sensitiveInformationPolicyFreeUnits": 0,
-                    "contextualGroundingPolicyUnits": 0,
-                },
-                "action": action,
-                "outputs": [{"text": "Sorry, we cannot write that story."}]
-                if action == "GUARDRAIL_INTERVENED"
-                else [],
-                "assessments": assessments,
+        answer: dict[str, Any] = {
+            "usage": {
+                "topicPolicyUnits": 1,
+                "contentPolicyUnits": 1,
+                "wordPolicyUnits": 1,
+                "sensitiveInformationPolicyUnits": 0,
+                "sensitiveInformationPolicyFreeUnits": 0,
+                "contextualGroundingPolicyUnits": 0,
             },
-            expected,
-        )
+            "action": action,
+            "outputs": [{"text": "Sorry, we cannot write that story."}]
+            if action == "GUARDRAIL_INTERVENED"
+            else [],
+            "assessments": assessments,
+        }
+        if coverage is not None:
+            answer["guardrailCoverage"] = coverage
+        self.stubber.add_response("apply_guardrail", answer, expected)
 
     def fails(self, code: str, status: int, **headers: str) -> None:
         self.stubber.add_client_error(
@@ -687,3 +720,388 @@ def test_a_story_the_provider_keeps_refusing_is_content_refused() -> None:
 
     with pytest.raises(ContentRefused, match="title: It mentions violence"):
         run_story_graph(graph, BRIEF, image_count=0, video_count=0)
+
+
+# Pictures: the same providers look at every picture before it is stored
+
+PICTURE = draw_illustration("A fox by the sea", palette_seed="Fern")
+PICTURE_URL = "data:image/png;base64," + base64.b64encode(PICTURE).decode("ascii")
+# The categories omni-moderation applies to images (the others are text only).
+IMAGE_CATEGORIES = {
+    "self-harm",
+    "self-harm/instructions",
+    "self-harm/intent",
+    "sexual",
+    "violence",
+    "violence/graphic",
+}
+
+
+def picture_moderation(
+    flagged: tuple[str, ...] = (), *, judged: set[str] = IMAGE_CATEGORIES, **scores: float
+) -> httpx2.Response:
+    """A moderations answer about an image alone: the text-only categories score 0 and are
+    applied to nothing; `judged` are applied to the image."""
+    answer = moderation(flagged, **scores)
+    body = json.loads(answer.content)
+    result = body["results"][0]
+    for name in CATEGORIES:
+        if name not in judged and name not in flagged:
+            result["category_scores"][name] = scores.get(
+                name.replace("/", "_").replace("-", "_"), 0.0
+            )
+    result["category_applied_input_types"] = {
+        name: ["image"] if name in judged else [] for name in CATEGORIES
+    }
+    return httpx2.Response(200, json=body)
+
+
+def test_openai_is_shown_the_picture_as_a_data_url_with_the_moderation_model() -> None:
+    mock = MockOpenAI(picture_moderation())
+
+    verdict = openai_moderator(mock).check_picture(PICTURE, "image/png")
+
+    assert verdict == ALLOWED
+    request = mock.requests[0]
+    assert (request.method, str(request.url)) == ("POST", "https://api.openai.com/v1/moderations")
+    assert mock.body() == {
+        "model": "omni-moderation-latest",
+        "input": [{"type": "image_url", "image_url": {"url": PICTURE_URL}}],
+    }
+    assert request.extensions["timeout"]["read"] == 7
+
+
+def test_a_flagged_picture_is_refused_in_words_a_parent_can_read() -> None:
+    mock = MockOpenAI(picture_moderation(("violence", "violence/graphic"), violence_graphic=0.97))
+
+    verdict = openai_moderator(mock).check_picture(PICTURE, "image/png")
+
+    assert verdict == Verdict(
+        allowed=False,
+        category="violence",
+        reason="The picture shows graphic violence, which we do not put in children's stories.",
+    )
+
+
+def test_the_threshold_counts_only_the_categories_judged_on_the_picture() -> None:
+    # a text-only category cannot say anything about a picture, whatever it scores
+    text_only = picture_moderation(harassment=0.6)
+    assert (
+        openai_moderator(MockOpenAI(text_only), threshold=0.3)
+        .check_picture(PICTURE, "image/png")
+        .allowed
+    )
+
+    strict = openai_moderator(MockOpenAI(picture_moderation(sexual=0.31)), threshold=0.3)
+    verdict = strict.check_picture(PICTURE, "image/png")
+    assert (verdict.allowed, verdict.category) == (False, "sexual")
+
+
+def test_a_model_that_did_not_look_at_the_picture_fails_closed() -> None:
+    """A text-only model (or an answer without category_applied_input_types) is no check."""
+    text_model = MockOpenAI(picture_moderation(judged=set()))
+
+    with pytest.raises(ProviderError, match="did not look at the picture") as failure:
+        openai_moderator(text_model).check_picture(PICTURE, "image/png")
+
+    assert not failure.value.retryable
+
+
+@pytest.mark.parametrize(
+    ("reply", "raised"),
+    [
+        (error(429, "Rate limit reached", "rate_limit_exceeded"), ProviderThrottled),
+        (error(503, "The server had an error", "server_error"), ProviderUnavailable),
+        (error(401, "Incorrect API key provided", "invalid_api_key"), ProviderError),
+    ],
+)
+def test_openai_picture_errors_are_the_provider_errors(
+    reply: httpx2.Response, raised: type[ProviderError]
+) -> None:
+    with pytest.raises(raised) as failure:
+        openai_moderator(MockOpenAI(reply)).check_picture(PICTURE, "image/png")
+
+    assert type(failure.value) is raised
+
+
+def test_a_slow_picture_answer_times_out() -> None:
+    def too_slow(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ReadTimeout("timed out", request=request)
+
+    with pytest.raises(ProviderTimeout):
+        openai_moderator(MockOpenAI(too_slow)).check_picture(PICTURE, "image/png")
+
+
+def test_a_picture_the_guardrail_passes_is_sent_as_an_output_image(guardrail: Guardrail) -> None:
+    guardrail.answers(
+        "NONE",
+        [],
+        expected={
+            "guardrailIdentifier": GUARDRAIL,
+            "guardrailVersion": "3",
+            "source": "OUTPUT",
+            "content": [{"image": {"format": "png", "source": {"bytes": PICTURE}}}],
+        },
+        coverage={"images": {"guarded": 1, "total": 1}},
+    )
+
+    # a model drew it: OUTPUT, whatever the moderator checks text as
+    assert guardrail.moderator("INPUT").check_picture(PICTURE, "image/png") == ALLOWED
+
+
+def test_a_jpeg_picture_is_sent_as_jpeg(guardrail: Guardrail) -> None:
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(PICTURE)).convert("RGB").save(buffer, format="JPEG")
+    jpeg = buffer.getvalue()
+    guardrail.answers(
+        "NONE",
+        [],
+        expected={
+            "guardrailIdentifier": GUARDRAIL,
+            "guardrailVersion": "3",
+            "source": "OUTPUT",
+            "content": [{"image": {"format": "jpeg", "source": {"bytes": jpeg}}}],
+        },
+        coverage={"images": {"guarded": 1, "total": 1}},
+    )
+
+    assert guardrail.moderator().check_picture(jpeg, "image/jpeg") == ALLOWED
+
+
+def test_a_picture_the_guardrail_intervenes_on_is_refused_naming_the_filter(
+    guardrail: Guardrail,
+) -> None:
+    guardrail.answers(
+        "GUARDRAIL_INTERVENED",
+        [content_filter("VIOLENCE")],
+        coverage={"images": {"guarded": 1, "total": 1}},
+    )
+
+    verdict = guardrail.moderator().check_picture(PICTURE, "image/png")
+
+    assert verdict == Verdict(
+        allowed=False,
+        category="violence",
+        reason="The picture shows violence, which we do not put in children's stories.",
+    )
+
+
+@pytest.mark.parametrize(
+    "coverage",
+    [{"images": {"guarded": 0, "total": 1}}, {"textCharacters": {"guarded": 0, "total": 0}}, None],
+)
+def test_a_guardrail_that_did_not_guard_the_picture_fails_closed(
+    guardrail: Guardrail, coverage: dict[str, Any] | None
+) -> None:
+    """Image filtering is a choice made per content filter: a guardrail made for text alone
+    answers NONE for any picture. That is no check."""
+    guardrail.answers("NONE", [], coverage=coverage)
+
+    with pytest.raises(ProviderError, match="did not check the picture") as failure:
+        guardrail.moderator().check_picture(PICTURE, "image/png")
+
+    assert not failure.value.retryable
+    assert "image modality of its content filters" in str(failure.value)
+
+
+def test_guardrail_picture_throttling_and_outages_are_retryable(guardrail: Guardrail) -> None:
+    guardrail.fails("ThrottlingException", 429, **{"retry-after": "2"})
+    guardrail.fails("ServiceUnavailableException", 503)
+
+    with pytest.raises(ProviderThrottled):
+        guardrail.moderator().check_picture(PICTURE, "image/png")
+    with pytest.raises(ProviderUnavailable):
+        guardrail.moderator().check_picture(PICTURE, "image/png")
+
+
+def test_a_picture_too_large_for_the_provider_is_scaled_down_first() -> None:
+    assert picture_within(PICTURE, "image/png", max_bytes=4 << 20, max_side=8000) == (
+        PICTURE,
+        "image/png",
+    )
+
+    smaller, kind = picture_within(PICTURE, "image/png", max_bytes=len(PICTURE), max_side=256)
+    with Image.open(io.BytesIO(smaller)) as image:
+        assert (kind, image.format, max(image.size)) == ("image/png", "PNG", 256)
+
+    noise = Image.frombytes("RGB", (600, 600), bytes(random.Random(7).randbytes(600 * 600 * 3)))
+    buffer = io.BytesIO()
+    noise.save(buffer, format="PNG")  # noise does not compress: ~1 MB
+    fitted, kind = picture_within(buffer.getvalue(), "image/png", max_bytes=200_000, max_side=8000)
+    assert kind == "image/jpeg" and len(fitted) <= 200_000
+
+    webp = io.BytesIO()
+    Image.open(io.BytesIO(PICTURE)).save(webp, format="WEBP")
+    converted, kind = picture_within(
+        webp.getvalue(), "image/webp", max_bytes=4 << 20, max_side=8000
+    )
+    assert kind == "image/png" and Image.open(io.BytesIO(converted)).format == "PNG"
+
+
+# The structural check always comes first
+
+
+class CountingPictures:
+    """A provider picture moderator with scripted verdicts (the last one repeats)."""
+
+    name = "counting"
+
+    def __init__(self, *verdicts: Verdict, error: Exception | None = None) -> None:
+        self.verdicts, self.error = list(verdicts) or [ALLOWED], error
+        self.seen: list[bytes] = []
+
+    def check_picture(self, content: bytes, content_type: str) -> Verdict:
+        self.seen.append(content)
+        if self.error:
+            raise self.error
+        return self.verdicts.pop(0) if len(self.verdicts) > 1 else self.verdicts[0]
+
+
+def blank_picture() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), (255, 255, 255)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_picture_that_is_not_usable_is_never_shown_to_the_provider() -> None:
+    provider = CountingPictures()
+
+    verdict = LayeredPictureModerator(OfflineModerator(), provider).check_picture(
+        blank_picture(), "image/png"
+    )
+
+    assert verdict.category == "blank_image" and provider.seen == []
+
+
+def test_the_provider_sees_a_usable_picture_and_its_refusal_wins() -> None:
+    refusal = Verdict(False, "sexual", "The picture shows sexual content, ...")
+    provider = CountingPictures(refusal)
+
+    verdict = LayeredPictureModerator(OfflineModerator(), provider).check_picture(
+        PICTURE, "image/png"
+    )
+
+    assert verdict == refusal and provider.seen == [PICTURE]
+    failing = LayeredPictureModerator(
+        OfflineModerator(), CountingPictures(error=ProviderTimeout(""))
+    )
+    with pytest.raises(ProviderTimeout):
+        failing.check_picture(PICTURE, "image/png")
+
+
+def test_pictures_are_checked_by_the_stages_moderation_provider() -> None:
+    offline = picture_moderator(Settings.from_environ(BASE))
+    assert isinstance(offline, OfflineModerator)  # the structural check alone
+
+    with_openai = picture_moderator(
+        Settings.from_environ(BASE | {"MODERATION_PROVIDER": "openai", "OPENAI_API_KEY": "sk-t"})
+    )
+    assert isinstance(with_openai, LayeredPictureModerator)
+    baseline, provider = with_openai.moderators
+    assert isinstance(baseline, OfflineModerator) and isinstance(provider, OpenAIModerator)
+
+    with_guardrail = picture_moderator(
+        Settings.from_environ(
+            BASE | {"MODERATION_PROVIDER": "bedrock", "BEDROCK_GUARDRAIL_ID": GUARDRAIL}
+        )
+    )
+    assert isinstance(with_guardrail, LayeredPictureModerator)
+    guard = with_guardrail.moderators[1]
+    assert isinstance(guard, BedrockGuardrailModerator) and guard.source == "OUTPUT"
+
+
+# GenerateImage: a refused picture is drawn again; refused every time, it fails closed
+
+
+class CountingPainter(OfflineImageProvider):
+    def __init__(self) -> None:
+        super().__init__()
+        self.drawn = 0
+
+    def generate_image(self, spec: MediaSpec) -> GeneratedMedia:
+        self.drawn += 1
+        return super().generate_image(spec)
+
+
+def picture_steps(
+    table: StoryTable, media: MediaStore, painter: CountingPainter, pictures: Any
+) -> tuple[StorySteps, StoryDraft]:
+    job = Job(
+        request=StoryRequest.model_validate(
+            {"prompt": "A fox who loves the sea", "age_group": "6-8", "num_illustrations": 1}
+        )
+    )
+    table.put_job(job)
+    steps = StorySteps(
+        table,
+        media,
+        text=OfflineTextProvider,
+        image=lambda: painter,
+        pictures=lambda: LayeredPictureModerator(OfflineModerator(), pictures),
+    )
+    return steps, steps.write_story(JobRef(job_id=job.job_id))
+
+
+def test_a_picture_the_guardrail_refuses_is_drawn_again_and_the_next_one_stored(
+    table: StoryTable, media: MediaStore, guardrail: Guardrail
+) -> None:
+    guardrail.answers(
+        "GUARDRAIL_INTERVENED",
+        [content_filter("VIOLENCE")],
+        coverage={"images": {"guarded": 1, "total": 1}},
+    )
+    guardrail.answers("NONE", [], coverage={"images": {"guarded": 1, "total": 1}})
+    painter = CountingPainter()
+    steps, draft = picture_steps(table, media, painter, guardrail.moderator("OUTPUT"))
+
+    steps.generate_image(draft.images[0])
+
+    asset = table.get_asset(draft.story_id, AssetKind.IMAGE, 0)
+    assert painter.drawn == 2
+    assert asset.status is AssetStatus.COMPLETED and media.exists(asset.s3_key or "")
+
+
+def test_a_picture_refused_every_time_fails_closed_with_a_reason_a_parent_can_read(
+    table: StoryTable, media: MediaStore
+) -> None:
+    reason = "The picture shows violence, which we do not put in children's stories."
+    painter = CountingPainter()
+    steps, draft = picture_steps(
+        table, media, painter, CountingPictures(Verdict(False, "violence", reason))
+    )
+
+    with pytest.raises(ContentRefused) as refused:
+        steps.generate_image(draft.images[0])
+
+    message = f"the picture failed its check 3 times: {reason}"
+    assert str(refused.value) == message
+    assert painter.drawn == 3  # drawn, then redrawn twice: bounded
+    asset = table.get_asset(draft.story_id, AssetKind.IMAGE, 0)
+    assert asset.status is AssetStatus.FAILED and asset.s3_key is None
+    assert asset.error == f"ContentRefused: {message}"
+    assert media.keys_under(f"stories/{draft.story_id}/") == []
+    # the Map's Catch hands the failure to Assemble, which fails the job with it
+    cause = json.dumps({"errorType": "ContentRefused", "errorMessage": message})
+    caught = MediaResult(
+        **draft.images[0].model_dump(), failure=CaughtError(Error="ContentRefused", Cause=cause)
+    )
+    outcome = steps.assemble(
+        AssembleInput(job_id=draft.job_id, story_id=draft.story_id, media=[[caught], []])
+    )
+    assert outcome.status is JobStatus.FAILED
+    assert outcome.error == f"1 of 1 media could not be made: image 1: ContentRefused: {message}"
+
+
+def test_a_moderation_outage_is_retried_by_the_workflow_and_nothing_is_stored(
+    table: StoryTable, media: MediaStore
+) -> None:
+    painter = CountingPainter()
+    outage = ProviderUnavailable("Bedrock ServiceUnavailableException")
+    steps, draft = picture_steps(table, media, painter, CountingPictures(error=outage))
+
+    with pytest.raises(ProviderUnavailable):
+        steps.generate_image(draft.images[0])
+
+    asset = table.get_asset(draft.story_id, AssetKind.IMAGE, 0)
+    assert asset.status is AssetStatus.GENERATING  # the state machine's Retry runs it again
+    assert asset.s3_key is None and media.keys_under(f"stories/{draft.story_id}/") == []

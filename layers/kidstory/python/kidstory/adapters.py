@@ -45,5 +45,6 @@ def story_steps(settings: Settings | None = None) -> StorySteps:
         image=cache(lambda: providers.image_provider(settings)),
         video=cache(lambda: providers.video_provider(settings)),
         moderator=lambda: providers.text_moderator(settings, "OUTPUT"),
+        pictures=lambda: providers.picture_moderator(settings),
         video_max_checks=settings.video_max_checks,
     )

@@ -3,7 +3,7 @@ cold start.
 
 In AWS the stack never puts a key in a function's environment: for `LLM_PROVIDER=openai` (and
 for `IMAGE_PROVIDER=openai`, in the picture function, and `MODERATION_PROVIDER=openai`, in the
-API and the story writer) it sets `OPENAI_API_KEY_PARAMETER` to the
+API, the story writer and the picture function) it sets `OPENAI_API_KEY_PARAMETER` to the
 name of an SSM SecureString parameter (`ANTHROPIC_...` for anthropic) and lets the function read
 exactly that parameter; the API's media signing key comes from `MEDIA_SIGNING_KEY_PARAMETER`
 alike. `with_provider_keys` reads it into the mapping the settings are built
@@ -21,7 +21,8 @@ from kidstory.settings import SettingsError
 KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 # The same for the picture provider (`IMAGE_PROVIDER`): only openai takes a key.
 IMAGE_KEY_VARIABLES = {"openai": "OPENAI_API_KEY"}
-# And for moderation (`MODERATION_PROVIDER`, in the API and the story writer): openai's.
+# And for moderation (`MODERATION_PROVIDER`, in the API, the story writer and the picture
+# function): openai's.
 MODERATION_KEY_VARIABLES = {"openai": "OPENAI_API_KEY"}
 # The private key that signs CloudFront media links (the API's), kept the same way.
 SIGNING_KEY_VARIABLE = "MEDIA_SIGNING_KEY"

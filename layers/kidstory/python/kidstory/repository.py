@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+import contextlib
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,11 @@ DynamoDBClient = Any  # a boto3 client
 
 KEY_LIST_KEY = "KEYS"
 IDEMPOTENCY_HOURS = 24
+# A job is listed in gsi1 under PENDING_LIST_KEY while it is pending (a sparse entry, sort key
+# <created_at>#<job_id>), so the pending-job sweeper finds jobs left behind without a scan. Every
+# write that moves a job on removes the entry: `_job_update` here, and the workflow's
+# MarkProcessing task (infra/workflow.py), with `REMOVE gsi1pk, gsi1sk`.
+PENDING_LIST_KEY = "PENDING"
 
 
 class JobAlreadyEnded(Exception):
@@ -36,6 +42,12 @@ class IdempotencyRecord(BaseModel):
 
 def story_list_key(owner: str) -> str:
     return f"STORIES#{owner}"
+
+
+def pending_sort_key(created_at: datetime) -> str:
+    """Fixed width (microseconds always written, UTC), so the order of keys is the order of
+    times, and `< cutoff` selects the jobs made before it."""
+    return created_at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def idempotency_key(owner: str, key: str) -> dict[str, str]:
@@ -109,12 +121,21 @@ class StoryTable:
 
     # jobs
 
+    def _job_item(self, job: Job) -> dict[str, Any]:
+        """The job's item; a pending job is also listed under PENDING in gsi1 (the sweeper's)."""
+        keys = job_key(job.job_id)
+        if job.status is JobStatus.PENDING:
+            keys |= {
+                "gsi1pk": PENDING_LIST_KEY,
+                "gsi1sk": f"{pending_sort_key(job.created_at)}#{job.job_id}",
+            }
+        return _to_item(keys, job.model_dump(mode="json") | self._expiry(job.created_at))
+
     def put_job(self, job: Job) -> None:
-        item = _to_item(
-            job_key(job.job_id), job.model_dump(mode="json") | self._expiry(job.created_at)
-        )
         self._client.put_item(
-            TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            TableName=self._table,
+            Item=self._job_item(job),
+            ConditionExpression="attribute_not_exists(pk)",
         )
 
     def put_job_once(self, job: Job, key: str, fingerprint: str) -> IdempotencyRecord | None:
@@ -139,10 +160,7 @@ class StoryTable:
                     {
                         "Put": {
                             "TableName": self._table,
-                            "Item": _to_item(
-                                job_key(job.job_id),
-                                job.model_dump(mode="json") | self._expiry(job.created_at),
-                            ),
+                            "Item": self._job_item(job),
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
@@ -217,14 +235,71 @@ class StoryTable:
             assignments.append("progress.stage = :done")
             values[":done"] = _serialize(Stage.DONE.value)
         values |= {":pending": _serialize("pending"), ":processing": _serialize("processing")}
+        # a job that leaves pending leaves the sweeper's list in the same write
+        remove = " REMOVE gsi1pk, gsi1sk" if status is not JobStatus.PENDING else ""
         return {
             "TableName": self._table,
             "Key": _to_item(job_key(job_id), {}),
-            "UpdateExpression": "SET " + ", ".join(assignments),
+            "UpdateExpression": "SET " + ", ".join(assignments) + remove,
             "ExpressionAttributeNames": names | {"#status": "status"},
             "ExpressionAttributeValues": values,
             "ConditionExpression": "#status IN (:pending, :processing)",
         }
+
+    def pending_jobs(self, created_before: datetime) -> Iterator[Job]:
+        """Jobs listed as pending (gsi1 PENDING) that were made before `created_before`, oldest
+        first: one Query on the sparse index, never a scan. The index is eventually consistent:
+        a job may have moved on a moment ago (every action on these is conditional or
+        idempotent)."""
+        for page in self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pending AND gsi1sk < :before",
+            ExpressionAttributeValues={
+                ":pending": {"S": PENDING_LIST_KEY},
+                ":before": {"S": pending_sort_key(created_before)},
+            },
+        ):
+            for item in page["Items"]:
+                yield Job.model_validate(_from_item(item))
+
+    def expire_pending_job(self, job_id: str, error: str) -> bool:
+        """Fail a job that is still pending (False if it has moved on). Its PENDING entry is
+        kept until `unlist_pending` (after story.failed is announced), so an announcement cut
+        short is made again by the next sweep."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_to_item(job_key(job_id), {}),
+                UpdateExpression=(
+                    "SET #status = :failed, #error = :error, updated_at = :now, "
+                    "progress.stage = :done"
+                ),
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames={"#status": "status", "#error": "error"},
+                ExpressionAttributeValues={
+                    ":failed": _serialize(JobStatus.FAILED.value),
+                    ":pending": _serialize(JobStatus.PENDING.value),
+                    ":error": _serialize(error),
+                    ":now": _serialize(utc_now().isoformat()),
+                    ":done": _serialize(Stage.DONE.value),
+                },
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def unlist_pending(self, job_id: str) -> None:
+        """Take a job that is no longer pending off the PENDING list (gone already: nothing)."""
+        with contextlib.suppress(self._client.exceptions.ConditionalCheckFailedException):
+            self._client.update_item(
+                TableName=self._table,
+                Key=_to_item(job_key(job_id), {}),
+                UpdateExpression="REMOVE gsi1pk, gsi1sk",
+                ConditionExpression="attribute_exists(pk) AND #status <> :pending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":pending": _serialize(JobStatus.PENDING.value)},
+            )
 
     def set_stage(
         self,

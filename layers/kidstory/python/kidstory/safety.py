@@ -1,16 +1,21 @@
 """Child safety: checks that an idea, a story page or a picture is fit for a young child.
 
 `OfflineModerator` is the baseline that needs no network: it recognises clearly unsuitable
-subjects by their words and explains, in words a parent can read, why an idea was refused. It
-is a floor, not a classifier: a provider's moderation (MODERATION_PROVIDER=openai or bedrock,
-kidstory.providers.text_moderator) sees far more, and runs after it, never instead of it."""
+subjects by their words and explains, in words a parent can read, why an idea was refused; for a
+picture it checks only that it is a usable image (`check_picture`), not what it shows. It is a
+floor, not a classifier: a provider's moderation (MODERATION_PROVIDER=openai or bedrock,
+kidstory.providers.text_moderator and picture_moderator) sees far more, and runs after it, never
+instead of it."""
 
 from __future__ import annotations
 
 import io
 import re
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as Picture
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,12 @@ class TextModerator(Protocol):
     def check(self, text: str) -> Verdict: ...
 
 
+class PictureModerator(Protocol):
+    """Checks a generated picture (its bytes and MIME type) before it is stored."""
+
+    def check_picture(self, content: bytes, content_type: str) -> Verdict: ...
+
+
 # What a provider's moderation is shown: the idea (INPUT) or the story's text (OUTPUT).
 ModerationSource = Literal["INPUT", "OUTPUT"]
 
@@ -38,6 +49,15 @@ def refused_for(category: str, subject: str) -> Verdict:
         category=category,
         reason=f"It mentions {subject}, which we do not put in children's stories. Please try a "
         "different idea.",
+    )
+
+
+def picture_refused_for(category: str, subject: str) -> Verdict:
+    """A provider moderation's refusal of a picture, in words a parent can read."""
+    return Verdict(
+        allowed=False,
+        category=category,
+        reason=f"The picture shows {subject}, which we do not put in children's stories.",
     )
 
 
@@ -54,6 +74,24 @@ class LayeredModerator:
     def check(self, text: str) -> Verdict:
         for moderator in self.moderators:
             verdict = moderator.check(text)
+            if not verdict.allowed:
+                return verdict
+        return ALLOWED
+
+
+class LayeredPictureModerator:
+    """The same for pictures: the structural check (OfflineModerator.check_picture), then a
+    provider's moderation; the first refusal wins, so a provider is never shown a picture that
+    is not a usable image. A provider that cannot answer raises its ProviderError: the picture
+    is never stored unchecked."""
+
+    def __init__(self, *moderators: PictureModerator) -> None:
+        self.moderators = moderators
+        self.name = "+".join(str(getattr(each, "name", type(each).__name__)) for each in moderators)
+
+    def check_picture(self, content: bytes, content_type: str) -> Verdict:
+        for moderator in self.moderators:
+            verdict = moderator.check_picture(content, content_type)
             if not verdict.allowed:
                 return verdict
         return ALLOWED
@@ -193,9 +231,14 @@ _PATTERNS = {
 
 
 class OfflineModerator:
-    """The word-list baseline; needs no network."""
+    """The word-list baseline, and for pictures the structural check; needs no network."""
 
     name = "offline"
+
+    def check_picture(self, content: bytes, content_type: str) -> Verdict:
+        """Only that the picture is a usable image (`check_picture`): what it shows is seen by a
+        provider's moderation alone."""
+        return check_picture(content, content_type)
 
     def check(self, text: str) -> Verdict:
         for category, (label, pattern) in _PATTERNS.items():
@@ -212,7 +255,8 @@ class OfflineModerator:
 
 def check_picture(content: bytes, content_type: str) -> Verdict:
     """The baseline check of a generated picture: a real image of the declared type, of a
-    usable size, not blank. (What it shows is checked by a provider's moderation.)"""
+    usable size, not blank. (What it shows is checked by a provider's moderation, where one is
+    configured: kidstory.providers.picture_moderator.)"""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -232,3 +276,45 @@ def check_picture(content: bytes, content_type: str) -> Verdict:
     if colours is not None and len(colours) < 8:
         return Verdict(False, "blank_image", "The picture is blank.")
     return ALLOWED
+
+
+# The picture types every provider moderation takes.
+_SENDABLE = frozenset({"image/png", "image/jpeg"})
+
+
+def picture_within(
+    content: bytes, content_type: str, *, max_bytes: int, max_side: int
+) -> tuple[bytes, str]:
+    """The picture as a provider's moderation takes it: PNG or JPEG, at most `max_side` pixels a
+    side and `max_bytes` long. Returned as it is when it fits (the usual case: 1024x1024 PNGs);
+    otherwise scaled down and re-encoded, PNG if that fits, else JPEG, smaller until it fits.
+    Scaling keeps what a picture shows, so the verdict is about the same picture."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(content)) as image:
+        fits = (
+            content_type in _SENDABLE and len(content) <= max_bytes and max(image.size) <= max_side
+        )
+        if fits:
+            return content, content_type
+        image.load()
+        picture = image.convert("RGB")
+    picture.thumbnail((max_side, max_side))
+    encoded = _encoded(picture, "PNG")
+    if len(encoded) <= max_bytes:
+        return encoded, "image/png"
+    while True:
+        encoded = _encoded(picture, "JPEG")
+        if len(encoded) <= max_bytes or max(picture.size) <= 64:
+            return encoded, "image/jpeg"
+        width, height = picture.size
+        picture = picture.resize((max(1, width * 3 // 4), max(1, height * 3 // 4)))
+
+
+def _encoded(picture: Picture, kind: str) -> bytes:
+    buffer = io.BytesIO()
+    if kind == "JPEG":
+        picture.save(buffer, format=kind, quality=90)
+    else:
+        picture.save(buffer, format=kind, optimize=True)
+    return buffer.getvalue()

@@ -148,6 +148,19 @@ class Settings(BaseModel):
         pattern=r"^\d+(,\d+)*$",
         description="Seconds before each next webhook try (SQS allows up to 43200)",
     )
+    pending_grace_seconds: int = Field(
+        default=120,
+        ge=30,
+        le=3600,
+        description="The sweeper starts the workflow of a job still pending this long after it "
+        "was made (longer than the API takes to start it: 29 s at most)",
+    )
+    pending_max_age_seconds: int = Field(
+        default=86_400,
+        ge=600,
+        description="The sweeper fails (and announces) a job still pending this long after it "
+        "was made, instead of starting it",
+    )
     video_max_checks: int = Field(default=60, ge=1)
     offline_text_seconds: float = Field(default=0, ge=0, description="Simulated story latency")
     offline_image_seconds: float = Field(default=0, ge=0, description="Simulated image latency")
@@ -307,6 +320,15 @@ class Settings(BaseModel):
                     f"invalid configuration: {variable}: {model_id} is not one of the models the "
                     f"bedrock provider speaks to ({family[1]})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _pending_ages_are_ordered(self) -> Settings:
+        if self.pending_max_age_seconds <= self.pending_grace_seconds:
+            raise SettingsError(
+                "invalid configuration: PENDING_MAX_AGE_SECONDS: must be longer than "
+                f"PENDING_GRACE_SECONDS ({self.pending_grace_seconds})"
+            )
         return self
 
     @model_validator(mode="after")

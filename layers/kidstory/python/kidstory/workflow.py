@@ -43,7 +43,7 @@ from kidstory.providers.errors import (
 )
 from kidstory.providers.models import find_model
 from kidstory.repository import JobAlreadyEnded, StoryTable
-from kidstory.safety import TextModerator, check_picture
+from kidstory.safety import OfflineModerator, PictureModerator, TextModerator
 
 PICTURE_REDRAWS = 2
 # A throttled provider that says how long to wait (Retry-After) is waited for, up to this long,
@@ -173,6 +173,7 @@ class StorySteps:
         video: Callable[[], VideoProvider] | None = None,
         story_graph: Callable[[TextProvider], Any] | None = None,
         moderator: Callable[[], TextModerator] | None = None,
+        pictures: Callable[[], PictureModerator] | None = None,
         video_max_checks: int = 60,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -183,6 +184,8 @@ class StorySteps:
         self._video = video
         self._story_graph = story_graph
         self._moderator = moderator
+        self._pictures = pictures
+        self._picture_moderator: PictureModerator | None = None
         self._graph: Any = None
         self._writer: TextProvider | None = None
         self._video_max_checks = video_max_checks
@@ -270,10 +273,15 @@ class StorySteps:
         return ref
 
     def _checked_picture(self, provider: ImageProvider, spec: MediaSpec) -> GeneratedMedia:
-        """A picture that passed its check, drawn again (a bounded number of times) if not."""
+        """A picture that passed its check, drawn again (a bounded number of times) if not.
+        The check is the structural one, then the stage's moderation provider, if any
+        (kidstory.providers.picture_moderator); a moderation that cannot answer raises its
+        ProviderError, so the picture is never stored unchecked."""
+        if self._picture_moderator is None:
+            self._picture_moderator = self._pictures() if self._pictures else OfflineModerator()
         for _ in range(1 + PICTURE_REDRAWS):
             made = provider.generate_image(spec)
-            verdict = check_picture(made.content, made.content_type)
+            verdict = self._picture_moderator.check_picture(made.content, made.content_type)
             if verdict.allowed:
                 return made
         raise ContentRefused(

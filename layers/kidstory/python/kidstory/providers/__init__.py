@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from kidstory.providers.base import ImageProvider, TextProvider, VideoProvider
 
 if TYPE_CHECKING:
-    from kidstory.safety import ModerationSource, TextModerator
+    from kidstory.safety import ModerationSource, PictureModerator, TextModerator
     from kidstory.settings import Settings
 
 
@@ -80,6 +80,27 @@ def text_moderator(settings: Settings, source: ModerationSource) -> TextModerato
         from kidstory.providers.bedrock_moderation import BedrockGuardrailModerator
 
         return LayeredModerator(baseline, BedrockGuardrailModerator.from_settings(settings, source))
+    return baseline
+
+
+def picture_moderator(settings: Settings) -> PictureModerator:
+    """The checks of a picture before it is stored (GenerateImage): the structural check always
+    (a usable image of its type, not blank), then the moderation of `MODERATION_PROVIDER`, shown
+    the picture itself (the guardrail as OUTPUT); the first refusal wins. Offline, the
+    structural check alone: nothing looks at what the picture shows."""
+    from kidstory.safety import LayeredPictureModerator, OfflineModerator
+
+    baseline = OfflineModerator()
+    if settings.moderation_provider == "openai":
+        from kidstory.providers.openai_moderation import OpenAIModerator
+
+        return LayeredPictureModerator(baseline, OpenAIModerator.from_settings(settings))
+    if settings.moderation_provider == "bedrock":
+        from kidstory.providers.bedrock_moderation import BedrockGuardrailModerator
+
+        return LayeredPictureModerator(
+            baseline, BedrockGuardrailModerator.from_settings(settings, "OUTPUT")
+        )
     return baseline
 
 

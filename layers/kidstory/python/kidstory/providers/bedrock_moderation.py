@@ -1,16 +1,26 @@
-"""Moderation by an Amazon Bedrock guardrail (ApplyGuardrail), for ideas (source INPUT) and story
-pages (source OUTPUT): an intervention becomes a refusal a parent can read, named after what the
-guardrail found. Runs after the offline word list (kidstory.safety.LayeredModerator), never
-instead of it. No API key: the function's role needs bedrock:ApplyGuardrail on the guardrail."""
+"""Moderation by an Amazon Bedrock guardrail (ApplyGuardrail), for ideas (source INPUT), story
+pages and pictures (source OUTPUT): an intervention becomes a refusal a parent can read, named
+after what the guardrail found. Runs after the offline word list or the structural picture check
+(kidstory.safety.LayeredModerator, LayeredPictureModerator), never instead of them. No API key:
+the function's role needs bedrock:ApplyGuardrail on the guardrail."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from kidstory.providers.bedrock_text import bedrock_client, provider_error
-from kidstory.safety import ALLOWED, ModerationSource, Verdict, refused_for
+from kidstory.providers.errors import ProviderError
+from kidstory.safety import (
+    ALLOWED,
+    ModerationSource,
+    Verdict,
+    picture_refused_for,
+    picture_within,
+    refused_for,
+)
 
 if TYPE_CHECKING:
     from kidstory.settings import Settings
@@ -27,10 +37,15 @@ FILTER_SUBJECTS: dict[str, tuple[str, str]] = {
 _CONFIDENCE = {"NONE": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3}
 _ACTED = {"BLOCKED", "ANONYMIZED"}
 _UNNAMED = ("guardrail", "something our safety rules do not allow")
+# A guardrail's image content filters take PNG or JPEG of up to 4 MB and 8000x8000 pixels.
+PICTURE_MAX_BYTES = 4 * 1024 * 1024
+PICTURE_MAX_SIDE = 8000
+_FORMATS = {"image/png": "png", "image/jpeg": "jpeg"}
 
 
 class BedrockGuardrailModerator:
-    """One ApplyGuardrail call per text, with the guardrail's id (or ARN) and version."""
+    """One ApplyGuardrail call per text or picture, with the guardrail's id (or ARN) and
+    version."""
 
     name = "bedrock"
 
@@ -60,19 +75,46 @@ class BedrockGuardrailModerator:
     def check(self, text: str) -> Verdict:
         """Raises ProviderThrottled, ProviderUnavailable or ProviderTimeout when Bedrock cannot
         answer now, ProviderError when it will not (no such guardrail, access denied)."""
+        response = self._apply([{"text": {"text": text}}], self.source)
+        return self._verdict(response, refused_for)
+
+    def check_picture(self, content: bytes, content_type: str) -> Verdict:
+        """The picture as an image block, always as source OUTPUT (a model drew it). Fails
+        closed: a guardrail that says it guarded no image (its content filters are not set for
+        images) raises ProviderError, as do the errors of `check`."""
+        data, kind = picture_within(
+            content, content_type, max_bytes=PICTURE_MAX_BYTES, max_side=PICTURE_MAX_SIDE
+        )
+        block = {"image": {"format": _FORMATS[kind], "source": {"bytes": data}}}
+        response = self._apply([block], "OUTPUT")
+        verdict = self._verdict(response, picture_refused_for)
+        images = response.get("guardrailCoverage", {}).get("images", {})
+        if verdict.allowed and not images.get("guarded"):
+            raise ProviderError(
+                f"the Bedrock guardrail {self.guardrail} did not check the picture (it guarded "
+                f"{images.get('guarded', 0)} of {images.get('total', 1)} images): turn on the "
+                "image modality of its content filters"
+            )
+        return verdict
+
+    def _apply(self, content: list[dict[str, Any]], source: ModerationSource) -> dict[str, Any]:
         try:
-            response = self._client.apply_guardrail(
+            response: dict[str, Any] = self._client.apply_guardrail(
                 guardrailIdentifier=self.guardrail,
                 guardrailVersion=self.version,
-                source=self.source,
-                content=[{"text": {"text": text}}],
+                source=source,
+                content=content,
             )
         except (ClientError, BotoCoreError) as error:
             raise provider_error(error) from error
+        return response
+
+    @staticmethod
+    def _verdict(response: dict[str, Any], refusal: Callable[[str, str], Verdict]) -> Verdict:
         if response.get("action") != "GUARDRAIL_INTERVENED":
             return ALLOWED
         category, subject = what_intervened(response.get("assessments", []))
-        return refused_for(category, subject)
+        return refusal(category, subject)
 
 
 def what_intervened(assessments: list[dict[str, Any]]) -> tuple[str, str]:

@@ -1,16 +1,19 @@
-"""Moderation by OpenAI's moderations endpoint (omni-moderation-latest by default), for ideas and
-story pages: a flagged category becomes a refusal a parent can read. Runs after the offline word
-list (kidstory.safety.LayeredModerator), never instead of it."""
+"""Moderation by OpenAI's moderations endpoint (omni-moderation-latest by default), for ideas,
+story pages and pictures: a flagged category becomes a refusal a parent can read. Runs after the
+offline word list or the structural picture check (kidstory.safety.LayeredModerator,
+LayeredPictureModerator), never instead of them."""
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import openai
 
 from kidstory.providers.errors import ContentRefused, ProviderError
 from kidstory.providers.openai_text import openai_client_for, provider_error
-from kidstory.safety import ALLOWED, Verdict, refused_for
+from kidstory.safety import ALLOWED, Verdict, picture_refused_for, picture_within, refused_for
 
 if TYPE_CHECKING:
     from kidstory.settings import Settings
@@ -33,11 +36,15 @@ SUBJECTS: dict[str, tuple[str, str]] = {
     "illicit": ("illicit", "crime or breaking the law"),
     "illicit/violent": ("illicit", "weapons or violent crime"),
 }
+# OpenAI takes image files of up to 20 MB; a picture is sent as a data URL. Our pictures are
+# far smaller: a larger one is scaled down first (kidstory.safety.picture_within).
+PICTURE_MAX_BYTES = 20 * 1024 * 1024
+PICTURE_MAX_SIDE = 8192
 
 
 class OpenAIModerator:
-    """One moderations call per text. With `threshold`, a category scoring that much or more is
-    refused too, even when OpenAI's own (adult-audience) flag stays down."""
+    """One moderations call per text or picture. With `threshold`, a category scoring that much
+    or more is refused too, even when OpenAI's own (adult-audience) flag stays down."""
 
     name = "openai"
 
@@ -66,31 +73,70 @@ class OpenAIModerator:
     def check(self, text: str) -> Verdict:
         """Raises ProviderThrottled, ProviderUnavailable or ProviderTimeout when OpenAI cannot
         answer now, ProviderError when it will not (a wrong key, an unknown model)."""
+        return self._moderate(text, refused_for)
+
+    def check_picture(self, content: bytes, content_type: str) -> Verdict:
+        """The picture, as a base64 data URL (omni-moderation models take images). Fails closed:
+        an answer whose categories were not applied to an image (a text-only model) raises
+        ProviderError, as do the errors of `check`."""
+        data, kind = picture_within(
+            content, content_type, max_bytes=PICTURE_MAX_BYTES, max_side=PICTURE_MAX_SIDE
+        )
+        url = f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+        return self._moderate(
+            [{"type": "image_url", "image_url": {"url": url}}], picture_refused_for, picture=True
+        )
+
+    def _moderate(
+        self,
+        given: str | list[Any],
+        refusal: Callable[[str, str], Verdict],
+        *,
+        picture: bool = False,
+    ) -> Verdict:
         try:
             response = self._client.moderations.create(
-                model=self.model, input=text, timeout=self.timeout_seconds
+                model=self.model, input=given, timeout=self.timeout_seconds
             )
         except openai.OpenAIError as error:
             problem = provider_error(error, SERVICE)
             if isinstance(problem, ContentRefused):
-                return refused_for("content_policy", "something OpenAI's safety check refused")
+                return refusal("content_policy", "something OpenAI's safety check refused")
             raise problem from error
         if not response.results:
             raise ProviderError(f"{SERVICE} answered without a result")
         result = response.results[0]
         flags: dict[str, Any] = result.categories.model_dump(by_alias=True)
         scores: dict[str, Any] = result.category_scores.model_dump(by_alias=True)
+        judged = set(scores)
+        if picture:
+            judged = categories_applied_to_images(result)
+            if not judged:
+                raise ProviderError(
+                    f"{SERVICE} did not look at the picture: {self.model} applied no category "
+                    "to images (use an omni-moderation model)"
+                )
         flagged = {name for name, on in flags.items() if on is True}
         if self.threshold is not None:
             flagged |= {
                 name
                 for name, score in scores.items()
-                if isinstance(score, int | float) and score >= self.threshold
+                if name in judged and isinstance(score, int | float) and score >= self.threshold
             }
         if not flagged:
             if result.flagged:  # flagged without naming a category
-                return refused_for("flagged", "something our safety check does not allow")
+                return refusal("flagged", "something our safety check does not allow")
             return ALLOWED
         worst = max(sorted(flagged), key=lambda name: float(scores.get(name) or 0))
         category, subject = SUBJECTS.get(worst, (worst, worst.replace("/", " ").replace("-", " ")))
-        return refused_for(category, subject)
+        return refusal(category, subject)
+
+
+def categories_applied_to_images(result: Any) -> set[str]:
+    """The categories OpenAI says it judged the image by (`category_applied_input_types`): on
+    a picture alone, the others score 0 and say nothing about it."""
+    applied = getattr(result, "category_applied_input_types", None)
+    if applied is None:
+        return set()
+    found: dict[str, Any] = applied.model_dump(by_alias=True)
+    return {name for name, kinds in found.items() if isinstance(kinds, list) and "image" in kinds}
