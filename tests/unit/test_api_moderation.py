@@ -26,7 +26,8 @@ from kidstory.repository import StoryTable
 from kidstory.safety import LayeredModerator, OfflineModerator
 from kidstory.settings import Settings, get_settings
 from tests.unit.conftest import BUCKET, TABLE
-from tests.unit.test_moderation import MockOpenAI, error, moderation
+from tests.unit.recorded_http import RecordedReplies
+from tests.unit.test_moderation import error, moderation
 
 STATE_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:StoryWorkflow"
 GENERATE = "/api/v1/stories/generate"
@@ -73,7 +74,7 @@ def api(environment: pytest.MonkeyPatch, aws: None) -> Any:
 class Service:
     """The app, with the story library using OpenAI's moderation on `mock`."""
 
-    def __init__(self, api: Any, mock: MockOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, api: Any, mock: RecordedReplies, monkeypatch: pytest.MonkeyPatch) -> None:
         client = openai_client(
             api_key="sk-test",
             base_url=None,
@@ -107,7 +108,7 @@ class Service:
 def test_an_idea_the_provider_flags_is_refused_with_its_reason_and_costs_nothing(
     api: Any, environment: pytest.MonkeyPatch
 ) -> None:
-    mock = MockOpenAI(moderation(("harassment",)))
+    mock = RecordedReplies(moderation(("harassment",)))
     service = Service(api, mock, environment)
 
     response = service.http.post(GENERATE, json=IDEA)
@@ -130,7 +131,7 @@ def test_an_idea_the_provider_flags_is_refused_with_its_reason_and_costs_nothing
 def test_the_word_list_refuses_first_without_asking_the_provider(
     api: Any, environment: pytest.MonkeyPatch
 ) -> None:
-    mock = MockOpenAI()  # any request would fail: no answer is queued
+    mock = RecordedReplies()  # any request would fail: no answer is queued
     service = Service(api, mock, environment)
 
     response = service.http.post(GENERATE, json=IDEA | {"prompt": "A story about a bloody gun"})
@@ -152,7 +153,7 @@ def test_the_word_list_refuses_first_without_asking_the_provider(
 def test_a_moderation_outage_is_a_503_and_starts_nothing(
     api: Any, environment: pytest.MonkeyPatch, answer: httpx2.Response, retry_after: str | None
 ) -> None:
-    service = Service(api, MockOpenAI(answer), environment)
+    service = Service(api, RecordedReplies(answer), environment)
 
     response = service.http.post(GENERATE, json=IDEA)
 
@@ -169,7 +170,7 @@ def test_a_slow_moderation_is_a_503(api: Any, environment: pytest.MonkeyPatch) -
     def too_slow(request: httpx2.Request) -> httpx2.Response:
         raise httpx2.ReadTimeout("timed out", request=request)
 
-    service = Service(api, MockOpenAI(too_slow), environment)
+    service = Service(api, RecordedReplies(too_slow), environment)
 
     assert service.http.post(GENERATE, json=IDEA).status_code == 503
     assert service.starter.started == []
@@ -178,7 +179,7 @@ def test_a_slow_moderation_is_a_503(api: Any, environment: pytest.MonkeyPatch) -
 def test_an_idea_both_checks_allow_starts_the_story(
     api: Any, environment: pytest.MonkeyPatch
 ) -> None:
-    service = Service(api, MockOpenAI(moderation()), environment)
+    service = Service(api, RecordedReplies(moderation()), environment)
 
     response = service.http.post(GENERATE, json=IDEA)
 

@@ -9,7 +9,7 @@ import base64
 import io
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -67,6 +67,7 @@ from kidstory.workflow import (
     StoryDraft,
     StorySteps,
 )
+from tests.unit.recorded_http import RecordedReplies
 
 BASE = {"TABLE_NAME": "stories", "MEDIA_BUCKET": "media"}
 IDEA = "A dragon and a knight have a fight over the last cookie"
@@ -89,24 +90,6 @@ CATEGORIES = [
     "violence",
     "violence/graphic",
 ]
-
-Reply = httpx2.Response | Callable[[httpx2.Request], httpx2.Response]
-
-
-class MockOpenAI:
-    """Answers requests with the given replies in turn and keeps every request."""
-
-    def __init__(self, *replies: Reply) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx2.Request] = []
-
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        reply = self.replies.pop(0)
-        return reply(request) if callable(reply) else reply
-
-    def body(self, index: int = 0) -> Any:
-        return json.loads(self.requests[index].content)
 
 
 def moderation(flagged: tuple[str, ...] = (), **scores: float) -> httpx2.Response:
@@ -140,7 +123,7 @@ def error(status: int, message: str, code: str, **headers: str) -> httpx2.Respon
 
 
 def openai_moderator(
-    mock: MockOpenAI, *, threshold: float | None = None, base_url: str | None = None
+    mock: RecordedReplies, *, threshold: float | None = None, base_url: str | None = None
 ) -> OpenAIModerator:
     client = openai_client(
         api_key="sk-test",
@@ -159,7 +142,7 @@ def no_endpoint_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_openai_is_asked_about_the_text_with_the_moderation_model_and_its_timeout() -> None:
-    mock = MockOpenAI(moderation())
+    mock = RecordedReplies(moderation())
 
     verdict = openai_moderator(mock).check(IDEA)
 
@@ -172,7 +155,7 @@ def test_openai_is_asked_about_the_text_with_the_moderation_model_and_its_timeou
 
 
 def test_a_flagged_idea_is_refused_in_words_a_parent_can_read() -> None:
-    mock = MockOpenAI(moderation(("violence", "violence/graphic"), violence_graphic=0.97))
+    mock = RecordedReplies(moderation(("violence", "violence/graphic"), violence_graphic=0.97))
 
     verdict = openai_moderator(mock).check("The knight hurts the dragon badly")
 
@@ -195,7 +178,7 @@ def test_a_flagged_idea_is_refused_in_words_a_parent_can_read() -> None:
     ],
 )
 def test_each_openai_category_has_plain_words(flagged: str, category: str, words: str) -> None:
-    verdict = openai_moderator(MockOpenAI(moderation((flagged,)))).check(IDEA)
+    verdict = openai_moderator(RecordedReplies(moderation((flagged,)))).check(IDEA)
 
     assert (verdict.allowed, verdict.category) == (False, category)
     assert verdict.reason is not None and verdict.reason.startswith(f"It mentions {words}, ")
@@ -209,7 +192,7 @@ def test_a_category_openai_adds_later_is_refused_by_its_own_name() -> None:
     result["categories"]["weapons/firearms"] = True
     result["category_scores"]["weapons/firearms"] = 0.8
 
-    verdict = openai_moderator(MockOpenAI(httpx2.Response(200, json=body))).check(IDEA)
+    verdict = openai_moderator(RecordedReplies(httpx2.Response(200, json=body))).check(IDEA)
 
     assert verdict.category == "weapons/firearms"
     assert verdict.reason is not None and "It mentions weapons firearms," in verdict.reason
@@ -218,13 +201,13 @@ def test_a_category_openai_adds_later_is_refused_by_its_own_name() -> None:
 def test_a_stricter_threshold_refuses_what_openai_would_let_through() -> None:
     borderline = moderation(violence=0.31)
 
-    assert openai_moderator(MockOpenAI(borderline)).check(IDEA).allowed
-    strict = openai_moderator(MockOpenAI(moderation(violence=0.31)), threshold=0.3).check(IDEA)
+    assert openai_moderator(RecordedReplies(borderline)).check(IDEA).allowed
+    strict = openai_moderator(RecordedReplies(moderation(violence=0.31)), threshold=0.3).check(IDEA)
     assert (strict.allowed, strict.category) == (False, "violence")
 
 
 def test_moderation_goes_through_the_configured_openai_endpoint() -> None:
-    mock = MockOpenAI(moderation())
+    mock = RecordedReplies(moderation())
 
     openai_moderator(mock, base_url="https://gateway.example/openai/v1").check(IDEA)
 
@@ -232,7 +215,7 @@ def test_moderation_goes_through_the_configured_openai_endpoint() -> None:
 
 
 def test_openai_throttling_is_retryable_and_keeps_retry_after() -> None:
-    mock = MockOpenAI(
+    mock = RecordedReplies(
         error(429, "Rate limit reached", "rate_limit_exceeded", **{"retry-after": "4"})
     )
 
@@ -245,7 +228,7 @@ def test_openai_throttling_is_retryable_and_keeps_retry_after() -> None:
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_an_openai_server_error_is_an_outage(status: int) -> None:
-    mock = MockOpenAI(error(status, "The server had an error", "server_error"))
+    mock = RecordedReplies(error(status, "The server had an error", "server_error"))
 
     with pytest.raises(ProviderUnavailable, match=str(status)):
         openai_moderator(mock).check(IDEA)
@@ -256,11 +239,11 @@ def test_a_slow_openai_answer_times_out() -> None:
         raise httpx2.ReadTimeout("timed out", request=request)
 
     with pytest.raises(ProviderTimeout):
-        openai_moderator(MockOpenAI(too_slow)).check(IDEA)
+        openai_moderator(RecordedReplies(too_slow)).check(IDEA)
 
 
 def test_a_wrong_openai_key_is_an_error_that_retrying_will_not_fix() -> None:
-    mock = MockOpenAI(error(401, "Incorrect API key provided", "invalid_api_key"))
+    mock = RecordedReplies(error(401, "Incorrect API key provided", "invalid_api_key"))
 
     with pytest.raises(ProviderError, match="401") as failure:
         openai_moderator(mock).check(IDEA)
@@ -757,7 +740,7 @@ def picture_moderation(
 
 
 def test_openai_is_shown_the_picture_as_a_data_url_with_the_moderation_model() -> None:
-    mock = MockOpenAI(picture_moderation())
+    mock = RecordedReplies(picture_moderation())
 
     verdict = openai_moderator(mock).check_picture(PICTURE, "image/png")
 
@@ -772,7 +755,9 @@ def test_openai_is_shown_the_picture_as_a_data_url_with_the_moderation_model() -
 
 
 def test_a_flagged_picture_is_refused_in_words_a_parent_can_read() -> None:
-    mock = MockOpenAI(picture_moderation(("violence", "violence/graphic"), violence_graphic=0.97))
+    mock = RecordedReplies(
+        picture_moderation(("violence", "violence/graphic"), violence_graphic=0.97)
+    )
 
     verdict = openai_moderator(mock).check_picture(PICTURE, "image/png")
 
@@ -787,19 +772,19 @@ def test_the_threshold_counts_only_the_categories_judged_on_the_picture() -> Non
     # a text-only category cannot say anything about a picture, whatever it scores
     text_only = picture_moderation(harassment=0.6)
     assert (
-        openai_moderator(MockOpenAI(text_only), threshold=0.3)
+        openai_moderator(RecordedReplies(text_only), threshold=0.3)
         .check_picture(PICTURE, "image/png")
         .allowed
     )
 
-    strict = openai_moderator(MockOpenAI(picture_moderation(sexual=0.31)), threshold=0.3)
+    strict = openai_moderator(RecordedReplies(picture_moderation(sexual=0.31)), threshold=0.3)
     verdict = strict.check_picture(PICTURE, "image/png")
     assert (verdict.allowed, verdict.category) == (False, "sexual")
 
 
 def test_a_model_that_did_not_look_at_the_picture_fails_closed() -> None:
     """A text-only model (or an answer without category_applied_input_types) is no check."""
-    text_model = MockOpenAI(picture_moderation(judged=set()))
+    text_model = RecordedReplies(picture_moderation(judged=set()))
 
     with pytest.raises(ProviderError, match="did not look at the picture") as failure:
         openai_moderator(text_model).check_picture(PICTURE, "image/png")
@@ -819,7 +804,7 @@ def test_openai_picture_errors_are_the_provider_errors(
     reply: httpx2.Response, raised: type[ProviderError]
 ) -> None:
     with pytest.raises(raised) as failure:
-        openai_moderator(MockOpenAI(reply)).check_picture(PICTURE, "image/png")
+        openai_moderator(RecordedReplies(reply)).check_picture(PICTURE, "image/png")
 
     assert type(failure.value) is raised
 
@@ -829,7 +814,7 @@ def test_a_slow_picture_answer_times_out() -> None:
         raise httpx2.ReadTimeout("timed out", request=request)
 
     with pytest.raises(ProviderTimeout):
-        openai_moderator(MockOpenAI(too_slow)).check_picture(PICTURE, "image/png")
+        openai_moderator(RecordedReplies(too_slow)).check_picture(PICTURE, "image/png")
 
 
 def test_a_picture_the_guardrail_passes_is_sent_as_an_output_image(guardrail: Guardrail) -> None:

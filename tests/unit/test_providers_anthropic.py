@@ -3,10 +3,6 @@ structured-output schema, timeout) and how it reads answers, refusals and failur
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
-
 import httpx2
 import pytest
 
@@ -21,6 +17,7 @@ from kidstory.providers.errors import (
     ProviderUnavailable,
 )
 from kidstory.providers.prompts import PlannedScene, ScenePlan, WrittenStory
+from tests.unit.recorded_http import RecordedReplies
 
 LOOK = "a small grey mouse with round pink ears, wearing a red scarf and blue boots"
 STYLE = "soft watercolour, warm morning light, pastel palette"
@@ -35,24 +32,6 @@ STORY = WrittenStory(
     character=Character(name="Milo", species="mouse", look=LOOK),
     art_style=STYLE,
 )
-
-Reply = httpx2.Response | Callable[[httpx2.Request], httpx2.Response]
-
-
-class MockAnthropic:
-    """Answers requests with the given replies in turn and keeps every request."""
-
-    def __init__(self, *replies: Reply) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx2.Request] = []
-
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        reply = self.replies.pop(0)
-        return reply(request) if callable(reply) else reply
-
-    def body(self, index: int = 0) -> Any:
-        return json.loads(self.requests[index].content)
 
 
 def message(text: str, stop_reason: str = "end_turn") -> httpx2.Response:
@@ -76,7 +55,7 @@ def error(status: int, kind: str, text: str, **headers: str) -> httpx2.Response:
     return httpx2.Response(status, headers=headers, json=body)
 
 
-def writer(mock: MockAnthropic, base_url: str | None = None) -> AnthropicTextProvider:
+def writer(mock: RecordedReplies, base_url: str | None = None) -> AnthropicTextProvider:
     client = anthropic_client(
         api_key="sk-ant-test",
         base_url=base_url,
@@ -94,7 +73,7 @@ def no_endpoint_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_writes_a_story_through_the_messages_api_with_the_story_schema() -> None:
-    mock = MockAnthropic(message(STORY.model_dump_json()))
+    mock = RecordedReplies(message(STORY.model_dump_json()))
 
     story = writer(mock).write_story(BRIEF)
 
@@ -121,7 +100,7 @@ def test_plans_scenes_that_carry_the_character_sheet() -> None:
     plan = ScenePlan(
         scenes=[PlannedScene(page=3, scene_description="Milo hops.", visual="A mossy log.")]
     )
-    mock = MockAnthropic(message(plan.model_dump_json()))
+    mock = RecordedReplies(message(plan.model_dump_json()))
     story = StoryText(
         title=STORY.title, pages=STORY.pages, character=STORY.character, art_style=STYLE
     )
@@ -134,7 +113,7 @@ def test_plans_scenes_that_carry_the_character_sheet() -> None:
 
 
 def test_the_base_url_setting_points_the_client_at_a_gateway() -> None:
-    mock = MockAnthropic(message(STORY.model_dump_json()))
+    mock = RecordedReplies(message(STORY.model_dump_json()))
 
     writer(mock, base_url="https://gateway.example/anthropic").write_story(BRIEF)
 
@@ -142,7 +121,7 @@ def test_the_base_url_setting_points_the_client_at_a_gateway() -> None:
 
 
 def test_throttling_is_retryable_and_keeps_retry_after() -> None:
-    mock = MockAnthropic(
+    mock = RecordedReplies(
         error(
             429,
             "rate_limit_error",
@@ -159,7 +138,7 @@ def test_throttling_is_retryable_and_keeps_retry_after() -> None:
 
 
 def test_an_overloaded_api_is_an_outage() -> None:
-    mock = MockAnthropic(error(529, "overloaded_error", "Overloaded"))
+    mock = RecordedReplies(error(529, "overloaded_error", "Overloaded"))
 
     with pytest.raises(ProviderUnavailable, match="529"):
         writer(mock).write_story(BRIEF)
@@ -167,11 +146,11 @@ def test_an_overloaded_api_is_an_outage() -> None:
 
 def test_a_server_error_is_an_outage() -> None:
     with pytest.raises(ProviderUnavailable, match="500"):
-        writer(MockAnthropic(error(500, "api_error", "Internal server error"))).write_story(BRIEF)
+        writer(RecordedReplies(error(500, "api_error", "Internal server error"))).write_story(BRIEF)
 
 
 def test_a_bad_request_is_not_retried() -> None:
-    mock = MockAnthropic(error(400, "invalid_request_error", "model: unknown model"))
+    mock = RecordedReplies(error(400, "invalid_request_error", "model: unknown model"))
 
     with pytest.raises(ProviderError, match="unknown model") as failure:
         writer(mock).write_story(BRIEF)
@@ -184,11 +163,11 @@ def test_a_slow_answer_times_out() -> None:
         raise httpx2.ReadTimeout("timed out", request=request)
 
     with pytest.raises(ProviderTimeout):
-        writer(MockAnthropic(too_slow)).write_story(BRIEF)
+        writer(RecordedReplies(too_slow)).write_story(BRIEF)
 
 
 def test_a_refusal_is_content_refused_and_not_asked_again() -> None:
-    mock = MockAnthropic(message("I can't write that story.", stop_reason="refusal"))
+    mock = RecordedReplies(message("I can't write that story.", stop_reason="refusal"))
 
     with pytest.raises(ContentRefused):
         writer(mock).write_story(BRIEF)
@@ -197,7 +176,9 @@ def test_a_refusal_is_content_refused_and_not_asked_again() -> None:
 
 
 def test_malformed_json_is_repaired_by_asking_again() -> None:
-    mock = MockAnthropic(message('{"title": "Milo", "pages": ['), message(STORY.model_dump_json()))
+    mock = RecordedReplies(
+        message('{"title": "Milo", "pages": ['), message(STORY.model_dump_json())
+    )
 
     story = writer(mock).write_story(BRIEF)
 
@@ -206,7 +187,7 @@ def test_malformed_json_is_repaired_by_asking_again() -> None:
 
 
 def test_malformed_json_twice_fails_without_retries() -> None:
-    mock = MockAnthropic(message("Once upon a time..."), message('{"title": "Milo"}'))
+    mock = RecordedReplies(message("Once upon a time..."), message('{"title": "Milo"}'))
 
     with pytest.raises(ProviderError, match="no usable answer in 2 tries") as failure:
         writer(mock).write_story(BRIEF)

@@ -3,8 +3,6 @@ exact chat-completions request (model, response_format schema, timeout) and its 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Any
 
 import httpx2
@@ -20,6 +18,7 @@ from kidstory.providers.errors import (
 )
 from kidstory.providers.ollama_text import OllamaTextProvider, ollama_client
 from kidstory.providers.prompts import WrittenStory
+from tests.unit.recorded_http import RecordedReplies
 
 LOOK = "a tall orange giraffe with brown patches, wearing a green bow tie"
 BRIEF = StoryBrief(
@@ -31,24 +30,6 @@ STORY = WrittenStory(
     character=Character(name="Gina", species="giraffe", look=LOOK),
     art_style="bright gouache, golden afternoon light",
 )
-
-Reply = httpx2.Response | Callable[[httpx2.Request], httpx2.Response]
-
-
-class MockOllama:
-    """Answers requests with the given replies in turn and keeps every request."""
-
-    def __init__(self, *replies: Reply) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx2.Request] = []
-
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        reply = self.replies.pop(0)
-        return reply(request) if callable(reply) else reply
-
-    def body(self, index: int = 0) -> Any:
-        return json.loads(self.requests[index].content)
 
 
 def completion(content: str | None, finish_reason: str = "stop", **message: Any) -> httpx2.Response:
@@ -72,7 +53,7 @@ def completion(content: str | None, finish_reason: str = "stop", **message: Any)
     )
 
 
-def writer(mock: MockOllama, base_url: str = "http://localhost:11434") -> OllamaTextProvider:
+def writer(mock: RecordedReplies, base_url: str = "http://localhost:11434") -> OllamaTextProvider:
     client = ollama_client(
         base_url,
         timeout_seconds=42,
@@ -82,7 +63,7 @@ def writer(mock: MockOllama, base_url: str = "http://localhost:11434") -> Ollama
 
 
 def test_writes_a_story_through_the_v1_chat_completions_api() -> None:
-    mock = MockOllama(completion(STORY.model_dump_json()))
+    mock = RecordedReplies(completion(STORY.model_dump_json()))
 
     story = writer(mock).write_story(BRIEF)
 
@@ -111,7 +92,7 @@ def test_writes_a_story_through_the_v1_chat_completions_api() -> None:
     "base_url", ["http://ollama.internal:11434/", "http://ollama.internal:11434/v1"]
 )
 def test_the_base_url_works_with_or_without_v1(base_url: str) -> None:
-    mock = MockOllama(completion(STORY.model_dump_json()))
+    mock = RecordedReplies(completion(STORY.model_dump_json()))
 
     writer(mock, base_url).write_story(BRIEF)
 
@@ -123,7 +104,7 @@ def test_a_server_that_is_not_running_is_an_outage() -> None:
         raise httpx2.ConnectError("Connection refused", request=request)
 
     with pytest.raises(ProviderUnavailable, match="could not be reached"):
-        writer(MockOllama(refused)).write_story(BRIEF)
+        writer(RecordedReplies(refused)).write_story(BRIEF)
 
 
 def test_a_server_error_is_an_outage() -> None:
@@ -132,7 +113,7 @@ def test_a_server_error_is_an_outage() -> None:
     )
 
     with pytest.raises(ProviderUnavailable, match="500"):
-        writer(MockOllama(failure)).write_story(BRIEF)
+        writer(RecordedReplies(failure)).write_story(BRIEF)
 
 
 def test_a_model_that_was_not_pulled_is_not_retried() -> None:
@@ -141,7 +122,7 @@ def test_a_model_that_was_not_pulled_is_not_retried() -> None:
     )
 
     with pytest.raises(ProviderError, match="try pulling it first") as failure:
-        writer(MockOllama(missing)).write_story(BRIEF)
+        writer(RecordedReplies(missing)).write_story(BRIEF)
 
     assert not failure.value.retryable
 
@@ -151,16 +132,16 @@ def test_a_slow_answer_times_out() -> None:
         raise httpx2.ReadTimeout("timed out", request=request)
 
     with pytest.raises(ProviderTimeout):
-        writer(MockOllama(too_slow)).write_story(BRIEF)
+        writer(RecordedReplies(too_slow)).write_story(BRIEF)
 
 
 def test_a_content_filter_stop_is_content_refused() -> None:
     with pytest.raises(ContentRefused):
-        writer(MockOllama(completion("", finish_reason="content_filter"))).write_story(BRIEF)
+        writer(RecordedReplies(completion("", finish_reason="content_filter"))).write_story(BRIEF)
 
 
 def test_malformed_json_is_repaired_by_asking_again() -> None:
-    mock = MockOllama(completion('{"title": "Gina",'), completion(STORY.model_dump_json()))
+    mock = RecordedReplies(completion('{"title": "Gina",'), completion(STORY.model_dump_json()))
 
     story = writer(mock).write_story(BRIEF)
 
@@ -170,7 +151,7 @@ def test_malformed_json_is_repaired_by_asking_again() -> None:
 
 def test_an_answer_cut_off_twice_fails_without_retries() -> None:
     cut = completion('{"title": "Gina", "pages": ["Gina', finish_reason="length")
-    mock = MockOllama(cut, cut)
+    mock = RecordedReplies(cut, cut)
 
     with pytest.raises(ProviderError, match="cut off") as failure:
         writer(mock).write_story(BRIEF)

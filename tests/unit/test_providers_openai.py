@@ -3,8 +3,6 @@ structured-output schema, timeout) and how it reads answers and failures."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Any
 
 import httpx2
@@ -21,6 +19,7 @@ from kidstory.providers.errors import (
 )
 from kidstory.providers.openai_text import OpenAITextProvider, openai_client
 from kidstory.providers.prompts import PlannedScene, ScenePlan, WrittenStory
+from tests.unit.recorded_http import RecordedReplies
 
 LOOK = "a small grey mouse with round pink ears, wearing a red scarf and blue boots"
 STYLE = "soft watercolour, warm morning light, pastel palette"
@@ -35,24 +34,6 @@ STORY = WrittenStory(
     character=Character(name="Milo", species="mouse", look=LOOK),
     art_style=STYLE,
 )
-
-Reply = httpx2.Response | Callable[[httpx2.Request], httpx2.Response]
-
-
-class MockOpenAI:
-    """Answers requests with the given replies in turn and keeps every request."""
-
-    def __init__(self, *replies: Reply) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx2.Request] = []
-
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        reply = self.replies.pop(0)
-        return reply(request) if callable(reply) else reply
-
-    def body(self, index: int = 0) -> Any:
-        return json.loads(self.requests[index].content)
 
 
 def answer(text: str) -> httpx2.Response:
@@ -92,7 +73,7 @@ def error(status: int, message: str, code: str, **headers: str) -> httpx2.Respon
     return httpx2.Response(status, headers=headers, json=body)
 
 
-def writer(mock: MockOpenAI, base_url: str | None = None) -> OpenAITextProvider:
+def writer(mock: RecordedReplies, base_url: str | None = None) -> OpenAITextProvider:
     client = openai_client(
         api_key="sk-test",
         base_url=base_url,
@@ -108,7 +89,7 @@ def no_endpoint_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_writes_a_story_through_the_responses_api_with_the_story_schema() -> None:
-    mock = MockOpenAI(answer(STORY.model_dump_json()))
+    mock = RecordedReplies(answer(STORY.model_dump_json()))
 
     story = writer(mock).write_story(BRIEF)
 
@@ -138,7 +119,7 @@ def test_plans_scenes_that_carry_the_character_sheet() -> None:
             PlannedScene(page=8, scene_description="Milo finds it.", visual="A hilltop at dusk."),
         ]
     )
-    mock = MockOpenAI(answer(scenes.model_dump_json()))
+    mock = RecordedReplies(answer(scenes.model_dump_json()))
     story = StoryText(
         title=STORY.title, pages=STORY.pages, character=STORY.character, art_style=STYLE
     )
@@ -151,7 +132,7 @@ def test_plans_scenes_that_carry_the_character_sheet() -> None:
 
 
 def test_the_base_url_setting_points_the_client_at_a_gateway() -> None:
-    mock = MockOpenAI(answer(STORY.model_dump_json()))
+    mock = RecordedReplies(answer(STORY.model_dump_json()))
 
     writer(mock, base_url="https://gateway.example/openai/v1").write_story(BRIEF)
 
@@ -159,7 +140,7 @@ def test_the_base_url_setting_points_the_client_at_a_gateway() -> None:
 
 
 def test_throttling_is_retryable_and_keeps_retry_after() -> None:
-    mock = MockOpenAI(
+    mock = RecordedReplies(
         error(429, "Rate limit reached", "rate_limit_exceeded", **{"retry-after": "7"})
     )
 
@@ -171,7 +152,7 @@ def test_throttling_is_retryable_and_keeps_retry_after() -> None:
 
 
 def test_an_account_out_of_credit_is_not_retried() -> None:
-    mock = MockOpenAI(error(429, "You exceeded your current quota", "insufficient_quota"))
+    mock = RecordedReplies(error(429, "You exceeded your current quota", "insufficient_quota"))
 
     with pytest.raises(ProviderError) as failure:
         writer(mock).write_story(BRIEF)
@@ -180,7 +161,7 @@ def test_an_account_out_of_credit_is_not_retried() -> None:
 
 
 def test_a_server_error_is_an_outage() -> None:
-    mock = MockOpenAI(error(500, "The server had an error", "server_error"))
+    mock = RecordedReplies(error(500, "The server had an error", "server_error"))
 
     with pytest.raises(ProviderUnavailable, match="500"):
         writer(mock).write_story(BRIEF)
@@ -191,18 +172,18 @@ def test_a_slow_answer_times_out() -> None:
         raise httpx2.ReadTimeout("timed out", request=request)
 
     with pytest.raises(ProviderTimeout):
-        writer(MockOpenAI(too_slow)).write_story(BRIEF)
+        writer(RecordedReplies(too_slow)).write_story(BRIEF)
 
 
 def test_a_refusal_is_content_refused() -> None:
     refusal = response([{"type": "refusal", "refusal": "I can't help with that request."}])
 
     with pytest.raises(ContentRefused, match="can't help"):
-        writer(MockOpenAI(refusal)).write_story(BRIEF)
+        writer(RecordedReplies(refusal)).write_story(BRIEF)
 
 
 def test_malformed_json_is_repaired_by_asking_again() -> None:
-    mock = MockOpenAI(answer('{"title": "Milo and the'), answer(STORY.model_dump_json()))
+    mock = RecordedReplies(answer('{"title": "Milo and the'), answer(STORY.model_dump_json()))
 
     story = writer(mock).write_story(BRIEF)
 
@@ -213,7 +194,7 @@ def test_malformed_json_is_repaired_by_asking_again() -> None:
 
 
 def test_malformed_json_twice_fails_without_retries() -> None:
-    mock = MockOpenAI(answer("Once upon a time"), answer('{"title": 3}'))
+    mock = RecordedReplies(answer("Once upon a time"), answer('{"title": 3}'))
 
     with pytest.raises(ProviderError, match="no usable answer in 2 tries") as failure:
         writer(mock).write_story(BRIEF)

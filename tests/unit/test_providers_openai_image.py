@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Callable
 
 import httpx2
 import pytest
@@ -24,6 +23,7 @@ from kidstory.providers.errors import (
 from kidstory.providers.openai_image import OpenAIImageProvider
 from kidstory.providers.openai_text import openai_client
 from kidstory.safety import check_picture
+from tests.unit.recorded_http import RecordedReplies
 
 SPEC = MediaSpec(
     prompt="Milo holds up a glowing moon cheese. Characters: Milo, a small grey mouse with a red "
@@ -31,8 +31,6 @@ SPEC = MediaSpec(
     character=Character(name="Milo", species="mouse", look="a small grey mouse with a red scarf"),
     art_style="soft watercolour, warm light",
 )
-
-Reply = httpx2.Response | Callable[[httpx2.Request], httpx2.Response]
 
 
 def small_png() -> bytes:
@@ -73,18 +71,9 @@ def error(status: int, message: str, code: str | None, **headers: str) -> httpx2
     return httpx2.Response(status, headers=headers, json=body)
 
 
-class MockOpenAI:
-    def __init__(self, *replies: Reply) -> None:
-        self.replies = list(replies)
-        self.requests: list[httpx2.Request] = []
-
-    def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        self.requests.append(request)
-        reply = self.replies.pop(0)
-        return reply(request) if callable(reply) else reply
-
-
-def illustrator(mock: MockOpenAI, model: str = "gpt-image-2.6-sunburst") -> OpenAIImageProvider:
+def illustrator(
+    mock: RecordedReplies, model: str = "gpt-image-2.6-sunburst"
+) -> OpenAIImageProvider:
     client = openai_client(
         api_key="sk-test",
         base_url=None,
@@ -100,7 +89,7 @@ def no_endpoint_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_draws_one_square_png_through_the_images_api() -> None:
-    mock = MockOpenAI(images_response(PNG))
+    mock = RecordedReplies(images_response(PNG))
 
     picture = illustrator(mock).generate_image(SPEC)
 
@@ -126,7 +115,7 @@ def test_draws_one_square_png_through_the_images_api() -> None:
 
 
 def test_the_model_comes_from_the_provider() -> None:
-    mock = MockOpenAI(images_response(PNG))
+    mock = RecordedReplies(images_response(PNG))
 
     illustrator(mock, model="gpt-image-2.6-flare").generate_image(SPEC)
 
@@ -134,7 +123,7 @@ def test_the_model_comes_from_the_provider() -> None:
 
 
 def test_throttling_is_retryable_and_keeps_the_wait_asked_for() -> None:
-    mock = MockOpenAI(
+    mock = RecordedReplies(
         error(
             429,
             "Rate limit reached for images per minute",
@@ -151,7 +140,7 @@ def test_throttling_is_retryable_and_keeps_the_wait_asked_for() -> None:
 
 
 def test_an_exhausted_quota_is_not_retried() -> None:
-    mock = MockOpenAI(error(429, "You exceeded your current quota", "insufficient_quota"))
+    mock = RecordedReplies(error(429, "You exceeded your current quota", "insufficient_quota"))
 
     with pytest.raises(ProviderError) as raised:
         illustrator(mock).generate_image(SPEC)
@@ -160,7 +149,7 @@ def test_an_exhausted_quota_is_not_retried() -> None:
 
 
 def test_a_server_error_is_an_outage() -> None:
-    mock = MockOpenAI(error(500, "The server had an error processing your request", None))
+    mock = RecordedReplies(error(500, "The server had an error processing your request", None))
 
     with pytest.raises(ProviderUnavailable, match="OpenAI answered 500"):
         illustrator(mock).generate_image(SPEC)
@@ -171,11 +160,11 @@ def test_a_timeout_is_retryable() -> None:
         raise httpx2.ReadTimeout("timed out", request=request)
 
     with pytest.raises(ProviderTimeout):
-        illustrator(MockOpenAI(too_slow)).generate_image(SPEC)
+        illustrator(RecordedReplies(too_slow)).generate_image(SPEC)
 
 
 def test_a_picture_blocked_by_moderation_is_refused_with_the_reason() -> None:
-    mock = MockOpenAI(
+    mock = RecordedReplies(
         error(
             400,
             "Your request was rejected as a result of our safety system.",
@@ -189,4 +178,4 @@ def test_a_picture_blocked_by_moderation_is_refused_with_the_reason() -> None:
 
 def test_an_answer_without_a_picture_is_an_error() -> None:
     with pytest.raises(ProviderError, match="without a picture"):
-        illustrator(MockOpenAI(images_response())).generate_image(SPEC)
+        illustrator(RecordedReplies(images_response())).generate_image(SPEC)
