@@ -22,7 +22,7 @@ DEPENDENCY_LAYERS_DIR = PROJECT_ROOT / "layers" / "deps"
 
 # Third-party packages come in layers by need, so that no function carries what it does not use
 # (together they exceed Lambda's 250 MB limit). Every function gets "core".
-Dependencies = Literal["api", "story", "media"]
+Dependencies = Literal["api", "story", "media", "video"]
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -82,7 +82,7 @@ class FunctionFactory(Construct):
                 description=f"Third-party packages: layers/deps/{group}/requirements.txt",
                 removal_policy=config.removal_policy,
             )
-            for group in ("core", "api", "story", "media")
+            for group in ("core", "api", "story", "media", "video")
         }
 
     def layers(self, dependencies: Sequence[Dependencies]) -> list[lambda_.ILayerVersion]:

@@ -609,7 +609,7 @@ class StoryWorkflow(Construct):
             timeout=Duration.minutes(5),
             memory_size=MEDIA_MEMORY_MB,
             environment=config.video_provider_environment,
-            dependencies=["media"],
+            dependencies=["video"],
         )
         check_video = functions.create(
             self,
@@ -620,7 +620,7 @@ class StoryWorkflow(Construct):
                 **config.video_provider_environment,
                 "VIDEO_MAX_CHECKS": str(config.video_max_checks),
             },
-            dependencies=["media"],
+            dependencies=["video"],
         )
         for media_function in (generate_image, start_video, check_video):
             storage.allow_table_read_write(media_function)

@@ -4,7 +4,10 @@
    each in a fresh interpreter, median of several runs.
 2. Fan-out: the offline provider given fixed latencies (story 1 s, each image 1 s); end-to-end
    time through the HTTP API on the local stack for 1 and for 10 illustrations, and its ratio to
-   the critical path (story + slowest image + assembly)."""
+   the critical path (story + slowest image + assembly).
+3. Function size: each function's dependency layers, built by pip for Lambda (arm64, CPython
+   3.12, as `make deploy` builds them), plus the kidstory layer and its code, unzipped, against
+   Lambda's limit of 250 MiB for a function and all its layers."""
 
 from __future__ import annotations
 
@@ -140,6 +143,55 @@ def fan_out() -> None:
     print(f"  10 vs 1 illustration: {results[10][0] / results[1][0]:4.2f}x")
 
 
+LAMBDA_UNZIPPED_LIMIT_MIB = 250
+
+
+def _tree_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def function_sizes() -> None:
+    import json
+
+    from infra.layer_bundling import pip_install_command
+    from infra.local.synth import synthesize
+
+    with tempfile.TemporaryDirectory() as workdir:
+        template = json.loads(synthesize(Path(workdir) / "cdk.out").read_text())["Resources"]
+        groups: dict[str, str] = {}  # layer logical id -> dependency group
+        for logical_id, resource in template.items():
+            description = resource.get("Properties", {}).get("Description", "")
+            if resource["Type"] == "AWS::Lambda::LayerVersion" and "layers/deps/" in description:
+                groups[logical_id] = description.split("layers/deps/")[1].split("/")[0]
+        sizes: dict[str, int] = {}
+        for group in sorted(set(groups.values())):
+            target = Path(workdir) / "layers" / group / "python"
+            requirements = ROOT / "layers" / "deps" / group / "requirements.txt"
+            subprocess.run(
+                pip_install_command(requirements, target), check=True, capture_output=True
+            )
+            sizes[group] = _tree_bytes(target)
+        shared = _tree_bytes(ROOT / "layers" / "kidstory")
+        print(
+            "\nFunction size, unzipped (dependency layers built for Lambda arm64 + kidstory + code)"
+        )
+        for logical_id, resource in sorted(template.items()):
+            properties = resource.get("Properties", {})
+            if resource["Type"] != "AWS::Lambda::Function" or "Layers" not in properties:
+                continue
+            layers = [groups[ref["Ref"]] for ref in properties["Layers"] if ref["Ref"] in groups]
+            package = properties["Handler"].split(".")[0]
+            total = (
+                sum(sizes[g] for g in layers) + shared + _tree_bytes(ROOT / "functions" / package)
+            )
+            mib = total / 2**20
+            print(
+                f"  {logical_id:32s} {mib:6.1f} MiB of {LAMBDA_UNZIPPED_LIMIT_MIB}"
+                f"  ({' + '.join(layers)})"
+            )
+
+
 if __name__ == "__main__":
     cold_import()
     fan_out()
+    function_sizes()

@@ -292,8 +292,8 @@ EXTRA_DEPENDENCIES = {
     "api": {"Api"},
     "write_story": {"Story"},
     "generate_image": {"Media"},
-    "start_video": {"Media"},
-    "check_video": {"Media"},
+    "start_video": {"Video"},
+    "check_video": {"Video"},
     "assemble": set(),
     "mark_failed": set(),
     "deliver_webhook": set(),
@@ -309,7 +309,7 @@ def test_each_function_carries_only_the_dependency_layers_it_needs(synthesized):
         referenced = {layer["Ref"] for layer in layers}
         groups = {
             group
-            for group in ("Core", "Api", "Story", "Media")
+            for group in ("Core", "Api", "Story", "Media", "Video")
             if any(ref.startswith(f"Functions{group}DependenciesLayer") for ref in referenced)
         }
         assert groups == {"Core"} | EXTRA_DEPENDENCIES[name], name
