@@ -77,58 +77,62 @@ class Monitoring(Construct):
         )
         throttled = business_metric("ProviderThrottled")
 
+        def alarm(
+            name: str, description: str, metric: cloudwatch.IMetric, threshold: int
+        ) -> cloudwatch.Alarm:
+            """Raised when `metric` reaches `threshold` in one period; silence is fine."""
+            return cloudwatch.Alarm(
+                self,
+                name,
+                alarm_description=description,
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+
         alarms = [
-            cloudwatch.Alarm(
-                self,
+            alarm(
                 "FailedExecutions",
-                alarm_description="Story workflows failed (5 or more in 5 minutes): providers "
-                "down or refusing, or a fault in the workflow",
-                metric=failed_executions,
-                threshold=5,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                "Story workflows failed (5 or more in 5 minutes): providers down or refusing, or a "
+                "fault in the workflow",
+                failed_executions,
+                5,
             ),
-            cloudwatch.Alarm(
-                self,
-                "TimedOutExecutions",
-                alarm_description="A story workflow ran past its 2-hour limit",
-                metric=timed_out,
-                threshold=1,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            cloudwatch.Alarm(
-                self,
+            alarm("TimedOutExecutions", "A story workflow ran past its 2-hour limit", timed_out, 1),
+            alarm(
                 "WebhookDeadLetters",
-                alarm_description="Webhook notices gave up after every retry and wait in the "
-                "dead-letter queue",
-                metric=dead_letters,
-                threshold=1,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                "Webhook notices gave up after every retry and wait in the dead-letter queue",
+                dead_letters,
+                1,
             ),
-            cloudwatch.Alarm(
-                self,
-                "ApiServerErrors",
-                alarm_description="The API answered 5xx (5 or more in 5 minutes)",
-                metric=api_errors,
-                threshold=5,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm(
+                "ApiServerErrors", "The API answered 5xx (5 or more in 5 minutes)", api_errors, 5
             ),
-            cloudwatch.Alarm(
-                self,
+            alarm(
                 "ProviderThrottling",
-                alarm_description="AI providers throttled us 20 or more times in 5 minutes: "
-                "raise the provider's quota or lower media_max_concurrency",
-                metric=throttled,
-                threshold=20,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                "AI providers throttled us 20 or more times in 5 minutes: raise the provider's "
+                "quota or lower media_max_concurrency",
+                throttled,
+                20,
+            ),
+            alarm(
+                "PendingJobsExpired",
+                "A job was never started within a day of its request and was failed by the "
+                "sweeper: StartExecution keeps failing (permissions, quota, a deleted workflow)",
+                business_metric("PendingJobsExpired"),
+                1,
+            ),
+            alarm(
+                "PendingJobsNotStarted",
+                "The sweeper could not start jobs left pending (5 or more tries in 5 minutes); "
+                "they are tried again at every sweep",
+                business_metric("PendingJobsRetryLater"),
+                5,
             ),
         ]
-        for alarm in alarms:
-            alarm.add_alarm_action(notify)
+        for raised in alarms:
+            raised.add_alarm_action(notify)
         self.alarms = alarms
 
         self.dashboard = cloudwatch.Dashboard(

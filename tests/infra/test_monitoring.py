@@ -16,7 +16,7 @@ def _of_type(synthesized: Synthesized, kind: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def test_alarms_cover_failures_dead_letters_api_errors_and_throttling(
+def test_alarms_cover_failures_dead_letters_api_errors_throttling_and_unstarted_jobs(
     synthesized: Synthesized,
 ) -> None:
     alarms = _of_type(synthesized, "AWS::CloudWatch::Alarm")
@@ -30,6 +30,8 @@ def test_alarms_cover_failures_dead_letters_api_errors_and_throttling(
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
         ("AWS/ApiGateway", "5XXError"),
         ("KidStory", "ProviderThrottled"),
+        ("KidStory", "PendingJobsExpired"),
+        ("KidStory", "PendingJobsRetryLater"),
     }
     [topic] = _of_type(synthesized, "AWS::SNS::Topic")
     for props in alarms.values():
