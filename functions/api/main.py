@@ -188,15 +188,24 @@ class MediaAccess:
 
     @cached_property
     def cdn_links(self) -> CloudFrontLinks | None:
-        """CloudFront signed URLs, when the stage has a signing key (made at first use)."""
+        """CloudFront signed URLs, when the stage has a signing key (made at first use, the
+        private key read from SSM then)."""
         settings = self.settings
         if not (settings.media_base_url and settings.media_signing_key_id):
             return None
         key = settings.media_signing_key
+        if key is not None:
+            private_key = key.get_secret_value()
+        else:  # read now, not at cold start: most requests sign nothing
+            from kidstory.provider_secrets import read_key_parameter
+
+            private_key = read_key_parameter(
+                "MEDIA_SIGNING_KEY_PARAMETER", settings.media_signing_key_parameter or ""
+            )
         return CloudFrontLinks(
             settings.media_base_url,
             settings.media_signing_key_id,
-            key.get_secret_value() if key else "",
+            private_key,
             settings.media_link_seconds,
         )
 

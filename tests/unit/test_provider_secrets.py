@@ -151,8 +151,9 @@ def test_the_parameters_utility_loads_only_when_a_parameter_is_named() -> None:
     assert json.loads(result.stdout.strip().splitlines()[-1]) is False
 
 
-def test_the_media_signing_key_is_read_from_its_parameter(ssm, environment):
-    from kidstory.media_links import CloudFrontLinks, new_signing_key
+def test_the_api_reads_the_media_signing_key_at_its_first_signed_link(ssm, environment):
+    from api.main import MediaAccess
+    from kidstory.media_links import new_signing_key
 
     private_pem, _ = new_signing_key()
     ssm.put_parameter(
@@ -165,12 +166,25 @@ def test_the_media_signing_key_is_read_from_its_parameter(ssm, environment):
     }.items():
         environment.setenv(name, value)
 
-    settings = get_settings()
+    get_settings.cache_clear()  # importing api.main read the settings already
+    settings = get_settings()  # at cold start: no key read
+    assert settings.media_signing_key is None
+    url = MediaAccess(settings).cdn_url("stories/s/a.png")
 
-    key = settings.media_signing_key
-    assert key is not None and "PRIVATE KEY" in key.get_secret_value()
-    assert "PRIVATE KEY" not in repr(settings)
-    links = CloudFrontLinks(
-        settings.media_base_url or "", "K2JCJMDEHXQW5F", key.get_secret_value(), 3600
-    )
-    assert "Key-Pair-Id=K2JCJMDEHXQW5F" in links.url("stories/s/a.png")
+    assert url.startswith("https://d111.cloudfront.net/stories/s/a.png?Expires=")
+    assert "Key-Pair-Id=K2JCJMDEHXQW5F" in url
+
+
+def test_an_unreadable_media_signing_key_is_named(ssm, environment):
+    from api.main import MediaAccess
+
+    for name, value in {
+        "MEDIA_BASE_URL": "https://d111.cloudfront.net",
+        "MEDIA_SIGNING_KEY_ID": "K2JCJMDEHXQW5F",
+        "MEDIA_SIGNING_KEY_PARAMETER": "/kidstory/dev/missing",
+    }.items():
+        environment.setenv(name, value)
+    get_settings.cache_clear()  # importing api.main read the settings already
+
+    with pytest.raises(SettingsError, match=r"MEDIA_SIGNING_KEY_PARAMETER.*/kidstory/dev/missing"):
+        MediaAccess(get_settings()).cdn_url("stories/s/a.png")

@@ -37,6 +37,7 @@ def test_the_api_needs_the_state_machine() -> None:
     [
         ({"MEDIA_SIGNING_KEY_ID": "K2JCJMDEHXQW5F"}, "MEDIA_SIGNING_KEY:"),
         ({"MEDIA_SIGNING_KEY": "-----BEGIN PRIVATE KEY-----"}, "MEDIA_SIGNING_KEY_ID:"),
+        ({"MEDIA_SIGNING_KEY_PARAMETER": "/kidstory/dev/key"}, "MEDIA_SIGNING_KEY_ID:"),
     ],
 )
 def test_the_media_signing_key_and_its_id_go_together(given: dict, missing: str) -> None:

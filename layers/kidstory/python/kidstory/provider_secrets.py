@@ -1,12 +1,11 @@
-"""Provider API keys (and the media signing key) kept in SSM Parameter Store, read once at
-cold start.
+"""Provider API keys kept in SSM Parameter Store, read once at cold start (and the API's media
+signing key, read at its first use with `read_key_parameter`).
 
 In AWS the stack never puts a key in a function's environment: for `LLM_PROVIDER=openai` (and
 for `IMAGE_PROVIDER=openai`, in the picture function, and `MODERATION_PROVIDER=openai`, in the
 API, the story writer and the picture function) it sets `OPENAI_API_KEY_PARAMETER` to the
 name of an SSM SecureString parameter (`ANTHROPIC_...` for anthropic) and lets the function read
-exactly that parameter; the API's media signing key comes from `MEDIA_SIGNING_KEY_PARAMETER`
-alike. `with_provider_keys` reads it into the mapping the settings are built
+exactly that parameter. `with_provider_keys` reads it into the mapping the settings are built
 from, so `Settings` stays one model validated once. A key given directly (`OPENAI_API_KEY`, as
 locally from a `.env` file) wins, and no call is made.
 """
@@ -24,8 +23,6 @@ IMAGE_KEY_VARIABLES = {"openai": "OPENAI_API_KEY"}
 # And for moderation (`MODERATION_PROVIDER`, in the API, the story writer and the picture
 # function): openai's.
 MODERATION_KEY_VARIABLES = {"openai": "OPENAI_API_KEY"}
-# The private key that signs CloudFront media links (the API's), kept the same way.
-SIGNING_KEY_VARIABLE = "MEDIA_SIGNING_KEY"
 # Powertools keeps a value this long; settings are read once per process anyway, so a rotated
 # key reaches new instances at once and running ones at their next cold start.
 KEY_CACHE_SECONDS = 900
@@ -49,7 +46,6 @@ def with_provider_keys(
         KEY_VARIABLES.get(environ.get("LLM_PROVIDER", "")),
         IMAGE_KEY_VARIABLES.get(environ.get("IMAGE_PROVIDER", "")),
         MODERATION_KEY_VARIABLES.get(environ.get("MODERATION_PROVIDER", "")),
-        SIGNING_KEY_VARIABLE if environ.get("MEDIA_SIGNING_KEY_ID") else None,
     }
     found: dict[str, str] = {}
     for key_variable in sorted(variable for variable in needed if variable):
@@ -60,6 +56,12 @@ def with_provider_keys(
         if name:  # without it, the settings name the missing key
             found[key_variable] = _read_key(variable, name, max_age)
     return {**environ, **found} if found else environ
+
+
+def read_key_parameter(variable: str, name: str, max_age: int = KEY_CACHE_SECONDS) -> str:
+    """The value of the SecureString parameter `name`, named by the setting `variable`; raises
+    SettingsError naming both when it cannot be read."""
+    return _read_key(variable, name, max_age)
 
 
 def _read_key(variable: str, name: str, max_age: int) -> str:

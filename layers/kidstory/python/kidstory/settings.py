@@ -63,6 +63,10 @@ class Settings(BaseModel):
     media_signing_key: SecretStr | None = Field(
         default=None, description="The private key (PEM) of MEDIA_SIGNING_KEY_ID"
     )
+    media_signing_key_parameter: str | None = Field(
+        default=None,
+        description="SSM SecureString holding MEDIA_SIGNING_KEY, read when first needed",
+    )
     api_key: str = Field(default="", description="Bearer key clients must send; empty: no auth")
     require_api_key: bool = Field(
         default=False, description="Refuse requests without a valid key even if API_KEY is empty"
@@ -333,9 +337,12 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _media_signing_is_complete(self) -> Settings:
-        """CloudFront links need the key pair's id and its private key, both or neither."""
+        """CloudFront links need the key pair's id and its private key (or the parameter that
+        holds it), both or neither."""
         key = self.media_signing_key
-        has_key = key is not None and bool(key.get_secret_value().strip())
+        has_key = (key is not None and bool(key.get_secret_value().strip())) or bool(
+            self.media_signing_key_parameter
+        )
         if bool(self.media_signing_key_id) != has_key:
             missing = "MEDIA_SIGNING_KEY" if self.media_signing_key_id else "MEDIA_SIGNING_KEY_ID"
             raise SettingsError(
