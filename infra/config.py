@@ -49,6 +49,8 @@ _PROFILE_SOURCE_REGIONS: dict[str, tuple[str, ...]] = {
 }
 # Providers whose API key the story writer reads from an SSM SecureString parameter.
 KEYED_TEXT_PROVIDERS = ("openai", "anthropic")
+# Ollama takes a key only behind a gateway that asks for one: the parameter is optional.
+OPTIONAL_KEY_TEXT_PROVIDERS = ("ollama",)
 _BASE_URL_PROVIDERS = ("openai", "anthropic", "ollama")
 # Matched whole (fullmatch). No `*` or `?` anywhere: these ids end up in IAM resource ARNs.
 _SSM_PARAMETER_NAME = re.compile(r"(/[A-Za-z0-9_.\-]+)+|[A-Za-z0-9_.\-]+")
@@ -445,6 +447,8 @@ def _text_provider_problems(config: StageConfig) -> list[str]:
             )
         else:
             problems.extend(_parameter_name_problems("provider_key_parameter", key, example))
+    elif key and provider in OPTIONAL_KEY_TEXT_PROVIDERS:
+        problems.extend(_parameter_name_problems("provider_key_parameter", key, example))
     elif key:
         problems.append(f"provider_key_parameter does not apply to llm_provider {provider}")
 

@@ -23,6 +23,7 @@ from constructs import Construct
 from infra import parameter_arn, pin_logical_id
 from infra.config import (
     KEYED_TEXT_PROVIDERS,
+    OPTIONAL_KEY_TEXT_PROVIDERS,
     StageConfig,
     foundation_model_id,
     inference_profile_geography,
@@ -114,11 +115,13 @@ def _bedrock_arn(stack: Stack, region: str, account: str, resource: str, name: s
 
 
 def grant_text_provider(function: lambda_.Function, config: StageConfig) -> None:
-    """What the story writer's provider needs, and nothing for offline and ollama: ssm:GetParameter
-    on the parameter holding the openai/anthropic key, or bedrock:InvokeModel on the model."""
+    """What the story writer's provider needs, and nothing for offline: ssm:GetParameter on the
+    parameter holding the openai/anthropic key (or an Ollama gateway's, when one is named), or
+    bedrock:InvokeModel on the model."""
     stack = Stack.of(function)
     statements: list[iam.PolicyStatement] = []
-    if config.llm_provider in KEYED_TEXT_PROVIDERS and config.provider_key_parameter:
+    keyed = (*KEYED_TEXT_PROVIDERS, *OPTIONAL_KEY_TEXT_PROVIDERS)
+    if config.llm_provider in keyed and config.provider_key_parameter:
         statements.append(
             iam.PolicyStatement(
                 actions=["ssm:GetParameter"],

@@ -366,6 +366,16 @@ def test_each_provider_gets_only_its_own_variables():
         "LLM_PROVIDER": "ollama",
         "OLLAMA_BASE_URL": "https://ollama.internal.example",
     }
+    behind_gateway = stage(
+        llm_provider="ollama",
+        provider_base_url="https://llm-gateway.example.org/ollama",
+        provider_key_parameter="/kidstory/dev/ollama-gateway-key",
+    )
+    assert behind_gateway.text_provider_environment == {
+        "LLM_PROVIDER": "ollama",
+        "OLLAMA_BASE_URL": "https://llm-gateway.example.org/ollama",
+        "OLLAMA_API_KEY_PARAMETER": "/kidstory/dev/ollama-gateway-key",
+    }
     bedrock = stage(
         llm_provider="bedrock",
         text_model="eu.amazon.nova-2-lite-v1:0",
@@ -400,3 +410,30 @@ def test_every_stage_defaults_to_offline():
 def test_the_stack_grants_the_model_the_functions_default_to():
     assert default_model("bedrock", "text") == DEFAULT_BEDROCK_TEXT_MODEL
     assert Settings.model_fields["bedrock_region"].default == DEFAULT_BEDROCK_REGION
+
+
+def test_an_ollama_gateways_key_parameter_is_the_only_one_the_writer_may_read(
+    tmp_path_factory: pytest.TempPathFactory,
+):
+    template = synthesize(
+        str(tmp_path_factory.mktemp("ollama-gateway")),
+        {
+            "llm_provider": "ollama",
+            "provider_base_url": "https://llm-gateway.example.org/ollama",
+            "provider_key_parameter": "/kidstory/dev/ollama-gateway-key",
+        },
+    )
+    statements = statements_by_role(template)
+
+    assert of_service(statements[write_story_role(template)], "ssm") == [
+        {
+            "Action": "ssm:GetParameter",
+            "Effect": "Allow",
+            "Resource": arn(
+                ":ssm:", REGION, ":", ACCOUNT, ":parameter/kidstory/dev/ollama-gateway-key"
+            ),
+        }
+    ]
+    for role, held in statements.items():
+        if role != write_story_role(template):
+            assert not key_reads(held), role

@@ -42,6 +42,8 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]
         "OPENAI_API_KEY_PARAMETER",
         "ANTHROPIC_API_KEY",
         "ANTHROPIC_API_KEY_PARAMETER",
+        "OLLAMA_API_KEY",
+        "OLLAMA_API_KEY_PARAMETER",
     ):
         monkeypatch.delenv(name, raising=False)
     for name, value in BASE.items():
@@ -56,6 +58,7 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]
     [
         ("openai", "/kidstory/dev/openai-api-key", "openai_api_key"),
         ("anthropic", "kidstory-anthropic-key", "anthropic_api_key"),
+        ("ollama", "/kidstory/dev/ollama-gateway-key", "ollama_api_key"),
     ],
 )
 def test_the_key_is_read_from_its_secure_string_parameter(ssm, environment, provider, name, field):

@@ -158,3 +158,25 @@ def test_an_answer_cut_off_twice_fails_without_retries() -> None:
 
     assert not failure.value.retryable
     assert len(mock.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("key", "sent"), [(None, "Bearer ollama"), ("gw-secret", "Bearer gw-secret")]
+)
+def test_a_key_is_sent_only_when_a_gateway_in_front_of_ollama_needs_one(
+    key: str | None, sent: str
+) -> None:
+    mock = RecordedReplies(completion(STORY.model_dump_json()))
+    client = ollama_client(
+        "https://llm-gateway.example.org/ollama",
+        timeout_seconds=42,
+        api_key=key,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(mock)),
+    )
+
+    OllamaTextProvider(
+        "gemma4:e4b", client=client, timeout_seconds=42, repair_attempts=1
+    ).write_story(BRIEF)
+
+    assert mock.requests[0].headers["authorization"] == sent
+    assert str(mock.requests[0].url) == "https://llm-gateway.example.org/ollama/v1/chat/completions"

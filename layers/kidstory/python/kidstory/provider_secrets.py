@@ -17,7 +17,11 @@ from collections.abc import Mapping
 from kidstory.settings import SettingsError
 
 # The variable holding each keyed provider's API key; `<it>_PARAMETER` names its parameter.
-KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+KEY_VARIABLES = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "ollama": "OLLAMA_API_KEY",  # optional: for a gateway in front of Ollama that asks for one
+}
 # The same for the picture provider (`IMAGE_PROVIDER`): only openai takes a key.
 IMAGE_KEY_VARIABLES = {"openai": "OPENAI_API_KEY"}
 # And for moderation (`MODERATION_PROVIDER`, in the API, the story writer and the picture

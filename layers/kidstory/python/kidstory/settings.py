@@ -89,6 +89,9 @@ class Settings(BaseModel):
     anthropic_base_url: str | None = Field(default=None, description="Gateway for Anthropic")
     anthropic_text_model: str = Field(default=default_model("anthropic", "text"), min_length=1)
     ollama_base_url: str = Field(default="http://localhost:11434", min_length=1)
+    ollama_api_key: SecretStr | None = Field(
+        default=None, description="Bearer key for a gateway in front of Ollama (Ollama needs none)"
+    )
     ollama_text_model: str = Field(default=default_model("ollama", "text"), min_length=1)
     bedrock_text_model: str = Field(default=default_model("bedrock", "text"), min_length=1)
     bedrock_region: str = Field(

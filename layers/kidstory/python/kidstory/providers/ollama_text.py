@@ -20,12 +20,17 @@ _UNUSED_KEY = "ollama"
 
 
 def ollama_client(
-    base_url: str, *, timeout_seconds: float, http_client: httpx2.Client | None = None
+    base_url: str,
+    *,
+    timeout_seconds: float,
+    api_key: str | None = None,
+    http_client: httpx2.Client | None = None,
 ) -> openai.OpenAI:
-    """An OpenAI client for the Ollama server at `base_url` (with or without `/v1`)."""
+    """An OpenAI client for the Ollama server at `base_url` (with or without `/v1`); `api_key`
+    is sent as a bearer key, for a gateway in front of Ollama that asks for one."""
     root = base_url.rstrip("/").removesuffix("/v1")
     return openai_client(
-        api_key=_UNUSED_KEY,
+        api_key=api_key or _UNUSED_KEY,
         base_url=f"{root}/v1",
         timeout_seconds=timeout_seconds,
         http_client=http_client,
@@ -37,8 +42,11 @@ class OllamaTextProvider(StructuredTextProvider[openai.OpenAI]):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OllamaTextProvider:
+        key = settings.ollama_api_key
         client = ollama_client(
-            settings.ollama_base_url, timeout_seconds=settings.provider_timeout_seconds
+            settings.ollama_base_url,
+            timeout_seconds=settings.provider_timeout_seconds,
+            api_key=key.get_secret_value() if key else None,
         )
         return cls(
             settings.ollama_text_model,
