@@ -103,3 +103,33 @@ def test_only_the_chosen_providers_sdk_is_imported() -> None:
     )
 
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        (
+            {"LLM_PROVIDER": "openai", "OPENAI_API_KEY": "sk-1"},
+            "https://gateway.example/openai/v1/",
+        ),
+        (
+            {"LLM_PROVIDER": "anthropic", "ANTHROPIC_API_KEY": "sk-ant-1"},
+            "https://gateway.example/anthropic/",
+        ),
+        ({"LLM_PROVIDER": "ollama"}, "https://gateway.example/ollama/v1/"),
+    ],
+)
+def test_the_writers_client_goes_where_the_base_url_setting_says(
+    environ: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for sdk_variable in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"):  # the SDKs' own fallbacks
+        monkeypatch.delenv(sdk_variable, raising=False)
+    gateways = {
+        "OPENAI_BASE_URL": "https://gateway.example/openai/v1",
+        "ANTHROPIC_BASE_URL": "https://gateway.example/anthropic",
+        "OLLAMA_BASE_URL": "https://gateway.example/ollama",
+    }
+
+    writer = text_provider(Settings.from_environ(BASE | environ | gateways))
+
+    assert str(writer._client.base_url) == expected  # type: ignore[attr-defined]
