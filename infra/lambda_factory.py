@@ -29,6 +29,13 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 DEFAULT_MEMORY_MB = 512
 DEFAULT_TIMEOUT = Duration.seconds(30)
 MEDIA_MEMORY_MB = 1024
+# The stage's log_level as Lambda's advanced logging controls name it.
+APPLICATION_LOG_LEVELS = {
+    "DEBUG": lambda_.ApplicationLogLevel.DEBUG,
+    "INFO": lambda_.ApplicationLogLevel.INFO,
+    "WARNING": lambda_.ApplicationLogLevel.WARN,
+    "ERROR": lambda_.ApplicationLogLevel.ERROR,
+}
 
 
 def pascal_case(name: str) -> str:
@@ -130,6 +137,9 @@ class FunctionFactory(Construct):
             timeout=timeout,
             tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON,
+            # Lambda's own log-level filter (JSON logs default to INFO) must let the stage's
+            # level through, or LOG_LEVEL=DEBUG would log nothing more
+            application_log_level_v2=APPLICATION_LOG_LEVELS[config.log_level],
             log_group=log_group,
             layers=self.layers(dependencies),
             role=role,

@@ -285,6 +285,9 @@ def test_every_function_runs_python_3_12_on_arm64_with_tracing_and_json_logs(syn
         assert function["Architectures"] == ["arm64"]
         assert function["TracingConfig"] == {"Mode": "Active"}
         assert function["LoggingConfig"]["LogFormat"] == "JSON"
+        # Lambda's filter passes what the stage logs (local: DEBUG)
+        assert function["LoggingConfig"]["ApplicationLogLevel"] == "DEBUG"
+        assert function["Environment"]["Variables"]["LOG_LEVEL"] == "DEBUG"
 
 
 # Which dependency layers each function carries, besides "core" and the kidstory layer.
@@ -663,3 +666,12 @@ def test_executions_that_stop_early_fail_their_job(synthesized):
     assert "DeadLetterConfig" in target
     environment = synthesized.resources["EndOrphanedJobFunction"]["Properties"]["Environment"]
     assert environment["Variables"]["EVENT_BUS_NAME"] == {"Ref": "StoryEventBus"}
+
+
+def test_every_stage_log_level_has_a_lambda_log_level():
+    from typing import get_args
+
+    from infra.config import LogLevel
+    from infra.lambda_factory import APPLICATION_LOG_LEVELS
+
+    assert set(APPLICATION_LOG_LEVELS) == set(get_args(LogLevel))
