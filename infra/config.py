@@ -147,6 +147,9 @@ class StageConfig:
     """Its version: a number, or DRAFT (the default)."""
     guardrail_region: str | None = None
     """Its Region when guardrail_id is an id; default: the stack's Region."""
+    function_settings: dict[str, Any] | None = None
+    """Runtime settings given to every function, by variable name, from TUNABLE_SETTINGS
+    (README, Configuration); validated at synth as the functions would read them."""
 
     def __post_init__(self) -> None:
         problems = [
@@ -158,9 +161,18 @@ class StageConfig:
                 _text_provider_problems(self)
                 + _media_provider_problems(self)
                 + _moderation_problems(self)
+                + _function_settings_problems(self)
             )
         if problems:
             raise StageConfigError(f"stage {self.stage!r}: " + "; ".join(problems))
+
+    @property
+    def function_environment(self) -> dict[str, str]:
+        """The stage's function_settings as environment variables."""
+        return {
+            name: str(value).lower() if isinstance(value, bool) else str(value)
+            for name, value in (self.function_settings or {}).items()
+        }
 
     @property
     def stack_name(self) -> str:
@@ -359,6 +371,10 @@ def _converted(name: str, annotation: str, value: Any) -> Any:
             return None if value.lower() in ("", "none", "null") else int(value)
         if annotation == "str | None":
             return None if value.lower() in ("", "null") else value
+        if annotation == "dict[str, Any] | None":  # -c function_settings='{"NAME": "value"}'
+            return None if value.lower() in ("", "null") else json.loads(value)
+    except json.JSONDecodeError:
+        raise StageConfigError(f"context {name}={value!r} is not a JSON object") from None
     except ValueError:
         raise StageConfigError(f"context {name}={value!r} is not a number") from None
     return value
@@ -373,6 +389,47 @@ def foundation_model_id(model_id: str) -> str:
     """The model behind a Bedrock model or inference profile id: "amazon.nova-2-lite-v1:0"."""
     geography = inference_profile_geography(model_id)
     return model_id[len(geography) :] if geography else model_id
+
+
+# Runtime settings a stage may tune through function_settings: limits and timings that need no
+# infrastructure of their own. PROVIDER_TIMEOUT_SECONDS may only go down: the functions' timeouts
+# are sized for redraws at its default.
+TUNABLE_SETTINGS = (
+    "PROVIDER_TIMEOUT_SECONDS",
+    "PROVIDER_REPAIR_ATTEMPTS",
+    "VIDEO_POLL_SECONDS",
+    "MEDIA_LINK_SECONDS",
+    "WEBHOOK_RETRY_DELAYS",
+    "MODERATION_TIMEOUT_SECONDS",
+    "OPENAI_MODERATION_THRESHOLD",
+    "PENDING_GRACE_SECONDS",
+    "PENDING_MAX_AGE_SECONDS",
+)
+LONGEST_PROVIDER_TIMEOUT_SECONDS = 60
+
+
+def _function_settings_problems(config: StageConfig) -> list[str]:
+    given = config.function_settings or {}
+    unknown = sorted(set(given) - set(TUNABLE_SETTINGS))
+    if unknown:
+        return [
+            f"function_settings: {', '.join(unknown)} cannot be set here (these can: "
+            f"{', '.join(TUNABLE_SETTINGS)})"
+        ]
+    from kidstory.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_environ(
+            {"TABLE_NAME": "check", "MEDIA_BUCKET": "check", **config.function_environment}
+        )
+    except SettingsError as error:
+        return [f"function_settings: {error}"]
+    if settings.provider_timeout_seconds > LONGEST_PROVIDER_TIMEOUT_SECONDS:
+        return [
+            "function_settings: PROVIDER_TIMEOUT_SECONDS must be at most "
+            f"{LONGEST_PROVIDER_TIMEOUT_SECONDS}: the functions' timeouts are sized for it"
+        ]
+    return []
 
 
 def _type_problems(config: StageConfig) -> list[str]:
@@ -391,6 +448,9 @@ def _type_problems(config: StageConfig) -> list[str]:
         if allowed is not None:
             if value not in allowed:
                 problems.append(f"{field.name} must be one of {', '.join(allowed)}, not {value!r}")
+        elif annotation == "dict[str, Any] | None":
+            if value is not None and not isinstance(value, dict):
+                problems.append(f"{field.name} must be a mapping of names to values or null")
         elif annotation == "bool":
             if not isinstance(value, bool):
                 problems.append(f"{field.name} must be true or false, not {value!r}")

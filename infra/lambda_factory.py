@@ -154,6 +154,7 @@ class FunctionFactory(Construct):
                     if config.retention_days
                     else {}
                 ),
+                **config.function_environment,
                 **(environment or {}),
             },
         )
