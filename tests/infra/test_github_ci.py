@@ -135,7 +135,7 @@ def test_checks_run_on_every_pull_request_and_push(workflow: dict[str, Any]) -> 
     assert runs(jobs["check"]) == ["make setup", "make lint", "make test"]
     assert jobs["synth"]["strategy"]["matrix"]["stage"] == ["dev", "prod"]
     assert "make synth STAGE=${{ matrix.stage }}" in runs(jobs["synth"])
-    assert workflow["env"] == {"PYTHON_VERSION": "3.11", "NODE_VERSION": "20"}
+    assert workflow["env"] == {"PYTHON_VERSION": "3.11", "NODE_VERSION": "22"}
 
 
 def test_dev_deploys_from_main_and_prod_from_tags_with_approval(
