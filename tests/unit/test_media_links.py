@@ -35,7 +35,16 @@ def test_an_api_link_opens_its_own_file_until_it_expires() -> None:
 
 @pytest.mark.parametrize(
     ("expires", "signature"),
-    [(None, None), ("", "x"), ("soon", "x"), ("-5", "x"), ("99999999999", "x")],
+    [
+        (None, None),
+        ("", "x"),
+        ("soon", "x"),
+        ("-5", "x"),
+        ("99999999999", "x"),
+        ("99999999999", "é"),
+        ("²", "x"),
+        ("٣", "x"),
+    ],
 )
 def test_an_api_link_without_a_valid_signature_opens_nothing(
     expires: str | None, signature: str | None

@@ -53,11 +53,12 @@ class ApiLinks:
 
     def allows(self, key: str, expires: str | None, signature: str | None) -> bool:
         """Whether `signature` was made here for `key` and has not expired."""
-        if not expires or not signature or not expires.isdigit():
+        if not expires or not signature or not (expires.isascii() and expires.isdigit()):
             return False
         if int(expires) <= self._clock():
             return False
-        return hmac.compare_digest(signature, self._signature(key, int(expires)))
+        expected = self._signature(key, int(expires))
+        return hmac.compare_digest(signature.encode(), expected.encode())
 
     def _signature(self, key: str, expires: int) -> str:
         digest = hmac.new(self._secret, f"{key}\n{expires}".encode(), hashlib.sha256).digest()
