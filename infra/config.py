@@ -308,6 +308,16 @@ class StageConfig:
             return {}
         return self.moderation_environment
 
+    @property
+    def clip_moderation_environment(self) -> dict[str, str]:
+        """The variables CheckVideo needs to show frames of every provider-made clip to
+        `moderation_provider` (those of picture_moderation_environment); none when clips are
+        offline (a pan over the page's already-checked picture: not looked at again) or when
+        moderation is offline (nothing would look at the frames)."""
+        if self.video_provider == "offline":
+            return {}
+        return self.picture_moderation_environment
+
     @classmethod
     def from_mapping(cls, stage: str, values: Mapping[str, Any]) -> StageConfig:
         """Builds a stage from its settings, rejecting missing and unknown names."""

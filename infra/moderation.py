@@ -1,6 +1,7 @@
 """Moderation grants: what the functions that check content (the API, for ideas; WriteStory, for
-story pages; GenerateImage, for pictures) need for the stage's `moderation_provider`, and nothing
-for offline."""
+story pages; GenerateImage, for pictures; CheckVideo, for frames of a provider-made clip, when
+`video_provider` is not offline) need for the stage's `moderation_provider`, and nothing for
+offline."""
 
 from __future__ import annotations
 

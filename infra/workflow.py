@@ -614,6 +614,12 @@ class StoryWorkflow(Construct):
             environment=config.video_provider_environment,
             dependencies=["video"],
         )
+        # A provider-made clip is shown to the stage's moderation provider, if any, before it is
+        # recorded (frames of it; an offline clip is a pan over the page's checked picture): the
+        # check function gets its settings and grants then. Its 5 minutes hold the worst case of
+        # one check: GetAsyncInvoke (PROVIDER_TIMEOUT_SECONDS, at most 60 s), reading the clip
+        # and ffmpeg (a few seconds; at most 30 s a run), a moderation call per frame
+        # (MODERATION_TIMEOUT_SECONDS, at most 25 s each, 75 s) and a honoured Retry-After (20 s).
         check_video = functions.create(
             self,
             "check_video",
@@ -622,6 +628,7 @@ class StoryWorkflow(Construct):
             environment={
                 **config.video_provider_environment,
                 "VIDEO_MAX_CHECKS": str(config.video_max_checks),
+                **config.clip_moderation_environment,
             },
             dependencies=["video"],
         )
@@ -635,6 +642,8 @@ class StoryWorkflow(Construct):
             key_granted=config.image_provider == "openai" and bool(config.image_key_parameter),
         )
         grant_video_provider(start_video, check_video, config, storage)
+        if config.video_provider != "offline":  # the clip provider needs no OpenAI key
+            grant_moderation(check_video, config)
 
         assemble = functions.create(self, "assemble", timeout=Duration.minutes(1))
         mark_failed = functions.create(self, "mark_failed", timeout=Duration.minutes(1))

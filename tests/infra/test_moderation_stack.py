@@ -2,11 +2,12 @@
 API, for ideas; WriteStory, for story pages; GenerateImage, for pictures) alone get its settings
 and grants, and the grants are exactly what it needs: bedrock:ApplyGuardrail on the one
 guardrail, or ssm:GetParameter on the parameter holding the OpenAI key, which stays out of the
-template. Offline, the picture function gets nothing: a picture's check is structural.
+template. Offline, the picture function gets nothing: a picture's check is structural. With
+Bedrock clips, CheckVideo (frames of each clip) is a fourth; with offline clips it is not.
 
-Three stages are synthesized once per module (a Bedrock guardrail; OpenAI moderation; OpenAI
-pictures and moderation sharing one key); the offline case uses the session's local stack. The
-synthesis runs the AwsSolutions checks."""
+Six stages are synthesized once per module (a Bedrock guardrail; OpenAI moderation; OpenAI
+pictures and moderation sharing one key; Bedrock clips with each moderation and without); the
+offline case uses the session's local stack. The synthesis runs the AwsSolutions checks."""
 
 from __future__ import annotations
 
@@ -69,6 +70,31 @@ def bedrock_moderation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, An
 @pytest.fixture(scope="module")
 def openai_moderation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return synthesize(str(tmp_path_factory.mktemp("openai-moderation")), OPENAI_MODERATION)
+
+
+CLIP_CHECKER = "CheckVideoFunction"
+BEDROCK_CLIPS = {"video_provider": "bedrock"}
+
+
+@pytest.fixture(scope="module")
+def bedrock_clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return synthesize(str(tmp_path_factory.mktemp("bedrock-clips")), BEDROCK_CLIPS)
+
+
+@pytest.fixture(scope="module")
+def bedrock_clips_guardrail(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return synthesize(
+        str(tmp_path_factory.mktemp("bedrock-clips-guardrail")),
+        {**BEDROCK_CLIPS, **BEDROCK_MODERATION},
+    )
+
+
+@pytest.fixture(scope="module")
+def bedrock_clips_openai_moderation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return synthesize(
+        str(tmp_path_factory.mktemp("bedrock-clips-openai")),
+        {**BEDROCK_CLIPS, **OPENAI_MODERATION},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -236,6 +262,88 @@ def test_openai_pictures_and_openai_moderation_must_share_one_key():
     shared = stage(**OPENAI_PICTURES_AND_MODERATION)
     assert shared.picture_moderation_environment == shared.moderation_environment
     assert stage().picture_moderation_environment == {}
+
+
+# Clips
+
+
+def test_with_bedrock_clips_check_video_gets_the_guardrail_settings_and_may_apply_it(
+    bedrock_clips_guardrail,
+):
+    template = bedrock_clips_guardrail
+    expected = {
+        "MODERATION_PROVIDER": "bedrock",
+        "BEDROCK_GUARDRAIL_ID": GUARDRAIL,
+        "BEDROCK_GUARDRAIL_VERSION": "3",
+        "BEDROCK_GUARDRAIL_REGION": "eu-west-1",
+    }
+    guardrail = arn(":bedrock:eu-west-1:", ACCOUNT, f":guardrail/{GUARDRAIL}")
+    checkers = CHECKERS | {CLIP_CHECKER}
+
+    # StartVideo is not among them: it makes the clip, CheckVideo checks it
+    assert moderation_settings(template) == {function: expected for function in checkers}
+    assert guardrail_grants(template) == {
+        role_of(template, function): [guardrail] for function in checkers
+    }
+    held = statements_by_role(template)[role_of(template, CLIP_CHECKER)]
+    assert {s["Action"] for s in of_service(held, "bedrock")} == {
+        "bedrock:GetAsyncInvoke",  # its clip provider's
+        "bedrock:ApplyGuardrail",
+    }
+    assert grants(template, "ssm:GetParameter").get(role_of(template, CLIP_CHECKER)) is None
+    # room for a moderation call per frame besides polling Bedrock
+    assert template["Resources"][CLIP_CHECKER]["Properties"]["Timeout"] == 5 * 60
+
+
+def test_the_clip_checks_settings_are_ones_it_accepts(bedrock_clips_guardrail):
+    variables = {
+        name: value
+        for name, value in environments(bedrock_clips_guardrail)[CLIP_CHECKER].items()
+        if isinstance(value, str)  # not the table's and bucket's names: references
+    }
+
+    settings = Settings.from_environ({**variables, "TABLE_NAME": "t", "MEDIA_BUCKET": "b"})
+
+    assert (settings.video_provider, settings.moderation_provider) == ("bedrock", "bedrock")
+    assert (settings.bedrock_guardrail_id, settings.guardrail_region) == (GUARDRAIL, "eu-west-1")
+
+
+def test_with_bedrock_clips_check_video_gets_the_openai_moderation_key_parameter_alone(
+    bedrock_clips_openai_moderation,
+):
+    template = bedrock_clips_openai_moderation
+    parameter = arn(":ssm:", REGION, ":", ACCOUNT, ":parameter/kidstory/dev/openai-moderation-key")
+
+    assert moderation_settings(template)[CLIP_CHECKER] == {
+        "MODERATION_PROVIDER": "openai",
+        "OPENAI_MODERATION_MODEL": "omni-moderation-2024-09-26",
+        "OPENAI_API_KEY_PARAMETER": KEY_PARAMETER,
+    }
+    assert "StartVideoFunction" not in moderation_settings(template)
+    assert grants(template, "ssm:GetParameter")[role_of(template, CLIP_CHECKER)] == [parameter]
+    assert guardrail_grants(template) == {}
+    for value in SYNTH_ENVIRONMENT_KEYS.values():
+        assert value not in json.dumps(template)
+
+
+def test_bedrock_clips_without_a_moderation_provider_get_no_moderation(bedrock_clips):
+    assert moderation_settings(bedrock_clips) == {
+        function: {"MODERATION_PROVIDER": "offline"} for function in TEXT_CHECKERS
+    }
+    assert guardrail_grants(bedrock_clips) == {}
+    assert role_of(bedrock_clips, CLIP_CHECKER) not in grants(bedrock_clips, "ssm:GetParameter")
+
+
+def test_offline_clips_are_not_moderated_whatever_the_stage_moderation():
+    # from the page's already-checked picture: CheckVideo gets nothing (the guardrail stage
+    # above, with offline clips, grants it nothing either: CHECKERS)
+    assert stage(**BEDROCK_MODERATION).clip_moderation_environment == {}
+    assert stage(**OPENAI_MODERATION).clip_moderation_environment == {}
+    assert stage(**BEDROCK_CLIPS).clip_moderation_environment == {}
+    assert (
+        stage(**BEDROCK_CLIPS, **BEDROCK_MODERATION).clip_moderation_environment
+        == stage(**BEDROCK_MODERATION).moderation_environment
+    )
 
 
 # Offline

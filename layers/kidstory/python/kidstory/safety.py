@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from PIL.Image import Image as Picture
+
+    from kidstory.clip_frames import ClipFrame
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,37 @@ class LayeredPictureModerator:
             if not verdict.allowed:
                 return verdict
         return ALLOWED
+
+
+def content_checks(moderator: PictureModerator) -> PictureModerator | None:
+    """The part of a picture moderator that looks at what a picture shows: the provider's
+    moderation without the structural check (OfflineModerator), or None when there is none
+    (MODERATION_PROVIDER=offline).
+
+    This is what a clip's frames are shown to (check_clip_frames). The structural check is for
+    a drawing: it refuses a picture of fewer than 8 colours as blank, which a legitimate frame
+    of a clip (a fade to black, a night sky) can be, and the frames are PNGs that ffmpeg
+    decoded from the clip, so they are usable images by construction."""
+    if isinstance(moderator, OfflineModerator):
+        return None
+    if isinstance(moderator, LayeredPictureModerator):
+        rest = [each for each in moderator.moderators if not isinstance(each, OfflineModerator)]
+        return LayeredPictureModerator(*rest) if rest else None
+    return moderator
+
+
+def check_clip_frames(moderator: PictureModerator, frames: Sequence[ClipFrame]) -> Verdict:
+    """Each frame (kidstory.clip_frames) shown to `moderator` in turn; the first refusal wins,
+    naming where in the clip it is. A moderation that cannot answer raises its ProviderError."""
+    for frame in frames:
+        verdict = moderator.check_picture(frame.png, "image/png")
+        if not verdict.allowed:
+            return Verdict(
+                allowed=False,
+                category=verdict.category,
+                reason=f"its frame at {frame.seconds:.1f} s was refused: {verdict.reason}",
+            )
+    return ALLOWED
 
 
 # Words that name subjects we never put in a children's story. Whole words only, so "skill"

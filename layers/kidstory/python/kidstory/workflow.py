@@ -6,10 +6,12 @@ Each Lambda handler parses its event into one of these payload models and calls 
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,7 +45,13 @@ from kidstory.providers.errors import (
 )
 from kidstory.providers.models import find_model
 from kidstory.repository import JobAlreadyEnded, StoryTable
-from kidstory.safety import OfflineModerator, PictureModerator, TextModerator
+from kidstory.safety import (
+    OfflineModerator,
+    PictureModerator,
+    TextModerator,
+    check_clip_frames,
+    content_checks,
+)
 
 PICTURE_REDRAWS = 2
 # A throttled provider that says how long to wait (Retry-After) is waited for, up to this long,
@@ -52,6 +60,9 @@ PICTURE_REDRAWS = 2
 LONGEST_HONOURED_WAIT_SECONDS = 20.0
 # Clips are MP4, whoever stores them.
 CLIP_CONTENT_TYPE = "video/mp4"
+# The clip provider whose clips are not looked at: it pans over the page's own picture, which
+# passed its check before it was stored (a provider-made clip can show anything).
+UNCHECKED_CLIP_PROVIDER = "offline"
 
 # The error of the workflow's final Fail state, reached only after story.failed was published.
 STORY_FAILED_ERROR = "StoryFailed"
@@ -272,16 +283,21 @@ class StorySteps:
         self._store(asset, made.content, made.content_type, provider.name, provider.model)
         return ref
 
+    def _picture_checks(self) -> PictureModerator:
+        """The stage's picture moderator (kidstory.providers.picture_moderator), made once."""
+        if self._picture_moderator is None:
+            self._picture_moderator = self._pictures() if self._pictures else OfflineModerator()
+        return self._picture_moderator
+
     def _checked_picture(self, provider: ImageProvider, spec: MediaSpec) -> GeneratedMedia:
         """A picture that passed its check, drawn again (a bounded number of times) if not.
         The check is the structural one, then the stage's moderation provider, if any
         (kidstory.providers.picture_moderator); a moderation that cannot answer raises its
         ProviderError, so the picture is never stored unchecked."""
-        if self._picture_moderator is None:
-            self._picture_moderator = self._pictures() if self._pictures else OfflineModerator()
+        moderator = self._picture_checks()
         for _ in range(1 + PICTURE_REDRAWS):
             made = provider.generate_image(spec)
-            verdict = self._picture_moderator.check_picture(made.content, made.content_type)
+            verdict = moderator.check_picture(made.content, made.content_type)
             if verdict.allowed:
                 return made
         raise ContentRefused(
@@ -338,6 +354,11 @@ class StorySteps:
                 self._record_error(asset, error)
                 raise
         elif result.done and result.media is not None:
+            try:
+                self._check_clip_bytes(result.media.content, provider.name)
+            except ProviderError as error:
+                self._record_error(asset, error)
+                raise
             self._store(
                 asset,
                 result.media.content,
@@ -369,22 +390,80 @@ class StorySteps:
         return GeneratedMedia(content=content, content_type=picture.content_type or "image/png")
 
     def _adopt_clip(self, asset: Asset, written_key: str, provider: str, model: str) -> None:
-        """A clip the provider wrote into the bucket itself: copied (on S3's side) to the clip's
-        own key, so it is served like every other clip, and the provider's folder removed."""
+        """A clip the provider wrote into the bucket itself: its frames checked first (a refused
+        clip is deleted, never copied), then copied (on S3's side) to the clip's own key, so it
+        is served like every other clip, and the provider's folder removed."""
         folder = _clip_folder(asset) + "/"
         if not written_key.startswith(folder):
             raise ProviderError(f"the clip was written outside its folder {folder}: {written_key}")
         key = asset.media_key()
         written = self._media.head(written_key)
         if written is None:
-            copied = self._media.head(key)  # by an earlier try that stopped before recording it
+            # copied by an earlier try that stopped before recording it (only a clip that
+            # passed its check is ever copied)
+            copied = self._media.head(key)
             if copied is None:
                 raise ProviderUnavailable(f"the finished clip is not in the bucket: {written_key}")
             self._record_stored(asset, key, CLIP_CONTENT_TYPE, copied.size_bytes, provider, model)
             return
+        try:
+            self._check_stored_clip(written_key, provider)
+        except ContentRefused:
+            self._media.delete(self._media.keys_under(folder))  # a refused clip is not kept
+            raise
         self._media.copy(written_key, key, CLIP_CONTENT_TYPE)
         self._media.delete(self._media.keys_under(folder))
         self._record_stored(asset, key, CLIP_CONTENT_TYPE, written.size_bytes, provider, model)
+
+    def _clip_checks(self, provider: str) -> PictureModerator | None:
+        """What a finished clip's frames are shown to: the content part of the stage's picture
+        moderator (kidstory.safety.content_checks: the provider's moderation, without the
+        structural check meant for drawings), or None: for an offline clip, made from the page's
+        already-checked picture, and when MODERATION_PROVIDER is offline (nothing would look)."""
+        if provider == UNCHECKED_CLIP_PROVIDER:
+            return None
+        return content_checks(self._picture_checks())
+
+    def _check_stored_clip(self, key: str, provider: str) -> None:
+        """A provider-made clip in the bucket, checked before it is recorded (see _check_clip)."""
+        moderator = self._clip_checks(provider)
+        if moderator is None:
+            return
+        with tempfile.TemporaryDirectory(prefix="clip-check-") as work:
+            path = Path(work) / "clip.mp4"
+            found = self._media.open(key)
+            if found is None:
+                raise ProviderUnavailable(f"the finished clip is not in the bucket: {key}")
+            with path.open("wb") as written:
+                for chunk in found.chunks:
+                    written.write(chunk)
+            self._check_clip(moderator, path)
+
+    def _check_clip_bytes(self, content: bytes, provider: str) -> None:
+        """A provider-made clip returned as bytes, checked before it is stored."""
+        moderator = self._clip_checks(provider)
+        if moderator is None:
+            return
+        with tempfile.TemporaryDirectory(prefix="clip-check-") as work:
+            path = Path(work) / "clip.mp4"
+            path.write_bytes(content)
+            self._check_clip(moderator, path)
+
+    @staticmethod
+    def _check_clip(moderator: PictureModerator, path: Path) -> None:
+        """Frames of the clip (kidstory.clip_frames) shown to `moderator`: a refusal raises
+        ContentRefused with its reason (the clip is not made again: the job fails closed), a
+        clip that cannot be read ProviderError (likewise), and a moderation that cannot answer
+        its retryable ProviderError (CheckVideo is retried, and checks the clip again)."""
+        from kidstory.clip_frames import ClipUnreadable, clip_frames
+
+        try:
+            frames = clip_frames(path)
+        except ClipUnreadable as error:
+            raise ProviderError(f"the clip could not be read to check it: {error}") from error
+        verdict = check_clip_frames(moderator, frames)
+        if not verdict.allowed:
+            raise ContentRefused(f"the clip failed its check: {verdict.reason}")
 
     # Assemble
 
