@@ -9,7 +9,7 @@ import json
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -355,7 +355,7 @@ class StorySteps:
                 raise
         elif result.done and result.media is not None:
             try:
-                self._check_clip_bytes(result.media.content, provider.name)
+                self._check_clip_chunks([result.media.content], provider.name)
             except ProviderError as error:
                 self._record_error(asset, error)
                 raise
@@ -426,27 +426,23 @@ class StorySteps:
 
     def _check_stored_clip(self, key: str, provider: str) -> None:
         """A provider-made clip in the bucket, checked before it is recorded (see _check_clip)."""
-        moderator = self._clip_checks(provider)
-        if moderator is None:
+        if self._clip_checks(provider) is None:  # nothing would look: the clip is not read
             return
-        with tempfile.TemporaryDirectory(prefix="clip-check-") as work:
-            path = Path(work) / "clip.mp4"
-            found = self._media.open(key)
-            if found is None:
-                raise ProviderUnavailable(f"the finished clip is not in the bucket: {key}")
-            with path.open("wb") as written:
-                for chunk in found.chunks:
-                    written.write(chunk)
-            self._check_clip(moderator, path)
+        found = self._media.open(key)
+        if found is None:
+            raise ProviderUnavailable(f"the finished clip is not in the bucket: {key}")
+        self._check_clip_chunks(found.chunks, provider)
 
-    def _check_clip_bytes(self, content: bytes, provider: str) -> None:
-        """A provider-made clip returned as bytes, checked before it is stored."""
+    def _check_clip_chunks(self, chunks: Iterable[bytes], provider: str) -> None:
+        """A provider-made clip, given as its bytes, checked before it is stored."""
         moderator = self._clip_checks(provider)
         if moderator is None:
             return
         with tempfile.TemporaryDirectory(prefix="clip-check-") as work:
             path = Path(work) / "clip.mp4"
-            path.write_bytes(content)
+            with path.open("wb") as written:
+                for chunk in chunks:
+                    written.write(chunk)
             self._check_clip(moderator, path)
 
     @staticmethod
