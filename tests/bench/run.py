@@ -11,16 +11,16 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
 import httpx
+
+from tests.fresh_interpreter import last_line
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = 7
@@ -33,18 +33,7 @@ def _import_seconds(statement: str) -> float:
         "import time; started = time.perf_counter(); "
         f"{statement}; print(time.perf_counter() - started)"
     )
-    env = os.environ | {
-        "PYTHONPATH": os.pathsep.join(
-            str(ROOT / folder) for folder in ("functions", "layers/kidstory/python")
-        ),
-        "TABLE_NAME": "bench",
-        "MEDIA_BUCKET": "bench",
-        "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:bench",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    return float(result.stdout.strip().splitlines()[-1])
+    return float(last_line(code))
 
 
 def cold_import() -> None:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from pytest_socket import enable_socket
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fresh_interpreter import last_line
+
 HEAVY = ("langgraph", "openai", "anthropic", "PIL", "imageio_ffmpeg", "cryptography")
 
 
@@ -20,17 +17,5 @@ def test_the_api_handler_does_not_import_heavy_packages() -> None:
         "import sys, json; import api.handler; "
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     )
-    env = os.environ | {
-        "PYTHONPATH": os.pathsep.join(
-            str(ROOT / p) for p in ("functions", "layers/kidstory/python")
-        ),
-        "TABLE_NAME": "t",
-        "MEDIA_BUCKET": "b",
-        "STATE_MACHINE_ARN": "arn",
-    }
 
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    assert json.loads(last_line(code)) == []
