@@ -62,8 +62,11 @@ bench: setup ## print performance figures
 	$(BIN)/python -m tests.bench.run
 
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
-browser: ## Debian's chromium for the web reader's browser test (apt-get, only when missing)
-	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && \
+# The package, not the file: /usr/bin/chromium can be another build (GitHub's Ubuntu runners link
+# it to a downloaded one), which the browser test must not run on.
+browser: ## Debian's chromium package for the web reader's browser test (apt-get, only when missing)
+	@test "$$(dpkg-query -W -f='$${Status}' chromium 2>/dev/null)" = "install ok installed" || \
+		{ $(SUDO) apt-get update && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
 reader-screenshot: setup browser ## refresh docs/reader.png (the README's picture of the web reader)

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from infra import pin_logical_id
 from infra.config import PROJECT_ROOT, StageConfig
-from infra.layer_bundling import dependency_layer_code
+from infra.layer_bundling import LAMBDA_PYTHON, code_with_bytecode, dependency_layer_code
 from infra.storage import Storage
 
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
@@ -24,7 +24,7 @@ DEPENDENCY_LAYERS_DIR = PROJECT_ROOT / "layers" / "deps"
 # (together they exceed Lambda's 250 MB limit). Every function gets "core".
 Dependencies = Literal["api", "story", "media", "video"]
 
-RUNTIME = lambda_.Runtime.PYTHON_3_12
+RUNTIME = lambda_.Runtime(f"python{LAMBDA_PYTHON}", lambda_.RuntimeFamily.PYTHON)
 ARCHITECTURE = lambda_.Architecture.ARM_64
 DEFAULT_MEMORY_MB = 512
 DEFAULT_TIMEOUT = Duration.seconds(30)
@@ -55,7 +55,12 @@ def function_code(name: str) -> lambda_.Code:
     )
     if not (FUNCTIONS_DIR / name).is_dir():
         raise ValueError(f"no function folder functions/{name}")
-    return lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=[*others, "**/__pycache__"])
+    return code_with_bytecode(FUNCTIONS_DIR, name, exclude=others)
+
+
+def kidstory_layer_code() -> lambda_.Code:
+    """The kidstory layer: `layers/kidstory/python`, Lambda's layout for Python packages."""
+    return code_with_bytecode(KIDSTORY_LAYER_DIR, "python")
 
 
 class FunctionFactory(Construct):
@@ -70,9 +75,7 @@ class FunctionFactory(Construct):
         kidstory = lambda_.LayerVersion(
             self,
             "KidStoryLayer",
-            code=lambda_.Code.from_asset(
-                str(KIDSTORY_LAYER_DIR), exclude=["**/__pycache__", "**/*.egg-info"]
-            ),
+            code=kidstory_layer_code(),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description="kidstory: the shared domain, adapters and providers",
@@ -148,6 +151,9 @@ class FunctionFactory(Construct):
                 "MEDIA_BUCKET": self._storage.media_bucket.bucket_name,
                 "POWERTOOLS_SERVICE_NAME": "kidstory",
                 "POWERTOOLS_METRICS_NAMESPACE": "KidStory",
+                # every metric's stage dimension (kidstory.observability), so that stages
+                # deployed to one account and Region keep their figures and alarms apart
+                "STAGE": config.stage,
                 "LOG_LEVEL": config.log_level,
                 **(
                     {"STORY_RETENTION_DAYS": str(config.retention_days)}

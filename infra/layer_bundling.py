@@ -1,7 +1,17 @@
-"""Dependency layers: third-party packages installed for Lambda without Docker."""
+"""Lambda code assets built without Docker: dependency layers installed by pip for Lambda's
+platform, and our own code (the kidstory layer, each function) copied as it is; each with its
+bytecode compiled for Lambda's Python.
+
+Lambda cannot write `__pycache__` (its code folders are read-only), so a module shipped without
+bytecode is compiled again at every cold start: for the API that is about three times the import
+time (`make bench` prints both). The bytecode is unchecked-hash: valid whatever the files' times
+after zipping. It is made by an interpreter of Lambda's version, this one or `python3.12` on the
+PATH; without one the assets ship as source and the synthesis says so.
+"""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +21,10 @@ import jsii
 from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
+# The functions' runtime (lambda_factory.RUNTIME): wheels are chosen and bytecode made for it.
+LAMBDA_PYTHON = "3.12"
 # Docker is only the fallback when local bundling is unavailable.
-BUILD_IMAGE = "public.ecr.aws/sam/build-python3.12"
+BUILD_IMAGE = f"public.ecr.aws/sam/build-python{LAMBDA_PYTHON}"
 
 # Wheels built for Lambda (CPython 3.12 on arm64, Amazon Linux 2023), whatever the host runs.
 # manylinux_2_28 too: some packages (pillow 13) publish no manylinux2014 arm64 wheel.
@@ -24,10 +36,14 @@ LAMBDA_WHEELS = [
     "--implementation",
     "cp",
     "--python-version",
-    "3.12",
+    LAMBDA_PYTHON,
     "--only-binary=:all:",
     "--upgrade",
+    # pip would compile with the interpreter it runs on; compile_bytecode makes Lambda's
+    "--no-compile",
 ]
+# The Docker fallback's command that compiles /asset-output (its image runs Lambda's Python).
+DOCKER_COMPILE = "python -m compileall -q -j 0 --invalidation-mode unchecked-hash /asset-output"
 
 
 # Every package of every layer at one version: the layers of a function are unpacked into one
@@ -88,6 +104,38 @@ if __name__ == "__main__":
     lock_layers()
 
 
+def lambda_python() -> str | None:
+    """An interpreter of Lambda's Python version on this machine, if there is one (a
+    `python3.12` on the PATH may be a version manager's shim for a version not installed)."""
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == LAMBDA_PYTHON:
+        return sys.executable
+    found = shutil.which(f"python{LAMBDA_PYTHON}")
+    if found is None:
+        return None
+    probe = subprocess.run(
+        [found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found if probe.returncode == 0 and probe.stdout.strip() == LAMBDA_PYTHON else None
+
+
+def compile_bytecode(folder: Path) -> None:
+    """Compile every module under `folder` for Lambda's Python (see the module's docstring)."""
+    python = lambda_python()
+    if python is None:
+        print(
+            f"No Python {LAMBDA_PYTHON} here: {folder.name} ships without bytecode, so Lambda "
+            "compiles its modules at every cold start. Deploy with python"
+            f"{LAMBDA_PYTHON} on the PATH (CI does).",
+            file=sys.stderr,
+        )
+        return
+    command = [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+    subprocess.run([*command, str(folder)], check=True)
+
+
 @jsii.implements(ILocalBundling)
 class PipInstall:
     """Installs `requirements.txt` of a folder into `<output>/python`, the layout of a layer."""
@@ -96,9 +144,50 @@ class PipInstall:
         self.source = source
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **options: Any) -> bool:
-        command = pip_install_command(self.source / "requirements.txt", Path(output_dir) / "python")
-        subprocess.run(command, check=True, cwd=self.source)
+        target = Path(output_dir) / "python"
+        subprocess.run(
+            pip_install_command(self.source / "requirements.txt", target),
+            check=True,
+            cwd=self.source,
+        )
+        compile_bytecode(target)
         return True
+
+
+@jsii.implements(ILocalBundling)
+class CopyWithBytecode:
+    """Copies one folder of our code into the asset, as `<output>/<into>`, with its bytecode."""
+
+    def __init__(self, source: Path, into: str) -> None:
+        self.source = source
+        self.into = into
+
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **options: Any) -> bool:
+        target = Path(output_dir) / self.into
+        shutil.copytree(
+            self.source, target, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+        )
+        compile_bytecode(target)
+        return True
+
+
+def code_with_bytecode(root: Path, package: str, exclude: list[str] | None = None) -> lambda_.Code:
+    """The asset of `root/package`, placed at `package/` in the zip, with its bytecode. With
+    bundling skipped it is `root` as it is, less `exclude`."""
+    return lambda_.Code.from_asset(
+        str(root),
+        exclude=[*(exclude or []), "**/__pycache__", "**/*.egg-info"],
+        bundling=BundlingOptions(
+            image=DockerImage.from_registry(BUILD_IMAGE),
+            command=[
+                "bash",
+                "-c",
+                f"mkdir -p /asset-output/{package} && "
+                f"cp -r /asset-input/{package}/. /asset-output/{package}/ && {DOCKER_COMPILE}",
+            ],
+            local=CopyWithBytecode(root / package, package),
+        ),
+    )
 
 
 def dependency_layer_code(source: Path) -> lambda_.Code:
@@ -108,6 +197,8 @@ def dependency_layer_code(source: Path) -> lambda_.Code:
             "pip install -r requirements.txt -c ../constraints.txt",
             "--target /asset-output/python",
             *LAMBDA_WHEELS,
+            "&&",
+            DOCKER_COMPILE,
         ]
     )
     return lambda_.Code.from_asset(

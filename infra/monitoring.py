@@ -17,17 +17,29 @@ from constructs import Construct
 from infra.config import StageConfig
 
 NAMESPACE = "KidStory"  # the functions' Powertools metrics namespace
+SERVICE = "kidstory"  # their service dimension
 FIVE_MINUTES = Duration.minutes(5)
+PROVIDER_KINDS = ("text", "image", "video")
 
 
-def business_metric(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
-    """A metric the functions emit (embedded metric format, dimension service=kidstory)."""
+def business_metric(
+    name: str,
+    *,
+    stage: str,
+    statistic: str = "Sum",
+    kind: str | None = None,
+    label: str | None = None,
+) -> cloudwatch.Metric:
+    """A metric the functions of `stage` emit (embedded metric format; dimensions service and
+    stage, and kind for ProviderLatency: kidstory.observability), so a stage's dashboard and
+    alarms read that stage's figures alone."""
     return cloudwatch.Metric(
         namespace=NAMESPACE,
         metric_name=name,
-        dimensions_map={"service": "kidstory"},
+        dimensions_map={"service": SERVICE, "stage": stage, **({"kind": kind} if kind else {})},
         statistic=statistic,
         period=FIVE_MINUTES,
+        label=label,
     )
 
 
@@ -75,7 +87,12 @@ class Monitoring(Construct):
         dead_letters = webhook_dead_letters.metric_approximate_number_of_messages_visible(
             period=FIVE_MINUTES, statistic="Maximum"
         )
-        throttled = business_metric("ProviderThrottled")
+
+        def metric(name: str) -> cloudwatch.Metric:
+            """A count of this stage's functions, summed over five minutes."""
+            return business_metric(name, stage=config.stage)
+
+        throttled = metric("ProviderThrottled")
 
         def alarm(
             name: str, description: str, metric: cloudwatch.IMetric, threshold: int
@@ -120,14 +137,14 @@ class Monitoring(Construct):
                 "PendingJobsExpired",
                 "A job was never started within a day of its request and was failed by the "
                 "sweeper: StartExecution keeps failing (permissions, quota, a deleted workflow)",
-                business_metric("PendingJobsExpired"),
+                metric("PendingJobsExpired"),
                 1,
             ),
             alarm(
                 "PendingJobsNotStarted",
                 "The sweeper could not start jobs left pending (5 or more tries in 5 minutes); "
                 "they are tried again at every sweep",
-                business_metric("PendingJobsRetryLater"),
+                metric("PendingJobsRetryLater"),
                 5,
             ),
         ]
@@ -141,12 +158,16 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Stories",
-                left=[business_metric("StoriesCompleted"), business_metric("StoriesFailed")],
+                left=[
+                    metric("StoriesRequested"),
+                    metric("StoriesCompleted"),
+                    metric("StoriesFailed"),
+                ],
                 width=8,
             ),
             cloudwatch.GraphWidget(
                 title="Pictures and clips made",
-                left=[business_metric("ImagesGenerated"), business_metric("VideosGenerated")],
+                left=[metric("ImagesGenerated"), metric("VideosGenerated")],
                 width=8,
             ),
             cloudwatch.GraphWidget(
@@ -162,10 +183,24 @@ class Monitoring(Construct):
         )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Provider latency (s)",
+                title="Provider latency, average of calls (s)",
                 left=[
-                    business_metric("ProviderLatency", "Average"),
-                    business_metric("StoryWritingTime", "Average"),
+                    *(
+                        business_metric(
+                            "ProviderLatency",
+                            stage=config.stage,
+                            statistic="Average",
+                            kind=kind,
+                            label=f"{kind} call",
+                        )
+                        for kind in PROVIDER_KINDS
+                    ),
+                    business_metric(
+                        "StoryWritingTime",
+                        stage=config.stage,
+                        statistic="Average",
+                        label="whole story (text calls and reviews)",
+                    ),
                 ],
                 width=8,
             ),

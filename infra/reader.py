@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import cast
 
 from aws_cdk import Acknowledgment, Validations
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_lambda as lambda_
@@ -50,6 +51,7 @@ class ReaderSite(Construct):
         access_logs: s3.IBucket,
         api_url: str,
         api_function: lambda_.Function,
+        rest_api: apigateway.RestApi,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = s3.Bucket(
@@ -107,10 +109,19 @@ class ReaderSite(Construct):
         )
 
         # The reader's pages come from the distribution, the API from API Gateway: another
-        # origin, which the API must allow.
-        api_function.add_environment(
-            "CORS_ORIGINS", f"https://{distribution.distribution_domain_name}"
-        )
+        # origin, which the API must allow, also in the answers API Gateway gives itself
+        # (throttled 429s, 5xx when the function fails), or the reader could not read them.
+        origin = f"https://{distribution.distribution_domain_name}"
+        api_function.add_environment("CORS_ORIGINS", origin)
+        for name, response_type in (
+            ("Default4xx", apigateway.ResponseType.DEFAULT_4_XX),
+            ("Default5xx", apigateway.ResponseType.DEFAULT_5_XX),
+        ):
+            rest_api.add_gateway_response(
+                f"Cors{name}",
+                type=response_type,
+                response_headers={"Access-Control-Allow-Origin": f"'{origin}'", "Vary": "'Origin'"},
+            )
         self._acknowledge_findings()
 
     def _acknowledge_findings(self) -> None:

@@ -80,6 +80,7 @@ class KidStoryStack(Stack):
                 access_logs=self.storage.access_logs,
                 api_url=self.api.url,
                 api_function=self.api.function,
+                rest_api=self.api.rest_api,
             )
 
         self.monitoring = Monitoring(

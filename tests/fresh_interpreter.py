@@ -17,11 +17,11 @@ API_ENVIRONMENT = {
 }
 
 
-def last_line(code: str) -> str:
-    """The last line `code` prints when run in a fresh interpreter."""
+def last_line(code: str, environment: dict[str, str] | None = None) -> str:
+    """The last line `code` prints when run in a fresh interpreter (with `environment` added)."""
     result = subprocess.run(
         [sys.executable, "-c", code],
-        env=os.environ | API_ENVIRONMENT,
+        env=os.environ | API_ENVIRONMENT | (environment or {}),
         capture_output=True,
         text=True,
         check=True,

@@ -1,4 +1,5 @@
-"""ApiFunction: the FastAPI app behind API Gateway, through Mangum."""
+"""ApiFunction: the FastAPI app behind API Gateway, through Mangum; Powertools logs and metrics
+as in every function (the X-Ray tracer aside: see kidstory.observability)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from mangum import Mangum
 
 from api.main import app
+from kidstory.observability import logger, metrics
 
 # API Gateway's own domain serves the API under its stage (`/dev/...`) but passes paths without it.
 EXECUTE_API = ".execute-api."
@@ -28,4 +30,11 @@ async def staged_app(scope: MutableMapping[str, Any], receive: Any, send: Any) -
     await app(scope, receive, send)
 
 
-handler = Mangum(staged_app, lifespan="off")
+asgi_handler = Mangum(staged_app, lifespan="off")
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Each request, with its metrics (StoriesRequested, moderation throttles) flushed."""
+    return asgi_handler(event, context)

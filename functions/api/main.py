@@ -250,7 +250,8 @@ def create_app(settings: Settings) -> FastAPI:
         description="Turns a short idea into an illustrated children's story, with optional "
         "short videos. Post an idea, follow the job, read the story.",
     )
-    if settings.cors_origin_list:
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    if settings.cors_origin_list:  # added last, so outermost: its 413s carry CORS headers too
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
@@ -258,7 +259,6 @@ def create_app(settings: Settings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             expose_headers=["Retry-After", "Idempotent-Replayed"],
         )
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     access = MediaAccess(settings)
 
     @app.exception_handler(NotFound)

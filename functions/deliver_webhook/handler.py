@@ -1,5 +1,6 @@
 """DeliverWebhook: POSTs signed story notices from the webhook queue to clients' URLs; a
-notice that was not accepted comes back later, after a growing delay."""
+notice that was not accepted comes back later, after a growing delay. A batch holds notices of
+several jobs: each notice's lines carry its own job id."""
 
 from functools import cache
 from typing import Any
@@ -13,9 +14,9 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from kidstory.adapters import story_table
-from kidstory.observability import logger, metrics, tracer
+from kidstory.observability import about_job, logger, metrics, tracer
 from kidstory.settings import get_settings
-from kidstory.webhooks import WebhookFailed, deliver
+from kidstory.webhooks import EventEnvelope, WebhookFailed, deliver
 
 processor = BatchProcessor(event_type=EventType.SQS)
 sqs = boto3.client("sqs")
@@ -28,10 +29,16 @@ def queue_url(queue_arn: str) -> str:
 
 
 def deliver_record(record: SQSRecord) -> None:
+    envelope = EventEnvelope.model_validate_json(record.body)
+    with about_job(envelope.detail.job_id):
+        deliver_notice(envelope, record)
+
+
+def deliver_notice(envelope: EventEnvelope, record: SQSRecord) -> None:
     settings = get_settings()
     try:
         attempt = deliver(
-            record.body, story_table(), allow_private=settings.webhook_allow_private_targets
+            envelope, story_table(), allow_private=settings.webhook_allow_private_targets
         )
     except WebhookFailed as failed:
         tries = int(record.attributes.approximate_receive_count)

@@ -4,7 +4,11 @@ makes the RSA key pair CloudFront media links are signed with.
 The private key goes into an SSM SecureString parameter, read by the API to sign links; the
 public key is returned for the distribution's key group. The key pair is made once, at stack
 creation: updates keep it (the public key is derived again from the stored private key), and
-deleting the resource deletes the parameter."""
+deleting the resource deletes the parameter.
+
+Traced, measured and logged like the other functions (its SSM calls appear in X-Ray). It runs
+only while the stack deploys, so the X-Ray SDK's share of its cold start (about 0.4 s) delays
+a deploy, never a client."""
 
 from __future__ import annotations
 
@@ -14,9 +18,11 @@ from typing import Any
 import boto3
 
 from kidstory.media_links import new_signing_key, public_key_of
-from kidstory.observability import logger
+from kidstory.observability import logger, metrics, tracer
 
 
+@tracer().capture_lambda_handler
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ssm = boto3.client("ssm")

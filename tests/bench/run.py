@@ -1,7 +1,8 @@
 """`make bench`: performance figures, printed (not asserted: these machines are shared).
 
 1. API cold import: the API function's handler module against a bare `import fastapi, mangum`,
-   each in a fresh interpreter, median of several runs.
+   each in a fresh interpreter, median of several runs; with bytecode for every module (as the
+   deployed assets ship it) and without (what code shipped as source costs on Lambda).
 2. Fan-out: the offline provider given fixed latencies (story 1 s, each image 1 s); end-to-end
    time through the HTTP API on the local stack for 1 and for 10 illustrations, and its ratio to
    the critical path (story + slowest image + assembly).
@@ -28,29 +29,45 @@ STORY_SECONDS = 1.0
 IMAGE_SECONDS = 1.0
 
 
-def _import_seconds(statement: str) -> float:
+def _import_seconds(statement: str, environment: dict[str, str]) -> float:
     code = (
         "import time; started = time.perf_counter(); "
         f"{statement}; print(time.perf_counter() - started)"
     )
-    return float(last_line(code))
+    return float(last_line(code, environment))
 
 
 def cold_import() -> None:
+    """Each case twice: with bytecode for every module it imports (as the deployed assets ship
+    it; compiled beforehand into a cache of its own), and without any (what Lambda pays at every
+    cold start for code shipped as source, since it cannot write __pycache__)."""
     cases = {
         "import fastapi, mangum": "import fastapi, mangum",
         "import api.handler": "import api.handler",
         "import api.handler, boto3 (first AWS call)": "import api.handler, boto3",
     }
-    timings: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(RUNS):  # interleaved, so drift on a shared machine hits all cases alike
-        for name, statement in cases.items():
-            timings[name].append(_import_seconds(statement))
-    base = statistics.median(timings["import fastapi, mangum"])
-    print(f"API cold import (median of {RUNS} fresh interpreters)")
-    for name, values in timings.items():
+    with tempfile.TemporaryDirectory() as compiled, tempfile.TemporaryDirectory() as empty:
+        caches = {
+            "with bytecode": {"PYTHONPYCACHEPREFIX": compiled, "PYTHONDONTWRITEBYTECODE": "1"},
+            "without bytecode": {"PYTHONPYCACHEPREFIX": empty, "PYTHONDONTWRITEBYTECODE": "1"},
+        }
+        for statement in cases.values():  # compiles what each case imports, into `compiled`
+            last_line(
+                f"{statement}; print('compiled')",
+                {"PYTHONPYCACHEPREFIX": compiled, "PYTHONDONTWRITEBYTECODE": ""},
+            )
+        timings: dict[tuple[str, str], list[float]] = {
+            (cache, name): [] for cache in caches for name in cases
+        }
+        for _ in range(RUNS):  # interleaved, so drift on a shared machine hits all cases alike
+            for (cache, name), values in timings.items():
+                values.append(_import_seconds(cases[name], caches[cache]))
+    base = statistics.median(timings[("with bytecode", "import fastapi, mangum")])
+    print(f"API cold import (median of {RUNS} fresh interpreters; ratio to the first line)")
+    for (cache, name), values in timings.items():
         median = statistics.median(values)
-        print(f"  {name:45s} {median * 1000:7.1f} ms   {median / base:4.2f}x")
+        label = f"{name}, {cache}"
+        print(f"  {label:62s} {median * 1000:7.1f} ms   {median / base:4.2f}x")
 
 
 def _story_seconds(client: httpx.Client, illustrations: int) -> tuple[float, str]:

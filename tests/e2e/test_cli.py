@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import re
 
+import httpx
 import pytest
 
+from kidstory import cli
 from kidstory.cli import main, progress_line
 from tests.e2e.conftest import API_KEY
 
@@ -38,9 +40,14 @@ def test_generate_shows_progress_until_done_and_prints_the_story(base_url: str) 
     assert len(re.findall(r"^picture \d: http", printed, re.MULTILINE)) == 2
     assert len(re.findall(r"^clip \d:", printed, re.MULTILINE)) == 2
     story_id = re.search(r"^story ([0-9a-f-]{36}):", printed, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    reader = f"{base_url}/reader/#story={story_id}"
+    assert f"read it: {reader}\n" in printed
+    page = httpx.get(reader)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
 
-    shown_code, shown = run(base_url, "show", story_id)
-    assert shown_code == 0 and "[page 1] Once upon a time" in shown
+    out = io.StringIO()
+    shown_code = main(["show", story_id, "--url", base_url, "--key", API_KEY], out=out)
+    assert shown_code == 0 and "[page 1] Once upon a time" in out.getvalue()
 
     listed_code, listed = run(base_url, "list", "--limit", "5")
     assert listed_code == 0 and story_id in listed and "stories" in listed
@@ -60,6 +67,18 @@ def test_refusals_and_errors_are_told_in_words(
     out = io.StringIO()
     assert main(["--url", "http://127.0.0.1:9", "list"], out=out) == 2
     assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_without_url_it_talks_to_the_default_api_with_the_key_from_the_environment(
+    base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KIDSTORY_API_URL", raising=False)
+    monkeypatch.setenv("KIDSTORY_API_KEY", API_KEY)
+    monkeypatch.setattr(cli, "DEFAULT_URL", base_url)  # the test server stands in for make run
+
+    out = io.StringIO()
+    assert main(["list", "--limit", "1"], out=out) == 0
+    assert re.search(r"^\d+ of \d+ stories$", out.getvalue(), re.MULTILINE)
 
 
 def test_the_progress_bar_fills_as_media_are_made() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
 from app import build
@@ -73,3 +74,16 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         assembly_dir=outdir,
         bundling_commands=commands,
     )
+
+
+def bundled_asset(tmp_path: Path, code: lambda_.Code) -> Path:
+    """Synthesizes one layer of `code` with bundling on; the folder its asset was staged in."""
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"))
+    stack = cdk.Stack(app, "Code")
+    lambda_.LayerVersion(stack, "Code", code=code)
+    app.synth()
+    [key] = [
+        resource["Properties"]["Content"]["S3Key"]
+        for resource in Template.from_stack(stack).to_json()["Resources"].values()
+    ]
+    return tmp_path / "cdk.out" / f"asset.{key.removesuffix('.zip')}"

@@ -53,6 +53,7 @@ def test_function_settings_can_come_from_the_command_line() -> None:
             **project_context(),
             "stage": "dev",
             "function_settings": '{"VIDEO_POLL_SECONDS": "10"}',
+            "aws:cdk:bundling-stacks": [],
         }
     )
     stack = build(app)

@@ -18,7 +18,9 @@ from aws_cdk.assertions import Template
 from app import build
 from infra import layer_bundling
 from infra.config import project_context
+from infra.lambda_factory import function_code
 from infra.reader import INDEX_REWRITE, READER_DIR
+from tests.infra.conftest import bundled_asset
 
 READER_FILES = {"index.html", "reader.css", "reader.js"}
 
@@ -142,6 +144,24 @@ def test_the_api_accepts_calls_from_the_readers_origin(dev_stage):
     }
 
 
+def test_api_gateways_own_refusals_allow_the_readers_origin_too(dev_stage):
+    """Throttled 429s and 5xx answers come from API Gateway, not the app."""
+    template, _ = dev_stage
+    responses = of_type(template, "AWS::ApiGateway::GatewayResponse").values()
+    headers = {
+        response["Properties"]["ResponseType"]: response["Properties"]["ResponseParameters"]
+        for response in responses
+    }
+    origin = {
+        "Fn::Join": ["", ["'https://", {"Fn::GetAtt": ["MediaDistribution", "DomainName"]}, "'"]]
+    }
+    for response_type in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        assert headers[response_type] == {
+            "gatewayresponse.header.Access-Control-Allow-Origin": origin,
+            "gatewayresponse.header.Vary": "'Origin'",
+        }
+
+
 def test_the_stack_prints_the_readers_url(dev_stage):
     template, _ = dev_stage
     value = template["Outputs"]["ReaderUrl"]["Value"]
@@ -167,7 +187,9 @@ def test_the_local_stage_serves_the_reader_from_the_api_instead(synthesized):
         and res["Properties"].get("Runtime", "").startswith("python")
     }
     assert "index.handler" not in handlers
-    api_asset = synthesized.assembly_dir / (
-        "asset." + resources["ApiFunction"]["Properties"]["Code"]["S3Key"].removesuffix(".zip")
-    )
+
+
+def test_the_api_function_ships_the_readers_files(tmp_path):
+    api_asset = bundled_asset(tmp_path, function_code("api"))
+
     assert {path.name for path in (api_asset / "api" / "reader").iterdir()} >= READER_FILES

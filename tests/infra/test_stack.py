@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,16 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks
 
+from infra import layer_bundling
 from infra.config import StageConfig, StageConfigError, project_context
-from infra.lambda_factory import DEPENDENCY_LAYERS_DIR
+from infra.lambda_factory import (
+    DEPENDENCY_LAYERS_DIR,
+    RUNTIME,
+    function_code,
+    kidstory_layer_code,
+)
 from infra.layer_bundling import dependency_layer_code
+from tests.infra.conftest import bundled_asset
 
 FUNCTIONS = {
     "api": "ApiFunction",
@@ -331,6 +339,7 @@ def test_functions_get_their_settings_from_the_environment(synthesized):
         assert environment(logical_id)["MEDIA_BUCKET"] == {"Ref": "MediaBucket"}
         assert environment(logical_id)["POWERTOOLS_SERVICE_NAME"] == "kidstory"
         assert environment(logical_id)["POWERTOOLS_METRICS_NAMESPACE"] == "KidStory"
+        assert environment(logical_id)["STAGE"] == config.stage  # every metric's stage
         assert environment(logical_id)["LOG_LEVEL"] == config.log_level
 
     api = environment("ApiFunction")
@@ -348,15 +357,54 @@ def test_functions_get_their_settings_from_the_environment(synthesized):
     assert environment("CheckVideoFunction")["VIDEO_MAX_CHECKS"] == str(config.video_max_checks)
 
 
-def test_each_function_asset_holds_only_its_own_package(synthesized):
-    staged = {
-        entry.name: sorted(child.name for child in entry.iterdir())
-        for entry in synthesized.assembly_dir.iterdir()
-        if entry.name.startswith("asset.") and entry.is_dir()
-    }
-    for name, logical_id in FUNCTIONS.items():
-        key = synthesized.resources[logical_id]["Properties"]["Code"]["S3Key"]
-        assert staged[f"asset.{key.removesuffix('.zip')}"] == [name]
+def _pyc_flags(pyc: Path) -> int:
+    """The flags word of a .pyc header (PEP 552): 1 is hash-based and unchecked."""
+    return int.from_bytes(pyc.read_bytes()[4:8], "little")
+
+
+def test_each_function_asset_holds_its_own_package_with_bytecode(tmp_path, monkeypatch):
+    # this interpreter stands in for Lambda's, which may not be on this machine
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    monkeypatch.setattr(layer_bundling, "LAMBDA_PYTHON", running)
+    tag = sys.implementation.cache_tag
+
+    asset = bundled_asset(tmp_path, function_code("write_story"))
+
+    assert [child.name for child in asset.iterdir()] == ["write_story"]
+    compiled = sorted(path.name for path in (asset / "write_story" / "__pycache__").iterdir())
+    assert compiled == [f"__init__.{tag}.pyc", f"handler.{tag}.pyc"]
+    assert _pyc_flags(asset / "write_story" / "__pycache__" / f"handler.{tag}.pyc") == 1
+
+
+def test_the_kidstory_layer_ships_its_modules_compiled(tmp_path, monkeypatch):
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    monkeypatch.setattr(layer_bundling, "LAMBDA_PYTHON", running)
+    tag = sys.implementation.cache_tag
+
+    asset = bundled_asset(tmp_path, kidstory_layer_code())
+
+    package = asset / "python" / "kidstory"
+    modules = {path.stem for path in package.glob("*.py")}
+    compiled = {path.name.split(".")[0] for path in (package / "__pycache__").glob(f"*.{tag}.pyc")}
+    assert modules and compiled == modules
+    assert not list(asset.rglob("*.egg-info"))
+
+
+def test_without_lambdas_python_the_code_ships_as_source_and_says_so(tmp_path, monkeypatch, capfd):
+    monkeypatch.setattr(layer_bundling, "LAMBDA_PYTHON", "3.99")
+
+    asset = bundled_asset(tmp_path, function_code("assemble"))
+
+    assert sorted(path.name for path in (asset / "assemble").iterdir()) == [
+        "__init__.py",
+        "handler.py",
+    ]
+    assert "No Python 3.99 here: assemble ships without bytecode" in capfd.readouterr().err
+
+
+def test_lambdas_runtime_is_the_python_the_code_is_built_for():
+    assert RUNTIME.name == f"python{layer_bundling.LAMBDA_PYTHON}"
+    assert layer_bundling.BUILD_IMAGE.endswith(f"python{layer_bundling.LAMBDA_PYTHON}")
 
 
 def test_dependency_layers_are_not_bundled_when_bundling_is_skipped(synthesized):
@@ -366,12 +414,14 @@ def test_dependency_layers_are_not_bundled_when_bundling_is_skipped(synthesized)
 def test_dependency_layer_is_bundled_by_pip_for_arm64_lambda_without_docker(tmp_path, monkeypatch):
     commands = []
 
-    def pip(command, **kwargs):
+    def run(command, **kwargs):
         commands.append(command)
-        Path(command[command.index("--target") + 1]).mkdir(parents=True)
+        if "pip" in command:
+            Path(command[command.index("--target") + 1]).mkdir(parents=True)
         return None
 
-    monkeypatch.setattr("infra.layer_bundling.subprocess.run", pip)
+    monkeypatch.setattr("infra.layer_bundling.subprocess.run", run)
+    monkeypatch.setattr(layer_bundling, "lambda_python", lambda: "/usr/bin/python3.12")
     app = cdk.App(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Layer")
     lambda_.LayerVersion(
@@ -379,7 +429,16 @@ def test_dependency_layer_is_bundled_by_pip_for_arm64_lambda_without_docker(tmp_
     )
     app.synth()
 
-    [command] = commands
+    [command, compile_command] = commands
+    # pip installs without compiling: its bytecode would be for the interpreter it runs on...
+    assert "--no-compile" in command
+    # ...and Lambda's Python compiles the layer instead
+    target = command[command.index("--target") + 1]
+    assert compile_command == [
+        "/usr/bin/python3.12",
+        *("-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"),
+        target,
+    ]
     assert command[1:4] == ["-m", "pip", "install"]
     assert command[command.index("-r") + 1].endswith("layers/deps/media/requirements.txt")
     assert command[command.index("-c") + 1].endswith("layers/deps/constraints.txt")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -10,6 +14,7 @@ from moto import mock_aws
 from pytest_socket import disable_socket, enable_socket
 
 from kidstory.media_store import MediaStore
+from kidstory.observability import logger
 from kidstory.repository import StoryTable
 
 TABLE = "kidstory-unit"
@@ -74,3 +79,30 @@ def table(aws: None) -> StoryTable:
 @pytest.fixture
 def media(aws: None) -> MediaStore:
     return MediaStore(boto3.client("s3"), BUCKET)
+
+
+JsonLines = Callable[[], list[dict[str, Any]]]
+
+
+@pytest.fixture
+def logged() -> Iterator[JsonLines]:
+    """The JSON lines the service's logger writes from here on (to stdout, in Lambda). The
+    logger holds the stdout of its import, which capsys does not see, so it writes here."""
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    lines = io.StringIO()
+    before = handler.setStream(lines)
+    yield lambda: [json.loads(line) for line in lines.getvalue().splitlines()]
+    handler.setStream(before)
+
+
+@pytest.fixture
+def emitted(capsys: pytest.CaptureFixture[str]) -> JsonLines:
+    """The metric records (CloudWatch embedded metric format) printed to stdout since the last
+    call, as Powertools prints them in Lambda."""
+
+    def records() -> list[dict[str, Any]]:
+        printed = (line for line in capsys.readouterr().out.splitlines() if line.startswith("{"))
+        return [record for record in map(json.loads, printed) if "_aws" in record]
+
+    return records

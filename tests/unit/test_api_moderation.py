@@ -19,6 +19,7 @@ from pytest_socket import disable_socket, enable_socket
 from kidstory import adapters
 from kidstory.library import StoryLibrary
 from kidstory.media_store import MediaStore
+from kidstory.observability import metrics
 from kidstory.providers.bedrock_moderation import BedrockGuardrailModerator
 from kidstory.providers.openai_moderation import OpenAIModerator
 from kidstory.providers.openai_text import openai_client
@@ -185,6 +186,22 @@ def test_an_idea_both_checks_allow_starts_the_story(
 
     assert response.status_code == 202, response.text
     assert service.starter.started == [response.json()["job_id"]]
+
+
+def test_the_api_counts_stories_asked_for_and_moderation_throttles(
+    api: Any, environment: pytest.MonkeyPatch
+) -> None:
+    throttled = error(429, "Rate limit reached", "rate_limit_exceeded", **{"retry-after": "1"})
+    service = Service(api, RecordedReplies(throttled, moderation()), environment)
+    metrics.clear_metrics()
+
+    refused = service.http.post(GENERATE, json=IDEA)
+    accepted = service.http.post(GENERATE, json=IDEA)
+
+    assert (refused.status_code, accepted.status_code) == (503, 202)
+    assert metrics.metric_set["ProviderThrottled"]["Value"] == [1]
+    assert metrics.metric_set["StoriesRequested"]["Value"] == [1]
+    metrics.clear_metrics()
 
 
 # Wiring: the moderation the settings choose reaches the API and the story writer

@@ -3,7 +3,6 @@ the owner's secret; every attempt is recorded."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -16,6 +15,7 @@ from standardwebhooks.webhooks import Webhook
 from kidstory.models import Job, StoryRequest, utc_now
 from kidstory.repository import StoryTable
 from kidstory.webhooks import (
+    EventEnvelope,
     StoryEvent,
     WebhookFailed,
     WebhookRefused,
@@ -160,8 +160,8 @@ def test_redirects_are_not_followed(loopback: None) -> None:
     receiver.server.shutdown()
 
 
-def _queued_event(job: Job, detail_type: str = "story.completed") -> str:
-    return json.dumps(
+def _queued_event(job: Job, detail_type: str = "story.completed") -> EventEnvelope:
+    return EventEnvelope.model_validate(
         {
             "id": "evt-1",
             "detail-type": detail_type,

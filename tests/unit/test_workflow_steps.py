@@ -4,12 +4,22 @@ happened, every job ending terminal."""
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Callable
 
 import pytest
+from botocore.exceptions import ClientError
 
 from kidstory.media_store import MediaStore
-from kidstory.models import AssetKind, AssetStatus, Job, JobStatus, Stage, StoryRequest
-from kidstory.providers.base import MediaSpec, VideoCheck, VideoOperation
+from kidstory.models import AssetKind, AssetStatus, Job, JobStatus, Stage, StoryRequest, StoryText
+from kidstory.observability import metrics
+from kidstory.providers.base import (
+    GeneratedMedia,
+    MediaSpec,
+    StoryBrief,
+    VideoCheck,
+    VideoOperation,
+)
 from kidstory.providers.errors import ProviderThrottled, VideoTimedOut
 from kidstory.providers.offline import OfflineImageProvider, OfflineVideoProvider
 from kidstory.providers.offline_text import OfflineTextProvider
@@ -21,10 +31,12 @@ from kidstory.workflow import (
     JobRef,
     MarkFailedInput,
     MediaResult,
+    StoryDraft,
     StorySteps,
     VideoPoll,
     describe_failure,
 )
+from tests.unit.conftest import JsonLines
 
 
 class NeverReadyVideo(OfflineVideoProvider):
@@ -319,6 +331,35 @@ def test_a_retried_video_step_never_starts_a_second_clip(
     assert done.done and recheck.done and after.done
 
 
+def test_progress_counts_each_picture_once_when_its_step_is_retried(
+    table: StoryTable, media: MediaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = _job(table, num_illustrations=1)
+    steps = _steps(table, media)
+    draft = steps.write_story(JobRef(job_id=job.job_id))
+    client = table._client
+    write = client.transact_write_items
+    failures = iter([ClientError({"Error": {"Code": "InternalServerError"}}, "TransactWriteItems")])
+
+    def fails_once(**request: object) -> object:
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        return write(**request)
+
+    monkeypatch.setattr(client, "transact_write_items", fails_once)
+
+    with pytest.raises(ClientError):  # the picture is drawn, but recording it fails
+        steps.generate_image(draft.images[0])
+    steps.generate_image(draft.images[0])  # the state machine's retry
+    steps.generate_image(draft.images[0])  # and a retry of a step that had succeeded
+
+    progress = table.get_job(job.job_id).progress  # type: ignore[union-attr]
+    asset = table.get_asset(draft.story_id, AssetKind.IMAGE, 0)
+    assert progress.images_done == 1
+    assert asset.status is AssetStatus.COMPLETED and asset.attempts == 2
+
+
 def test_a_job_that_has_ended_keeps_its_outcome(table: StoryTable, media: MediaStore) -> None:
     job = _job(table)
     steps = _steps(table, media)
@@ -335,19 +376,98 @@ def test_a_job_that_has_ended_keeps_its_outcome(table: StoryTable, media: MediaS
     assert table.list_stories("anonymous", limit=10, offset=0) == ([], 0)
 
 
-def test_steps_count_what_they_make_for_the_dashboard(table: StoryTable, media: MediaStore) -> None:
-    from kidstory.observability import metrics
-
+def test_steps_count_what_they_make_for_the_dashboard(
+    table: StoryTable, media: MediaStore, emitted: JsonLines
+) -> None:
     metrics.clear_metrics()
     job = _job(table)
     steps = _steps(table, media)
     draft = steps.write_story(JobRef(job_id=job.job_id))
     made = [MediaResult(**steps.generate_image(ref).model_dump()) for ref in draft.images]
     steps.assemble(AssembleInput(job_id=job.job_id, story_id=draft.story_id, media=[made, []]))
+    metrics.flush_metrics()
 
-    recorded = metrics.metric_set
-    assert recorded["ImagesGenerated"]["Value"] == [1, 1]
-    assert recorded["StoriesCompleted"]["Value"] == [1]
-    assert len(recorded["StoryWritingTime"]["Value"]) == 1
-    assert len(recorded["ProviderLatency"]["Value"]) == 2
+    [record] = [record for record in emitted() if "ProviderLatency" not in record]
+    assert record["ImagesGenerated"] == [1, 1]
+    assert record["StoriesCompleted"] == [1]
+    assert len(record["StoryWritingTime"]) == 1
+    # one series per stage: dev and prod in one account and Region do not add up
+    [definition] = record["_aws"]["CloudWatchMetrics"]
+    assert definition["Namespace"] == "KidStory"
+    assert [set(names) for names in definition["Dimensions"]] == [{"service", "stage"}]
+    assert (record["service"], record["stage"]) == ("kidstory", "local")
+
+
+def test_every_provider_call_is_timed_by_kind(
+    table: StoryTable, media: MediaStore, emitted: JsonLines
+) -> None:
+    job = _job(table, generate_videos=True, num_illustrations=1)
+    steps = _steps(table, media)
+    draft = steps.write_story(JobRef(job_id=job.job_id))
+    steps.generate_image(draft.images[0])
+    steps.check_video(steps.start_video(draft.videos[0]))
+
+    timed = [record for record in emitted() if "ProviderLatency" in record]
+
+    # the text provider wrote one draft and planned the scenes of pictures and of clips
+    assert Counter(record["kind"] for record in timed) == {"text": 3, "image": 1, "video": 2}
+    for record in timed:
+        [definition] = record["_aws"]["CloudWatchMetrics"]
+        assert [set(names) for names in definition["Dimensions"]] == [{"service", "stage", "kind"}]
+        assert definition["Metrics"] == [{"Name": "ProviderLatency", "Unit": "Seconds"}]
+        assert record["stage"] == "local" and record["ProviderLatency"][0] >= 0
+
+
+class ThrottledText(OfflineTextProvider):
+    def write_story(self, brief: StoryBrief) -> StoryText:
+        raise ProviderThrottled("429 Too Many Requests")
+
+
+class ThrottledImage(OfflineImageProvider):
+    def generate_image(self, spec: MediaSpec) -> GeneratedMedia:
+        raise ProviderThrottled("429 Too Many Requests")
+
+
+class ThrottledClipStart(OfflineVideoProvider):
+    def start_video(self, spec: MediaSpec) -> VideoOperation:
+        raise ProviderThrottled("429 Too Many Requests")
+
+
+class ThrottledClipCheck(OfflineVideoProvider):
+    def check_video(self, operation_id: str, spec: MediaSpec) -> VideoCheck:
+        raise ProviderThrottled("429 Too Many Requests")
+
+
+@pytest.mark.parametrize(
+    ("throttled", "step"),
+    [
+        (
+            {"text": ThrottledText},
+            lambda steps, draft: steps.write_story(JobRef(job_id=draft.job_id)),
+        ),
+        ({"image": ThrottledImage}, lambda steps, draft: steps.generate_image(draft.images[0])),
+        ({"video": ThrottledClipStart}, lambda steps, draft: steps.start_video(draft.videos[0])),
+        (
+            {"video": ThrottledClipCheck},
+            lambda steps, draft: steps.check_video(
+                VideoPoll(**draft.videos[0].model_dump(), operation_id="op-1")
+            ),
+        ),
+    ],
+    ids=["text", "picture", "clip start", "clip check"],
+)
+def test_throttling_is_counted_for_every_kind_of_provider(
+    table: StoryTable,
+    media: MediaStore,
+    throttled: dict[str, type],
+    step: Callable[[StorySteps, StoryDraft], object],
+) -> None:
+    job = _job(table, generate_videos=True, num_illustrations=1)
+    draft = _steps(table, media).write_story(JobRef(job_id=job.job_id))
+    metrics.clear_metrics()
+
+    with pytest.raises(ProviderThrottled):
+        step(_steps(table, media, sleep=lambda _: None, **throttled), draft)
+
+    assert metrics.metric_set["ProviderThrottled"]["Value"] == [1]
     metrics.clear_metrics()

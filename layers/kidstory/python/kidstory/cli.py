@@ -5,36 +5,90 @@
     kidstory list
 
 It talks to the local stack (`make run`) by default; `--url` and `--key` (or KIDSTORY_API_URL
-and KIDSTORY_API_KEY) point it at a deployed API. Standard library only."""
+and KIDSTORY_API_KEY), before or after the command, point it at a deployed API. While it follows
+a job it waits out an API that is busy or briefly unreachable. Standard library only."""
 
 from __future__ import annotations
 
 import argparse
+import email.utils
+import http.client
+import ipaddress
 import json
 import os
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+URL_VARIABLE = "KIDSTORY_API_URL"
+KEY_VARIABLE = "KIDSTORY_API_KEY"
+READER_VARIABLE = "KIDSTORY_READER_URL"
 PREFIX = "/api/v1/stories"
 BAR_WIDTH = 24
+# Answers worth asking again: over a rate limit, or a gateway or the API briefly unavailable.
+TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, detail: str) -> None:
+    """A refusal of the API (`status`), or `status` 0: no answer, or none in time.
+    `transient` errors may pass if asked again, after `retry_after` seconds when the API said."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        transient: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"{status}: {detail}")
         self.status = status
         self.detail = detail
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Patience:
+    """How reads that may be asked again (a job's progress, a finished story) ride out trouble:
+    waits doubling from `first_wait` up to `longest_wait`, or the API's Retry-After (at most
+    `longest_retry_after`), until `tries` have failed in a row."""
+
+    tries: int = 8
+    first_wait: float = 1.0
+    longest_wait: float = 30.0
+    longest_retry_after: float = 60.0
+
+    def wait(self, error: ApiError, failures: int) -> float:
+        if error.retry_after is not None:
+            return min(error.retry_after, self.longest_retry_after)
+        return min(self.first_wait * 2 ** (failures - 1), self.longest_wait)
 
 
 class Api:
-    def __init__(self, url: str, key: str | None, timeout: float = 30) -> None:
+    def __init__(
+        self,
+        url: str,
+        key: str | None,
+        timeout: float = 30,
+        *,
+        opener: urllib.request.OpenerDirector | None = None,
+        patience: Patience = Patience(),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.url = url.rstrip("/")
         self.key = key
         self.timeout = timeout
+        self.opener = opener or urllib.request.build_opener()
+        self.patience = patience
+        self.sleep = sleep
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         headers = {"Accept": "application/json"}
@@ -49,17 +103,44 @@ class Api:
             method=method,
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with self.opener.open(request, timeout=self.timeout) as response:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
-            raise ApiError(error.code, _detail(error.read())) from None
+            raise ApiError(
+                error.code,
+                _detail(error.read()),
+                transient=error.code in TRANSIENT_STATUSES,
+                retry_after=_retry_after(error.headers.get("Retry-After")),
+            ) from None
         except urllib.error.URLError as error:
-            raise ApiError(0, f"cannot reach {self.url} ({error.reason})") from None
+            raise ApiError(0, f"cannot reach {self.url} ({error.reason})", transient=True) from None
+        except (OSError, http.client.HTTPException) as error:  # timed out, or cut off
+            reason = str(error) or type(error).__name__
+            raise ApiError(0, f"no answer from {self.url} ({reason})", transient=True) from None
+
+    def read(self, path: str, tell: Callable[[str], None]) -> Any:
+        """GET `path`, asking again after transient errors (each one told) as `patience` allows;
+        the last error is raised when the tries are spent."""
+        failures = 0
+        while True:
+            try:
+                return self.call("GET", path)
+            except ApiError as error:
+                failures += 1
+                if not error.transient or failures >= self.patience.tries:
+                    raise
+                wait = self.patience.wait(error, failures)
+                said = error.detail if error.status == 0 else str(error)
+                tries = f"try {failures + 1} of {self.patience.tries}"
+                tell(f"{said}; trying again in {wait:g} s ({tries})")
+                self.sleep(wait)
 
 
 def _detail(body: bytes) -> str:
+    """The API's `detail`, or API Gateway's `message` (its own 502, 504 or 429), or the body."""
     try:
-        detail = json.loads(body).get("detail", body.decode(errors="replace"))
+        said = json.loads(body)
+        detail = said.get("detail", said.get("message", body.decode(errors="replace")))
     except (ValueError, AttributeError):
         return body.decode(errors="replace")
     if isinstance(detail, list):  # validation errors: one line per field
@@ -68,6 +149,23 @@ def _detail(body: bytes) -> str:
             for issue in detail
         )
     return str(detail)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds: given as seconds or as an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def progress_line(job: dict[str, Any]) -> str:
@@ -95,12 +193,22 @@ def progress_line(job: dict[str, Any]) -> str:
 def follow(
     api: Api, job_id: str, out: TextIO, *, interval: float, timeout: float
 ) -> dict[str, Any]:
-    """Poll the job until it ends, drawing its progress bar (in place on a terminal)."""
+    """Poll the job until it ends, drawing its progress bar (in place on a terminal). Transient
+    errors are told on stderr and asked again (`Api.read`)."""
     deadline = time.monotonic() + timeout
     shown = ""
     live = out.isatty()
+
+    def tell(trouble: str) -> None:
+        nonlocal shown
+        if live and shown:  # end the bar's line; it is drawn again below the note
+            out.write("\n")
+            out.flush()
+            shown = ""
+        tell_trouble(trouble)
+
     while True:
-        job: dict[str, Any] = api.call("GET", f"{PREFIX}/jobs/{job_id}")
+        job: dict[str, Any] = api.read(f"{PREFIX}/jobs/{job_id}", tell)
         line = progress_line(job)
         if line != shown:
             out.write(("\r" + line.ljust(len(shown))) if live else line + "\n")
@@ -111,8 +219,12 @@ def follow(
                 out.write("\n")
             return job
         if time.monotonic() > deadline:
-            raise ApiError(0, f"job {job_id} is still {job['status']} after {timeout:g} s")
+            raise ApiError(0, f"the job is still {job['status']} after {timeout:g} s")
         time.sleep(interval)
+
+
+def tell_trouble(trouble: str) -> None:
+    print(f"kidstory: {trouble}", file=sys.stderr, flush=True)
 
 
 def print_story(story: dict[str, Any], out: TextIO) -> None:
@@ -138,45 +250,124 @@ def generate(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     if args.webhook:
         body["webhook_url"] = args.webhook
     accepted = api.call("POST", f"{PREFIX}/generate", body)
-    out.write(f"job {accepted['job_id']}\n")
-    job = follow(api, accepted["job_id"], out, interval=args.interval, timeout=args.timeout)
-    if job["status"] == "failed":
-        out.write(f"failed: {job['error']}\n")
-        return 1
-    story = api.call("GET", f"{PREFIX}/{job['story_id']}")
+    job_id = accepted["job_id"]
+    out.write(f"job {job_id}\n")
+    try:
+        job = follow(api, job_id, out, interval=args.interval, timeout=args.timeout)
+        if job["status"] == "failed":
+            out.write(f"failed: {job['error']}\n")
+            return 1
+        story = api.read(f"{PREFIX}/{job['story_id']}", tell_trouble)
+    except ApiError as error:
+        if not error.transient and error.status != 0:
+            raise
+        gave_up = f"; gave up after {api.patience.tries} tries in a row" if error.transient else ""
+        raise ApiError(
+            error.status,
+            f"{error.detail}{gave_up}. Job {job_id} may still finish: check on it later with "
+            f"`{show_command(api, job_id)}`",
+        ) from None
     print_story(story, out)
-    out.write(f"\nstory {story['id']}: {api.url}{PREFIX}/{story['id']}\n")
+    print_links(api, story, args.reader, out)
     return 0
 
 
+def show_command(api: Api, story_id: str) -> str:
+    where = "" if api.url == DEFAULT_URL else f" --url {api.url}"
+    return f"kidstory show {story_id}{where}"
+
+
+def reader_link(api: Api, story_id: str, reader: str | None) -> str | None:
+    """Where a person reads the story: the web reader given (`--reader`), else the one the API
+    serves at /reader/ when it is the local stack (a deployed stage's reader is on CloudFront,
+    at an address the API does not tell)."""
+    if not reader:
+        host = urllib.parse.urlsplit(api.url).hostname or ""
+        if not _is_loopback(host):
+            return None
+        reader = f"{api.url}/reader/"
+    fragment = "story=" + urllib.parse.quote(story_id, safe="")
+    return urllib.parse.urlsplit(reader)._replace(fragment=fragment).geturl()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def print_links(api: Api, story: dict[str, Any], reader: str | None, out: TextIO) -> None:
+    out.write(f"\nstory {story['id']}: {api.url}{PREFIX}/{story['id']}\n")
+    link = reader_link(api, story["id"], reader)
+    if link:
+        out.write(f"read it: {link}\n")
+
+
 def show(api: Api, args: argparse.Namespace, out: TextIO) -> int:
-    print_story(api.call("GET", f"{PREFIX}/{args.id}"), out)
+    story = api.call("GET", f"{PREFIX}/{args.id}")
+    print_story(story, out)
+    print_links(api, story, args.reader, out)
     return 0
 
 
 def list_stories(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     listed = api.call("GET", f"{PREFIX}?limit={args.limit}&offset={args.offset}")
     for story in listed["stories"]:
+        pictures = "picture " if story["num_images"] == 1 else "pictures"
         out.write(
             f"{story['id']}  {story['created_at'][:16].replace('T', ' ')}  "
-            f"ages {story['age_group']:4s}  {story['num_images']:2d} pictures  {story['title']}\n"
+            f"ages {story['age_group']:4s}  {story['num_images']:2d} {pictures}  {story['title']}\n"
         )
     shown = len(listed["stories"])
     out.write(f"{shown} of {listed['total']} stories\n")
     return 0
 
 
+ENVIRONMENT = f"""environment:
+  {URL_VARIABLE}     the API, without --url (default {DEFAULT_URL})
+  {KEY_VARIABLE}     your API key, without --key
+  {READER_VARIABLE}  the web reader, without --reader"""
+
+
 def parser() -> argparse.ArgumentParser:
-    main_parser = argparse.ArgumentParser(prog="kidstory", description=__doc__.split("\n")[0])
-    main_parser.add_argument(
-        "--url", default=os.environ.get("KIDSTORY_API_URL", DEFAULT_URL), help="the API"
+    # --url and --key are taken before or after the command (--reader after generate or show).
+    # Unset unless given (SUPPRESS), so that a command's parser does not overwrite what came
+    # before it with a default; `Connection.of` falls back to the environment, then the default.
+    connecting = argparse.ArgumentParser(add_help=False)
+    connecting.add_argument(
+        "--url",
+        default=argparse.SUPPRESS,
+        help=f"the API (default: ${URL_VARIABLE}, else {DEFAULT_URL}, the local stack)",
     )
-    main_parser.add_argument(
-        "--key", default=os.environ.get("KIDSTORY_API_KEY"), help="your API key"
+    connecting.add_argument(
+        "--key", default=argparse.SUPPRESS, help=f"your API key (default: ${KEY_VARIABLE})"
+    )
+    reading = argparse.ArgumentParser(add_help=False, parents=[connecting])
+    reading.add_argument(
+        "--reader",
+        default=argparse.SUPPRESS,
+        help=f"the web reader, to link to the story (default: ${READER_VARIABLE}; the API's "
+        "own /reader/ on the local stack); a deployed stage's is its ReaderUrl",
+    )
+
+    def with_environment(parent: argparse.ArgumentParser) -> dict[str, Any]:
+        return {
+            "parents": [parent],
+            "epilog": ENVIRONMENT,
+            "formatter_class": argparse.RawDescriptionHelpFormatter,
+        }
+
+    main_parser = argparse.ArgumentParser(
+        prog="kidstory", description=__doc__.split("\n")[0], **with_environment(connecting)
     )
     commands = main_parser.add_subparsers(dest="command", required=True)
 
-    make = commands.add_parser("generate", help="write a story and wait for it")
+    make = commands.add_parser(
+        "generate", help="write a story and wait for it", **with_environment(reading)
+    )
     make.add_argument("idea", help="the story idea")
     make.add_argument("--age", choices=["3-5", "6-8", "9-12"], default="6-8")
     make.add_argument("--illustrations", type=int, default=3, help="1-10 (default 3)")
@@ -187,22 +378,52 @@ def parser() -> argparse.ArgumentParser:
     make.add_argument("--timeout", type=float, default=1800, help="seconds to wait at most")
     make.set_defaults(run=generate)
 
-    read = commands.add_parser("show", help="print a story and its media URLs")
+    read = commands.add_parser(
+        "show", help="print a story and its media URLs", **with_environment(reading)
+    )
     read.add_argument("id", help="a story id or its job id")
     read.set_defaults(run=show)
 
-    listing = commands.add_parser("list", help="your stories, newest first")
+    listing = commands.add_parser(
+        "list", help="your stories, newest first", **with_environment(connecting)
+    )
     listing.add_argument("--limit", type=int, default=20)
     listing.add_argument("--offset", type=int, default=0)
     listing.set_defaults(run=list_stories)
     return main_parser
 
 
-def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+@dataclass(frozen=True)
+class Connection:
+    """Where the API is, the key to it and the web reader: the options, else the environment,
+    else the local stack (without a key, with its own reader)."""
+
+    url: str
+    key: str | None
+    reader: str | None
+
+    @classmethod
+    def of(cls, args: argparse.Namespace, environ: Mapping[str, str]) -> Connection:
+        return cls(
+            url=getattr(args, "url", None) or environ.get(URL_VARIABLE) or DEFAULT_URL,
+            key=getattr(args, "key", None) or environ.get(KEY_VARIABLE) or None,
+            reader=getattr(args, "reader", None) or environ.get(READER_VARIABLE) or None,
+        )
+
+
+def main(
+    argv: list[str] | None = None,
+    out: TextIO | None = None,
+    *,
+    connect: Callable[[str, str | None], Api] = Api,
+) -> int:
+    """Run a command; `connect` makes the `Api` client (tests pass one with a scripted opener)."""
     out = out or sys.stdout
     args = parser().parse_args(argv)
+    connection = Connection.of(args, os.environ)
+    args.reader = connection.reader  # generate and show link to the story in it
     try:
-        code: int = args.run(Api(args.url, args.key), args, out)
+        code: int = args.run(connect(connection.url, connection.key), args, out)
     except ApiError as error:
         print(
             f"kidstory: {error.detail}" if error.status == 0 else f"kidstory: {error}",

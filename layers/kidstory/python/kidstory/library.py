@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Protocol
 
+from kidstory import observability
 from kidstory.access import Caller, request_cost
 from kidstory.contract import (
     OFFLINE_NOTICE,
@@ -21,7 +22,7 @@ from kidstory.contract import (
 )
 from kidstory.media_store import MediaStore
 from kidstory.models import Asset, AssetKind, AssetStatus, Job, JobStatus, StoryRequest, utc_now
-from kidstory.providers.errors import ProviderError
+from kidstory.providers.errors import ProviderError, ProviderThrottled
 from kidstory.repository import StoryTable
 from kidstory.safety import OfflineModerator, TextModerator
 from kidstory.webhooks import (
@@ -109,6 +110,8 @@ class StoryLibrary:
         try:
             verdict = self._moderator.check(request.prompt)
         except ProviderError as error:  # fail closed: never start on an unchecked idea
+            if isinstance(error, ProviderThrottled):
+                observability.count("ProviderThrottled")
             wait = getattr(error, "retry_after_seconds", None)
             raise ModerationUnavailable(
                 "The idea could not be checked for safety just now, so no story was started. "
@@ -136,6 +139,7 @@ class StoryLibrary:
             if earlier is not None:
                 return self._replay(earlier.job_id, earlier.fingerprint, request)
         self._start(job)
+        observability.count("StoriesRequested")
         return Submitted(job)
 
     def _replay(self, job_id: str, earlier_fingerprint: str, request: StoryRequest) -> Submitted:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from kidstory.access import ApiKey, RateLimited, Window
-from kidstory.models import Asset, AssetKind, Job, JobStatus, Stage, Story, utc_now
+from kidstory.models import Asset, AssetKind, AssetStatus, Job, JobStatus, Stage, Story, utc_now
 from kidstory.webhooks import WebhookAttempt, WebhookSecrets, new_secret
 
 if TYPE_CHECKING:
@@ -323,16 +323,44 @@ class StoryTable:
             ConditionExpression="attribute_exists(pk)",
         )
 
-    def count_done(self, job_id: str, kind: AssetKind) -> None:
-        """One more picture or clip of the job is done."""
-        counter = "images_done" if kind is AssetKind.IMAGE else "videos_done"
-        self._client.update_item(
-            TableName=self._table,
-            Key=_to_item(job_key(job_id), {}),
-            UpdateExpression=f"ADD progress.{counter} :one",
-            ExpressionAttributeValues={":one": _serialize(1)},
-            ConditionExpression="attribute_exists(pk)",
-        )
+    def complete_asset(self, asset: Asset) -> bool:
+        """Store a completed asset and count it in its job's progress, in one transaction, so
+        a step retried after a failure can neither lose the count nor count it twice. False
+        (nothing written) if the asset was already completed."""
+        counter = "images_done" if asset.kind is AssetKind.IMAGE else "videos_done"
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": self._asset_item(asset),
+                            "ConditionExpression": (
+                                "attribute_not_exists(pk) OR #status <> :completed"
+                            ),
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {
+                                ":completed": _serialize(AssetStatus.COMPLETED.value)
+                            },
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": _to_item(job_key(asset.job_id), {}),
+                            "UpdateExpression": f"ADD progress.{counter} :one",
+                            "ExpressionAttributeValues": {":one": _serialize(1)},
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        except self._client.exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
 
     def record_webhook_attempt(self, job_id: str, attempt: WebhookAttempt) -> None:
         self._client.update_item(
@@ -528,11 +556,13 @@ class StoryTable:
             self.put_asset(asset)
 
     def put_asset(self, asset: Asset, created_at: datetime | None = None) -> None:
-        item = _to_item(
+        self._client.put_item(TableName=self._table, Item=self._asset_item(asset, created_at))
+
+    def _asset_item(self, asset: Asset, created_at: datetime | None = None) -> dict[str, Any]:
+        return _to_item(
             asset_key(asset.story_id, asset.kind, asset.display_order),
             asset.model_dump(mode="json") | self._expiry(created_at or utc_now()),
         )
-        self._client.put_item(TableName=self._table, Item=item)
 
     def get_asset(self, story_id: str, kind: AssetKind, display_order: int) -> Asset:
         found = self._client.get_item(

@@ -91,14 +91,14 @@ class PendingJobSweeper:
             if seen >= self._batch:
                 observability.logger.warning("sweep batch full; the rest wait for the next run")
                 break
-            try:
-                self._sweep_one(job, now - self._max_age, report)
-            except Exception as error:  # still listed: the next sweep tries again
-                observability.logger.exception(
-                    "could not sweep a pending job",
-                    extra={"job_id": job.job_id, "error": type(error).__name__},
-                )
-                report.retry_later.append(job.job_id)
+            with observability.about_job(job.job_id):
+                try:
+                    self._sweep_one(job, now - self._max_age, report)
+                except Exception as error:  # still listed: the next sweep tries again
+                    observability.logger.exception(
+                        "could not sweep a pending job", extra={"error": type(error).__name__}
+                    )
+                    report.retry_later.append(job.job_id)
         # zeros too: a steady series, and a metric in every run
         observability.count("PendingJobsStarted", len(report.started))
         observability.count("PendingJobsExpired", len(report.expired))
@@ -123,11 +123,11 @@ class PendingJobSweeper:
                 self._announce(job)
                 self._table.unlist_pending(job.job_id)
                 report.expired.append(job.job_id)
-                log.warning("failed a job left pending too long", extra={"job_id": job.job_id})
+                log.warning("failed a job left pending too long")
             return
         self._starter.start(job.job_id)
         report.started.append(job.job_id)
-        log.warning("started the workflow of a job left pending", extra={"job_id": job.job_id})
+        log.warning("started the workflow of a job left pending")
 
     def _announce(self, job: Job) -> None:
         self._events.publish(

@@ -245,7 +245,7 @@ class WebhookStore(Protocol):
 
 
 def deliver(
-    body: str,
+    envelope: EventEnvelope,
     store: WebhookStore,
     *,
     allow_private: bool = False,
@@ -253,7 +253,6 @@ def deliver(
 ) -> WebhookAttempt | None:
     """Deliver one queued event to its job's webhook, if the job has one; raise WebhookFailed
     when it should be tried again."""
-    envelope = EventEnvelope.model_validate_json(body)
     job = store.get_job(envelope.detail.job_id)
     if job is None or job.request.webhook_url is None:
         return None

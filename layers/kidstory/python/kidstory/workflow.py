@@ -27,11 +27,13 @@ from kidstory.models import (
     ScenePrompt,
     Stage,
     Story,
+    StoryText,
 )
 from kidstory.providers.base import (
     GeneratedMedia,
     ImageProvider,
     MediaSpec,
+    Medium,
     StoryBrief,
     TextProvider,
     VideoProvider,
@@ -170,6 +172,25 @@ def _clip_folder(clip: Asset) -> str:
     return clip.media_key().rsplit(".", 1)[0]
 
 
+class TimedWriter:
+    """A story writer whose every call (a draft, a plan of scenes) is timed as ProviderLatency
+    of kind text; the story graph calls it several times per story."""
+
+    def __init__(self, writer: TextProvider) -> None:
+        self._writer = writer
+        self.name, self.model = writer.name, writer.model
+
+    def write_story(self, brief: StoryBrief) -> StoryText:
+        with observability.provider_call("text"):
+            return self._writer.write_story(brief)
+
+    def plan_scenes(
+        self, brief: StoryBrief, story: StoryText, medium: Medium, count: int
+    ) -> list[ScenePrompt]:
+        with observability.provider_call("text"):
+            return self._writer.plan_scenes(brief, story, medium, count)
+
+
 class StorySteps:
     """The work behind each state. Adapters are passed in; providers are made on first use, so
     a function loads only the provider it needs."""
@@ -211,11 +232,12 @@ class StorySteps:
         if self._writer is None:
             assert self._text is not None, "WriteStory needs a text provider"
             self._writer = self._text()
+            timed = TimedWriter(self._writer)
             if self._story_graph is not None:
-                self._graph = self._story_graph(self._writer)
+                self._graph = self._story_graph(timed)
             else:  # the reviewer checks the title and every page with the stage's moderation
                 moderator = self._moderator() if self._moderator else None
-                self._graph = build_story_graph(self._writer, moderator)
+                self._graph = build_story_graph(timed, moderator)
         request = job.request
         image_count = request.num_illustrations if request.generate_images else 0
         video_count = request.num_illustrations if request.generate_videos else 0
@@ -273,13 +295,11 @@ class StorySteps:
         if asset.status is AssetStatus.COMPLETED:
             return ref
         provider = self._image()
-        started = time.monotonic()
         try:
             made = self._checked_picture(provider, spec)
         except ProviderError as error:
             self._record_error(asset, error)
             raise
-        observability.seconds("ProviderLatency", time.monotonic() - started)
         self._store(asset, made.content, made.content_type, provider.name, provider.model)
         return ref
 
@@ -296,7 +316,8 @@ class StorySteps:
         ProviderError, so the picture is never stored unchecked."""
         moderator = self._picture_checks()
         for _ in range(1 + PICTURE_REDRAWS):
-            made = provider.generate_image(spec)
+            with observability.provider_call("image"):
+                made = provider.generate_image(spec)
             verdict = moderator.check_picture(made.content, made.content_type)
             if verdict.allowed:
                 return made
@@ -319,7 +340,8 @@ class StorySteps:
         provider = self._video()
         spec = self._clip_spec(asset, spec, provider)
         try:
-            operation = provider.start_video(spec)
+            with observability.provider_call("video"):
+                operation = provider.start_video(spec)
         except ProviderError as error:
             self._record_error(asset, error)
             raise
@@ -341,7 +363,8 @@ class StorySteps:
         spec = self._spec(poll.story_id, asset.prompt_used)
         provider = self._video()
         try:
-            result = provider.check_video(poll.operation_id, spec)
+            with observability.provider_call("video"):
+                result = provider.check_video(poll.operation_id, spec)
             if not result.done and checks >= self._video_max_checks:
                 raise VideoTimedOut(f"the video was not ready after {checks} checks")
         except ProviderError as error:
@@ -628,8 +651,7 @@ class StorySteps:
         asset.size_bytes = size_bytes
         asset.provider, asset.model = provider, model
         asset.error = None
-        self._table.put_asset(asset)
-        self._table.count_done(asset.job_id, asset.kind)
-        observability.count(
-            "ImagesGenerated" if asset.kind is AssetKind.IMAGE else "VideosGenerated"
-        )
+        if self._table.complete_asset(asset):
+            observability.count(
+                "ImagesGenerated" if asset.kind is AssetKind.IMAGE else "VideosGenerated"
+            )

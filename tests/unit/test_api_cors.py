@@ -1,0 +1,40 @@
+"""A browser on an allowed origin (the web reader on CloudFront) can read every answer of the
+API, refusals included: without CORS headers it would only see "could not reach"."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kidstory.settings import Settings
+
+READER = "https://d1234abcd.cloudfront.net"
+
+
+@pytest.fixture
+def client(monkeypatch: pytest.MonkeyPatch, event_loop_sockets: None) -> TestClient:
+    environ = {"TABLE_NAME": "stories", "MEDIA_BUCKET": "media", "STATE_MACHINE_ARN": "arn"}
+    for name, value in environ.items():  # what importing the API's module needs
+        monkeypatch.setenv(name, value)
+    from api.main import create_app
+
+    settings = Settings.from_environ(environ | {"CORS_ORIGINS": READER, "MAX_REQUEST_SIZE_MB": "1"})
+    return TestClient(create_app(settings))
+
+
+def test_a_body_over_the_limit_is_refused_with_cors_headers(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/stories/generate",
+        content=b"a" * (1024 * 1024 + 1),
+        headers={"Content-Type": "application/json", "Origin": READER},
+    )
+
+    assert response.status_code == 413
+    assert response.headers["access-control-allow-origin"] == READER
+
+
+def test_other_origins_are_not_allowed(client: TestClient) -> None:
+    response = client.get("/health", headers={"Origin": "https://elsewhere.example"})
+
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers

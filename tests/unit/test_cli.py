@@ -1,0 +1,294 @@
+"""The `kidstory` client against a scripted API behind urllib: how it rides out a busy or briefly
+unreachable API while it follows a job, where it connects, and the links it prints."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+import urllib.response
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from kidstory.cli import Api, main
+
+API = "https://api.example.test/dev"
+JOB = "3cb28b83-0000-4000-8000-000000000001"
+STORY = "7d1e2f30-0000-4000-8000-000000000002"
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def job(status: str, stage: str) -> Answer:
+    progress = {
+        "stage": stage,
+        "images_done": 1,
+        "images_total": 1,
+        "videos_done": 0,
+        "videos_total": 0,
+    }
+    return Answer(body={"job_id": JOB, "status": status, "story_id": STORY, "progress": progress})
+
+
+STORY_ANSWER = Answer(
+    body={
+        "id": STORY,
+        "title": "The Brave Mouse",
+        "content": "Once upon a time...",
+        "pages": ["Once upon a time..."],
+        "images": [{"display_order": 0, "image_url": "https://media.example.test/1.png"}],
+        "videos": [],
+    }
+)
+
+
+class Reply(urllib.response.addinfourl):
+    """A response as urllib's HTTP handler makes it (with the reason, `msg`)."""
+
+    def __init__(self, answer: Answer, url: str) -> None:
+        headers = http.client.HTTPMessage()
+        for name, value in answer.headers.items():
+            headers[name] = value
+        super().__init__(io.BytesIO(json.dumps(answer.body).encode()), headers, url, answer.status)
+        self.msg = http.client.responses[answer.status]
+
+
+class ScriptedApi(urllib.request.BaseHandler):
+    """Answers each path with its answers in turn; an exception is raised as a
+    broken connection would raise it. Every request is kept."""
+
+    handler_order = 100  # before urllib's own HTTP handlers
+
+    def __init__(self, answers: Mapping[str, Sequence[Answer | Exception]]) -> None:
+        self.answers = {path: list(replies) for path, replies in answers.items()}
+        self.requests: list[urllib.request.Request] = []
+
+    def http_open(self, request: urllib.request.Request) -> Reply:
+        return self.https_open(request)
+
+    def https_open(self, request: urllib.request.Request) -> Reply:
+        self.requests.append(request)
+        url = urllib.parse.urlsplit(request.full_url)
+        answer = self.answers[url.path].pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return Reply(answer, request.full_url)
+
+    def paths(self) -> list[str]:
+        return [urllib.parse.urlsplit(request.full_url).path for request in self.requests]
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+    waits: list[float]
+    urls: list[str]
+
+
+@pytest.fixture(autouse=True)
+def no_connection_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("KIDSTORY_API_URL", "KIDSTORY_API_KEY", "KIDSTORY_READER_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run(api: ScriptedApi, capsys: pytest.CaptureFixture[str], *argv: str) -> Run:
+    waits: list[float] = []
+    urls: list[str] = []
+
+    def connect(url: str, key: str | None) -> Api:
+        urls.append(url)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), api)
+        return Api(url, key, opener=opener, sleep=waits.append)
+
+    out = io.StringIO()
+    code = main(list(argv), out=out, connect=connect)
+    return Run(code, out.getvalue(), capsys.readouterr().err, waits, urls)
+
+
+def generate(api: ScriptedApi, capsys: pytest.CaptureFixture[str]) -> Run:
+    return run(api, capsys, "--url", API, "generate", "A brave mouse", "--interval", "0")
+
+
+def busy_api(*job_answers: Answer | Exception) -> ScriptedApi:
+    return ScriptedApi(
+        {
+            "/dev/api/v1/stories/generate": [Answer(202, {"job_id": JOB})],
+            f"/dev/api/v1/stories/jobs/{JOB}": list(job_answers),
+            f"/dev/api/v1/stories/{STORY}": [STORY_ANSWER],
+        }
+    )
+
+
+def test_generate_waits_out_a_busy_or_unreachable_api_and_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    api = busy_api(
+        job("processing", "writing"),
+        Answer(503, {"detail": "The story workshop is busy"}, {"Retry-After": "2"}),
+        Answer(429, {"detail": "Too many requests"}, {"Retry-After": "1"}),
+        urllib.error.URLError(ConnectionRefusedError(111, "Connection refused")),
+        TimeoutError("timed out"),
+        Answer(502, {"message": "Internal server error"}),
+        Answer(504, {"message": "Endpoint request timed out"}),
+        job("completed", "done"),
+    )
+
+    result = generate(api, capsys)
+
+    assert result.code == 0, result.err
+    # Retry-After when the API says, else waits doubling from 1 s, at most 30 s
+    assert result.waits == [2, 1, 4, 8, 16, 30]
+    assert "kidstory: 503: The story workshop is busy; trying again in 2 s (try 2 of 8)" in (
+        result.err
+    )
+    assert "cannot reach https://api.example.test/dev ([Errno 111] Connection refused)" in (
+        result.err
+    )
+    assert "504: Endpoint request timed out; trying again in 30 s (try 7 of 8)" in result.err
+    assert "no answer from https://api.example.test/dev (timed out)" in result.err
+    assert result.err.count("trying again") == 6
+    assert "] done: 1 of 1 pictures" in result.out
+    assert "[page 1] Once upon a time..." in result.out
+    assert f"story {STORY}: {API}/api/v1/stories/{STORY}" in result.out
+
+
+def test_failures_in_a_row_are_counted_afresh_after_an_answer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    busy = Answer(503, {"detail": "busy"})
+    api = busy_api(
+        *[busy] * 7,
+        job("processing", "writing"),
+        *[busy] * 7,
+        job("completed", "done"),
+    )
+
+    result = generate(api, capsys)
+
+    assert result.code == 0, result.err
+    assert result.waits == [1, 2, 4, 8, 16, 30, 30] * 2
+
+
+def test_a_long_retry_after_is_waited_at_most_a_minute(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    api = busy_api(
+        Answer(429, {"detail": "slow down"}, {"Retry-After": "86400"}),
+        Answer(503, {"detail": "busy"}, {"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"}),
+        Answer(503, {"detail": "busy"}, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}),
+        job("completed", "done"),
+    )
+
+    result = generate(api, capsys)
+
+    assert result.code == 0, result.err
+    assert result.waits == [60, 60, 0]
+
+
+def test_generate_gives_up_after_eight_failures_in_a_row_and_tells_how_to_check_later(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    api = busy_api(*[Answer(503, {"detail": "The story workshop is busy"})] * 8)
+
+    result = generate(api, capsys)
+
+    assert result.code == 2
+    assert len(result.waits) == 7
+    assert api.paths().count(f"/dev/api/v1/stories/jobs/{JOB}") == 8
+    last_line = result.err.strip().splitlines()[-1]
+    assert last_line == (
+        "kidstory: 503: The story workshop is busy; gave up after 8 tries in a row. "
+        f"Job {JOB} may still finish: check on it later with "
+        f"`kidstory show {JOB} --url {API}`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "detail"), [(401, "Invalid API key"), (404, "Job not found"), (422, "bad id")]
+)
+def test_refusals_while_following_fail_at_once(
+    capsys: pytest.CaptureFixture[str], status: int, detail: str
+) -> None:
+    api = busy_api(job("processing", "writing"), Answer(status, {"detail": detail}))
+
+    result = generate(api, capsys)
+
+    assert result.code == 2
+    assert result.waits == []
+    assert result.err == f"kidstory: {status}: {detail}\n"
+
+
+def test_connection_options_work_before_or_after_the_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = f"/dev/api/v1/stories/{STORY}"
+    api = ScriptedApi({path: [STORY_ANSWER, STORY_ANSWER]})
+
+    before = run(api, capsys, "--url", API, "--key", "sk-one", "show", STORY)
+    after = run(api, capsys, "show", STORY, "--url", API, "--key", "sk-two")
+
+    assert before.code == after.code == 0
+    assert [request.full_url for request in api.requests] == [f"https://api.example.test{path}"] * 2
+    keys = [request.get_header("Authorization") for request in api.requests]
+    assert keys == ["Bearer sk-one", "Bearer sk-two"]
+
+
+def test_the_local_stack_is_the_default_and_the_environment_overrides_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = ScriptedApi({"/api/v1/stories": [Answer(body={"stories": [], "total": 0})]})
+    assert run(api, capsys, "list").urls == ["http://127.0.0.1:8000"]
+    assert api.requests[0].get_header("Authorization") is None
+
+    monkeypatch.setenv("KIDSTORY_API_URL", API)
+    monkeypatch.setenv("KIDSTORY_API_KEY", "sk-env")
+    api = ScriptedApi({"/dev/api/v1/stories": [Answer(body={"stories": [], "total": 0})]})
+    assert run(api, capsys, "list").urls == [API]
+    assert api.requests[0].get_header("Authorization") == "Bearer sk-env"
+
+    api = ScriptedApi({"/api/v1/stories": [Answer(body={"stories": [], "total": 0})]})
+    assert run(api, capsys, "list", "--url", "http://127.0.0.1:9000").urls == [
+        "http://127.0.0.1:9000"
+    ]
+
+
+def test_the_story_is_linked_in_the_web_reader_only_where_its_address_is_known(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def shown(*argv: str) -> str:
+        api = ScriptedApi({path: [STORY_ANSWER] for path in (local, deployed)})
+        return run(api, capsys, "show", STORY, *argv).out
+
+    local, deployed = f"/api/v1/stories/{STORY}", f"/dev/api/v1/stories/{STORY}"
+
+    assert f"read it: http://127.0.0.1:8000/reader/#story={STORY}\n" in shown()
+    assert "read it:" not in shown("--url", API)  # its reader is elsewhere (CloudFront)
+    reader = "https://d111111abcdef8.cloudfront.net/reader/"
+    assert f"read it: {reader}#story={STORY}\n" in shown("--url", API, "--reader", reader)
+    monkeypatch.setenv("KIDSTORY_READER_URL", reader)
+    assert f"read it: {reader}#story={STORY}\n" in shown("--url", API)
+
+
+def test_help_names_the_environment_and_the_default_api(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    printed = capsys.readouterr().out
+
+    for said in ("KIDSTORY_API_URL", "KIDSTORY_API_KEY", "KIDSTORY_READER_URL"):
+        assert said in printed
+    assert "http://127.0.0.1:8000" in printed
