@@ -56,7 +56,7 @@ diagram: setup ## regenerate the state machine diagram (docs/state-machine.md, R
 	$(BIN)/python -m infra.diagram
 
 lock-layers: setup ## re-resolve layers/deps/constraints.txt after changing a layer's requirements
-	$(BIN)/python -m infra.layer_bundling
+	$(BIN)/python -m infra.bundling
 
 bench: setup ## print performance figures
 	$(BIN)/python -m tests.bench.run

@@ -12,8 +12,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import pin_logical_id
+from infra.bundling import LAMBDA_PYTHON, code_with_bytecode, dependency_layer_code
 from infra.config import PROJECT_ROOT, StageConfig
-from infra.layer_bundling import LAMBDA_PYTHON, code_with_bytecode, dependency_layer_code
 from infra.storage import Storage
 
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"

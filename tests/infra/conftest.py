@@ -14,7 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
 from app import build
-from infra import layer_bundling
+from infra import bundling
 from infra.config import project_context
 from infra.stack import KidStoryStack
 
@@ -55,7 +55,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     outdir = tmp_path_factory.mktemp("cdk.out")
     commands: list[Any] = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(layer_bundling.subprocess, "run", lambda *args, **_: commands.append(args))
+        patch.setattr(bundling.subprocess, "run", lambda *args, **_: commands.append(args))
         context = {
             **project_context(),
             "stage": "local",

@@ -19,7 +19,7 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
 from app import build
-from infra import layer_bundling
+from infra import bundling
 from infra.config import project_context
 from infra.github_oidc import GITHUB_STACK_NAME, GitHubDeployStack, github_deploy_stack
 from tests.infra.conftest import Synthesized
@@ -149,7 +149,7 @@ def test_checks_run_on_every_pull_request_and_push(workflow: dict[str, Any]) -> 
 def test_deploys_run_on_lambdas_python_so_the_assets_ship_its_bytecode(
     workflow: dict[str, Any],
 ) -> None:
-    assert workflow["env"]["LAMBDA_PYTHON_VERSION"] == layer_bundling.LAMBDA_PYTHON
+    assert workflow["env"]["LAMBDA_PYTHON_VERSION"] == bundling.LAMBDA_PYTHON
     for name, job in deploy_jobs(workflow).items():
         [python] = [step for step in steps(job) if "setup-python" in step.get("uses", "")]
         assert python["with"]["python-version"] == "${{ env.LAMBDA_PYTHON_VERSION }}", name

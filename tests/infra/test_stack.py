@@ -15,7 +15,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match
 from cdk_nag import AwsSolutionsChecks
 
-from infra import layer_bundling
+from infra import bundling
+from infra.bundling import dependency_layer_code
 from infra.config import StageConfig, StageConfigError, project_context
 from infra.lambda_factory import (
     DEPENDENCY_LAYERS_DIR,
@@ -23,7 +24,6 @@ from infra.lambda_factory import (
     function_code,
     kidstory_layer_code,
 )
-from infra.layer_bundling import dependency_layer_code
 from tests.infra.conftest import bundled_asset
 
 FUNCTIONS = {
@@ -365,7 +365,7 @@ def _pyc_flags(pyc: Path) -> int:
 def test_each_function_asset_holds_its_own_package_with_bytecode(tmp_path, monkeypatch):
     # this interpreter stands in for Lambda's, which may not be on this machine
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
-    monkeypatch.setattr(layer_bundling, "LAMBDA_PYTHON", running)
+    monkeypatch.setattr(bundling, "LAMBDA_PYTHON", running)
     tag = sys.implementation.cache_tag
 
     asset = bundled_asset(tmp_path, function_code("write_story"))
@@ -378,7 +378,7 @@ def test_each_function_asset_holds_its_own_package_with_bytecode(tmp_path, monke
 
 def test_the_kidstory_layer_ships_its_modules_compiled(tmp_path, monkeypatch):
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
-    monkeypatch.setattr(layer_bundling, "LAMBDA_PYTHON", running)
+    monkeypatch.setattr(bundling, "LAMBDA_PYTHON", running)
     tag = sys.implementation.cache_tag
 
     asset = bundled_asset(tmp_path, kidstory_layer_code())
@@ -391,7 +391,7 @@ def test_the_kidstory_layer_ships_its_modules_compiled(tmp_path, monkeypatch):
 
 
 def test_without_lambdas_python_the_code_ships_as_source_and_says_so(tmp_path, monkeypatch, capfd):
-    monkeypatch.setattr(layer_bundling, "LAMBDA_PYTHON", "3.99")
+    monkeypatch.setattr(bundling, "LAMBDA_PYTHON", "3.99")
 
     asset = bundled_asset(tmp_path, function_code("assemble"))
 
@@ -403,8 +403,8 @@ def test_without_lambdas_python_the_code_ships_as_source_and_says_so(tmp_path, m
 
 
 def test_lambdas_runtime_is_the_python_the_code_is_built_for():
-    assert RUNTIME.name == f"python{layer_bundling.LAMBDA_PYTHON}"
-    assert layer_bundling.BUILD_IMAGE.endswith(f"python{layer_bundling.LAMBDA_PYTHON}")
+    assert RUNTIME.name == f"python{bundling.LAMBDA_PYTHON}"
+    assert bundling.BUILD_IMAGE.endswith(f"python{bundling.LAMBDA_PYTHON}")
 
 
 def test_dependency_layers_are_not_bundled_when_bundling_is_skipped(synthesized):
@@ -420,8 +420,8 @@ def test_dependency_layer_is_bundled_by_pip_for_arm64_lambda_without_docker(tmp_
             Path(command[command.index("--target") + 1]).mkdir(parents=True)
         return None
 
-    monkeypatch.setattr("infra.layer_bundling.subprocess.run", run)
-    monkeypatch.setattr(layer_bundling, "lambda_python", lambda: "/usr/bin/python3.12")
+    monkeypatch.setattr("infra.bundling.subprocess.run", run)
+    monkeypatch.setattr(bundling, "lambda_python", lambda: "/usr/bin/python3.12")
     app = cdk.App(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Layer")
     lambda_.LayerVersion(

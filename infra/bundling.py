@@ -3,8 +3,8 @@ platform, and our own code (the kidstory layer, each function) copied as it is; 
 bytecode compiled for Lambda's Python.
 
 Lambda cannot write `__pycache__` (its code folders are read-only), so a module shipped without
-bytecode is compiled again at every cold start: for the API that is about three times the import
-time (`make bench` prints both). The bytecode is unchecked-hash: valid whatever the files' times
+bytecode is compiled again at every cold start: for the API that is 3.6 times the import time
+(`make bench` prints both). The bytecode is unchecked-hash: valid whatever the files' times
 after zipping. It is made by an interpreter of Lambda's version, this one or `python3.12` on the
 PATH; without one the assets ship as source and the synthesis says so.
 """
