@@ -58,7 +58,8 @@ def main() -> int:
     print(story["content"])
     if story.get("notice"):
         print(f"\n[{story['notice']}]")
-    print(f"\nstory:   {BASE}/api/v1/stories/{story['id']}")
+    print(f"\nread it: {BASE}/reader/#story={story['id']}  (the web reader, in a browser)")
+    print(f"story:   {BASE}/api/v1/stories/{story['id']}")
     for image in story["images"]:
         print(f"image {image['display_order']}: {image['image_url']}")
     for video in story["videos"]:
