@@ -165,6 +165,38 @@ def test_generate_waits_out_a_busy_or_unreachable_api_and_says_so(
     assert f"story {STORY}: {API}/api/v1/stories/{STORY}" in result.out
 
 
+def test_asking_for_the_story_is_retried_with_one_idempotency_key(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A request that reached the API but whose answer was lost is sent again under the same
+    key, so the API answers with the job it made rather than making a second story."""
+    api = busy_api(job("completed", "done"))
+    api.answers["/dev/api/v1/stories/generate"] = [
+        Answer(502, {"message": "Internal server error"}),
+        TimeoutError("timed out"),
+        Answer(202, {"job_id": JOB}),
+    ]
+
+    result = generate(api, capsys)
+
+    assert result.code == 0, result.err
+    asked = [request for request in api.requests if request.full_url.endswith("/generate")]
+    keys = {request.get_header("Idempotency-key") for request in asked}
+    assert len(asked) == 3 and len(keys) == 1 and None not in keys
+    assert result.waits[:2] == [1, 2]
+
+
+def test_a_refused_story_request_is_not_sent_again(capsys: pytest.CaptureFixture[str]) -> None:
+    api = busy_api()
+    api.answers["/dev/api/v1/stories/generate"] = [
+        Answer(422, {"detail": [{"loc": ["body", "prompt"], "msg": "too violent"}]})
+    ]
+
+    result = generate(api, capsys)
+
+    assert result.code != 0 and api.paths() == ["/dev/api/v1/stories/generate"]
+
+
 def test_failures_in_a_row_are_counted_afresh_after_an_answer(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -6,7 +6,8 @@
 
 It talks to the local stack (`make run`) by default; `--url` and `--key` (or KIDSTORY_API_URL
 and KIDSTORY_API_KEY), before or after the command, point it at a deployed API. While it follows
-a job it waits out an API that is busy or briefly unreachable. Standard library only."""
+a job, and when it asks for the story (with an Idempotency-Key, so a repeat makes no second
+story), it waits out an API that is busy or briefly unreachable. Standard library only."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -90,8 +92,14 @@ class Api:
         self.patience = patience
         self.sleep = sleep
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        headers = {"Accept": "application/json"}
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        headers = {"Accept": "application/json", **(headers or {})}
         if body is not None:
             headers["Content-Type"] = "application/json"
         if self.key:
@@ -121,10 +129,22 @@ class Api:
     def read(self, path: str, tell: Callable[[str], None]) -> Any:
         """GET `path`, asking again after transient errors (each one told) as `patience` allows;
         the last error is raised when the tries are spent."""
+        return self.patiently("GET", path, tell)
+
+    def patiently(
+        self,
+        method: str,
+        path: str,
+        tell: Callable[[str], None],
+        body: dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """`call`, asked again after transient errors: only for requests that are safe to
+        repeat (reads, or a POST with an Idempotency-Key)."""
         failures = 0
         while True:
             try:
-                return self.call("GET", path)
+                return self.call(method, path, body, headers)
             except ApiError as error:
                 failures += 1
                 if not error.transient or failures >= self.patience.tries:
@@ -249,7 +269,9 @@ def generate(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     }
     if args.webhook:
         body["webhook_url"] = args.webhook
-    accepted = api.call("POST", f"{PREFIX}/generate", body)
+    # one key for every try: a request that arrived but whose answer was lost is not made twice
+    once = {"Idempotency-Key": str(uuid.uuid4())}
+    accepted = api.patiently("POST", f"{PREFIX}/generate", tell_trouble, body, once)
     job_id = accepted["job_id"]
     out.write(f"job {job_id}\n")
     try:
