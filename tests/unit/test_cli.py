@@ -214,12 +214,11 @@ def test_failures_in_a_row_are_counted_afresh_after_an_answer(
     assert result.waits == [1, 2, 4, 8, 16, 30, 30] * 2
 
 
-def test_a_long_retry_after_is_waited_at_most_a_minute(
+def test_a_retry_after_of_up_to_a_minute_is_waited(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     api = busy_api(
-        Answer(429, {"detail": "slow down"}, {"Retry-After": "86400"}),
-        Answer(503, {"detail": "busy"}, {"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"}),
+        Answer(429, {"detail": "slow down"}, {"Retry-After": "60"}),
         Answer(503, {"detail": "busy"}, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}),
         job("completed", "done"),
     )
@@ -227,7 +226,25 @@ def test_a_long_retry_after_is_waited_at_most_a_minute(
     result = generate(api, capsys)
 
     assert result.code == 0, result.err
-    assert result.waits == [60, 60, 0]
+    assert result.waits == [60, 0]
+
+
+@pytest.mark.parametrize("retry_after", ["19800", "Wed, 21 Oct 2099 07:28:00 GMT"])
+def test_a_used_up_quota_is_not_waited_for(
+    capsys: pytest.CaptureFixture[str], retry_after: str
+) -> None:
+    """A daily quota frees up in hours: say when, rather than keep the terminal waiting."""
+    api = busy_api()
+    api.answers["/dev/api/v1/stories/generate"] = [
+        Answer(429, {"detail": "Over the daily limit of 2000 units"}, {"Retry-After": retry_after})
+    ]
+
+    result = generate(api, capsys)
+
+    assert result.code == 2 and result.waits == []
+    assert "Over the daily limit of 2000 units (try again in " in result.err
+    if retry_after == "19800":
+        assert "(try again in 5 h 30 min)" in result.err
 
 
 def test_generate_gives_up_after_eight_failures_in_a_row_and_tells_how_to_check_later(

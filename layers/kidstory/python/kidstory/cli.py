@@ -59,18 +59,20 @@ class ApiError(Exception):
 
 @dataclass(frozen=True)
 class Patience:
-    """How reads that may be asked again (a job's progress, a finished story) ride out trouble:
-    waits doubling from `first_wait` up to `longest_wait`, or the API's Retry-After (at most
-    `longest_retry_after`), until `tries` have failed in a row."""
+    """How requests that may be asked again (a job's progress, a finished story, the request
+    for a story under an Idempotency-Key) ride out trouble: waits doubling from `first_wait` up
+    to `longest_wait`, or the API's Retry-After, until `tries` have failed in a row. A
+    Retry-After over `longest_retry_after` (a daily quota that is used up) ends it at once."""
 
     tries: int = 8
     first_wait: float = 1.0
     longest_wait: float = 30.0
     longest_retry_after: float = 60.0
 
-    def wait(self, error: ApiError, failures: int) -> float:
+    def wait(self, error: ApiError, failures: int) -> float | None:
+        """Seconds to wait before asking again; None: not worth waiting for."""
         if error.retry_after is not None:
-            return min(error.retry_after, self.longest_retry_after)
+            return error.retry_after if error.retry_after <= self.longest_retry_after else None
         return min(self.first_wait * 2 ** (failures - 1), self.longest_wait)
 
 
@@ -150,10 +152,24 @@ class Api:
                 if not error.transient or failures >= self.patience.tries:
                     raise
                 wait = self.patience.wait(error, failures)
+                if wait is None:
+                    raise ApiError(
+                        error.status,
+                        f"{error.detail} (try again in {_duration(error.retry_after or 0)})",
+                    ) from None
                 said = error.detail if error.status == 0 else str(error)
                 tries = f"try {failures + 1} of {self.patience.tries}"
                 tell(f"{said}; trying again in {wait:g} s ({tries})")
                 self.sleep(wait)
+
+
+def _duration(seconds: float) -> str:
+    """`45 s`, `12 min`, `5 h 30 min`."""
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return f"{seconds:.0f} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
 def _detail(body: bytes) -> str:
