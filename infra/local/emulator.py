@@ -33,6 +33,7 @@ from moto.events.models import EventPattern
 from moto.server import ThreadedMotoServer
 
 from infra.local.template import ACCOUNT, REGION, Template
+from kidstory.observability import logger
 
 Handler = Callable[[Any, Any], Any]
 log = logging.getLogger("kidstory.local")
@@ -62,6 +63,15 @@ class LambdaContext:
 
 
 _handlers: dict[str, Handler] = {}
+# what Powertools' inject_lambda_context adds to every line of an invocation
+LAMBDA_CONTEXT_KEYS = [
+    "cold_start",
+    "function_name",
+    "function_memory_size",
+    "function_arn",
+    "function_request_id",
+    "xray_trace_id",
+]
 _moto_invoke = LambdaSimpleBackend.invoke
 
 
@@ -83,6 +93,10 @@ def _invoke_our_handler(
         return json.dumps(
             {"errorType": type(error).__name__, "errorMessage": str(error), "stackTrace": []}
         ).encode()
+    finally:
+        # On Lambda each function has its own process; here the API's lines would otherwise
+        # carry the context (function_name...) of the last function that ran.
+        logger.remove_keys(LAMBDA_CONTEXT_KEYS)
     return json.dumps(result).encode()
 
 
