@@ -3,10 +3,11 @@ platform, and our own code (the kidstory layer, each function) copied as it is; 
 bytecode compiled for Lambda's Python.
 
 Lambda cannot write `__pycache__` (its code folders are read-only), so a module shipped without
-bytecode is compiled again at every cold start: for the API that is 3.6 times the import time
+bytecode is compiled again at every cold start: for the API that doubles the import time
 (`make bench` prints both). The bytecode is unchecked-hash: valid whatever the files' times
 after zipping. It is made by an interpreter of Lambda's version, this one or `python3.12` on the
-PATH; without one the assets ship as source and the synthesis says so.
+PATH; without one the assets ship as source, the synthesis says so, and their hash differs
+from the same code's with bytecode.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import BundlingOptions, DockerImage, DockerVolume, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
 # The functions' runtime (lambda_factory.RUNTIME): wheels are chosen and bytecode made for it.
@@ -49,6 +51,7 @@ DOCKER_COMPILE = "python -m compileall -q -j 0 --invalidation-mode unchecked-has
 # Every package of every layer at one version: the layers of a function are unpacked into one
 # folder, so two layers must never carry different versions of a shared package (pydantic).
 CONSTRAINTS = Path(__file__).resolve().parent.parent / "layers" / "deps" / "constraints.txt"
+DOCKER_CONSTRAINTS = "/constraints"  # where the Docker fallback mounts CONSTRAINTS' folder
 
 
 def pip_install_command(requirements: Path, target: Path) -> list[str]:
@@ -100,16 +103,17 @@ def lock_layers() -> None:
     )
 
 
-if __name__ == "__main__":
-    lock_layers()
-
-
 def lambda_python() -> str | None:
-    """An interpreter of Lambda's Python version on this machine, if there is one (a
-    `python3.12` on the PATH may be a version manager's shim for a version not installed)."""
+    """An interpreter of Lambda's Python version on this machine, if there is one."""
     if f"{sys.version_info.major}.{sys.version_info.minor}" == LAMBDA_PYTHON:
         return sys.executable
-    found = shutil.which(f"python{LAMBDA_PYTHON}")
+    return _runs_as(shutil.which(f"python{LAMBDA_PYTHON}"), LAMBDA_PYTHON)
+
+
+@cache
+def _runs_as(found: str | None, version: str) -> str | None:
+    """`found`, if it runs and is Python `version` (a `python3.12` on the PATH may be a version
+    manager's shim for a version that is not installed)."""
     if found is None:
         return None
     probe = subprocess.run(
@@ -118,7 +122,15 @@ def lambda_python() -> str | None:
         text=True,
         check=False,
     )
-    return found if probe.returncode == 0 and probe.stdout.strip() == LAMBDA_PYTHON else None
+    return found if probe.returncode == 0 and probe.stdout.strip() == version else None
+
+
+def _what_is_shipped() -> dict[str, str]:
+    """Part of every asset's hash (the bundling options are): whether its bytecode is made. An
+    asset built as source has another hash than the same code with bytecode, so a deploy that
+    can compile never reuses a source-only asset left in cdk.out or in the bootstrap bucket."""
+    compiled = f"python{LAMBDA_PYTHON}" if lambda_python() else "none"
+    return {"KIDSTORY_BYTECODE": compiled}
 
 
 def compile_bytecode(folder: Path) -> None:
@@ -186,6 +198,7 @@ def code_with_bytecode(root: Path, package: str, exclude: list[str] | None = Non
                 f"cp -r /asset-input/{package}/. /asset-output/{package}/ && {DOCKER_COMPILE}",
             ],
             local=CopyWithBytecode(root / package, package),
+            environment=_what_is_shipped(),
         ),
     )
 
@@ -194,7 +207,7 @@ def dependency_layer_code(source: Path) -> lambda_.Code:
     """The asset of a dependency layer; with bundling skipped it is the folder as it is."""
     docker_command = " ".join(
         [
-            "pip install -r requirements.txt -c ../constraints.txt",
+            f"pip install -r requirements.txt -c {DOCKER_CONSTRAINTS}/{CONSTRAINTS.name}",
             "--target /asset-output/python",
             *LAMBDA_WHEELS,
             "&&",
@@ -206,6 +219,14 @@ def dependency_layer_code(source: Path) -> lambda_.Code:
         bundling=BundlingOptions(
             image=DockerImage.from_registry(BUILD_IMAGE),
             command=["bash", "-c", docker_command],
+            volumes=[
+                DockerVolume(host_path=str(CONSTRAINTS.parent), container_path=DOCKER_CONSTRAINTS)
+            ],
             local=PipInstall(source),
+            environment=_what_is_shipped(),
         ),
     )
+
+
+if __name__ == "__main__":
+    lock_layers()

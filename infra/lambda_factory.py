@@ -14,6 +14,7 @@ from constructs import Construct
 from infra import pin_logical_id
 from infra.bundling import LAMBDA_PYTHON, code_with_bytecode, dependency_layer_code
 from infra.config import PROJECT_ROOT, StageConfig
+from infra.monitoring import NAMESPACE, SERVICE
 from infra.storage import Storage
 
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
@@ -149,8 +150,8 @@ class FunctionFactory(Construct):
             environment={
                 "TABLE_NAME": self._storage.table.table_name,
                 "MEDIA_BUCKET": self._storage.media_bucket.bucket_name,
-                "POWERTOOLS_SERVICE_NAME": "kidstory",
-                "POWERTOOLS_METRICS_NAMESPACE": "KidStory",
+                "POWERTOOLS_SERVICE_NAME": SERVICE,
+                "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
                 # every metric's stage dimension (kidstory.observability), so that stages
                 # deployed to one account and Region keep their figures and alarms apart
                 "STAGE": config.stage,

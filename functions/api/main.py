@@ -86,6 +86,38 @@ def story_library_table() -> StoryTable:
     return story_table(get_settings())
 
 
+class UnexpectedErrors:
+    """Answers 500 (logged, no details) for an error nothing else handled, inside the CORS
+    layer: Starlette's own last-resort handler sits outside every middleware, so its 500s
+    would reach a browser on another origin (the web reader on CloudFront) as unreadable."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            logger.exception("unhandled error", extra={"path": scope.get("path")})
+            if started:  # too late for another answer
+                raise
+            response = JSONResponse(
+                {"detail": "Internal server error"},
+                status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+            )
+            await response(scope, receive, send)
+
+
 class RequestSizeLimit:
     """Answers 413 for bodies over the limit, by Content-Length or, when the body is chunked,
     by reading it (up to the limit) before the app sees it."""
@@ -250,8 +282,9 @@ def create_app(settings: Settings) -> FastAPI:
         description="Turns a short idea into an illustrated children's story, with optional "
         "short videos. Post an idea, follow the job, read the story.",
     )
+    app.add_middleware(UnexpectedErrors)
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
-    if settings.cors_origin_list:  # added last, so outermost: its 413s carry CORS headers too
+    if settings.cors_origin_list:  # added last, so outermost: every answer carries its headers
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
@@ -318,11 +351,6 @@ def create_app(settings: Settings) -> FastAPI:
             for issue in error.errors()
         ]
         return JSONResponse({"detail": details}, status_code=422)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        logger.exception("unhandled error", extra={"path": request.url.path})
-        return JSONResponse({"detail": "Internal server error"}, status_code=500)
 
     ResponseDocs = dict[int | str, dict[str, Any]]
     not_found_doc: ResponseDocs = {404: {"model": ErrorResponse}}

@@ -56,6 +56,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     commands: list[Any] = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(bundling.subprocess, "run", lambda *args, **_: commands.append(args))
+        patch.setattr(bundling, "lambda_python", lambda: None)  # no probing
         context = {
             **project_context(),
             "stage": "local",

@@ -50,6 +50,7 @@ def synthesize(outdir: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """The dev stage with `overrides` as `cdk synth -c name=value` gives them, as a template."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(bundling.subprocess, "run", lambda *args, **_: None)
+        patch.setattr(bundling, "lambda_python", lambda: None)  # no probing
         for name, value in SYNTH_ENVIRONMENT_KEYS.items():
             patch.setenv(name, value)
         context = {

@@ -30,6 +30,7 @@ def dev_stage(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any],
     outdir = tmp_path_factory.mktemp("reader-dev")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(bundling.subprocess, "run", lambda *args, **_: None)
+        patch.setattr(bundling, "lambda_python", lambda: None)  # no probing
         context = {**project_context(), "stage": "dev", "aws:cdk:bundling-stacks": []}
         app = cdk.App(outdir=str(outdir), context=context)
         stack = build(app)

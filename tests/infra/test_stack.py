@@ -20,7 +20,6 @@ from infra.bundling import dependency_layer_code
 from infra.config import StageConfig, StageConfigError, project_context
 from infra.lambda_factory import (
     DEPENDENCY_LAYERS_DIR,
-    RUNTIME,
     function_code,
     kidstory_layer_code,
 )
@@ -402,9 +401,19 @@ def test_without_lambdas_python_the_code_ships_as_source_and_says_so(tmp_path, m
     assert "No Python 3.99 here: assemble ships without bytecode" in capfd.readouterr().err
 
 
-def test_lambdas_runtime_is_the_python_the_code_is_built_for():
-    assert RUNTIME.name == f"python{bundling.LAMBDA_PYTHON}"
-    assert bundling.BUILD_IMAGE.endswith(f"python{bundling.LAMBDA_PYTHON}")
+@pytest.mark.parametrize("code", [lambda: function_code("assemble"), kidstory_layer_code])
+def test_code_with_bytecode_is_another_asset_than_the_same_code_as_source(
+    tmp_path, monkeypatch, code
+):
+    """So that a deploy that can compile never reuses a source-only asset of the same code left
+    in cdk.out or in the bootstrap bucket by a deploy that could not."""
+    monkeypatch.setattr(bundling, "LAMBDA_PYTHON", "3.99")
+    as_source = bundled_asset(tmp_path / "source", code())
+    monkeypatch.setattr(bundling, "LAMBDA_PYTHON", f"{sys.version_info[0]}.{sys.version_info[1]}")
+    compiled = bundled_asset(tmp_path / "compiled", code())
+
+    assert as_source.name != compiled.name
+    assert not list(as_source.rglob("*.pyc")) and list(compiled.rglob("*.pyc"))
 
 
 def test_dependency_layers_are_not_bundled_when_bundling_is_skipped(synthesized):

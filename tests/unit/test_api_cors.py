@@ -38,3 +38,20 @@ def test_other_origins_are_not_allowed(client: TestClient) -> None:
 
     assert response.status_code == 200
     assert "access-control-allow-origin" not in response.headers
+
+
+def test_an_unexpected_error_is_a_500_with_cors_headers(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.main
+
+    def broken() -> object:
+        raise RuntimeError("the table is gone")
+
+    monkeypatch.setattr(api.main, "story_library", broken)
+
+    response = client.get("/api/v1/stories", headers={"Origin": READER})
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error"}
+    assert response.headers["access-control-allow-origin"] == READER

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -184,6 +185,19 @@ def test_asking_for_the_story_is_retried_with_one_idempotency_key(
     keys = {request.get_header("Idempotency-key") for request in asked}
     assert len(asked) == 3 and len(keys) == 1 and None not in keys
     assert result.waits[:2] == [1, 2]
+
+
+def test_an_api_that_does_not_resolve_is_not_asked_again(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    api = busy_api()
+    unknown = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    api.answers["/dev/api/v1/stories/generate"] = [urllib.error.URLError(unknown)]
+
+    result = generate(api, capsys)
+
+    assert result.code == 2 and result.waits == []
+    assert "cannot reach https://api.example.test/dev" in result.err
 
 
 def test_a_refused_story_request_is_not_sent_again(capsys: pytest.CaptureFixture[str]) -> None:

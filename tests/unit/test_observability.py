@@ -47,3 +47,19 @@ def test_a_provider_call_that_raised_is_not_timed(emitted: JsonLines) -> None:
         raise ProviderThrottled("429 Too Many Requests")
 
     assert emitted() == []
+
+
+def test_a_function_on_lambda_without_its_stage_does_not_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its metrics would otherwise count as the `local` stage's and miss every alarm."""
+    enable_socket()
+    monkeypatch.delenv("STAGE", raising=False)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "KidStory-dev-WriteStory")
+    code = (
+        "try:\n    import kidstory.observability\n"
+        "except RuntimeError as error:\n    print(error)\n"
+        "else:\n    print('started')"
+    )
+
+    assert last_line(code) == "STAGE is not set: the stack gives every function its stage"

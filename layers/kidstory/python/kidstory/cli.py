@@ -123,7 +123,12 @@ class Api:
                 retry_after=_retry_after(error.headers.get("Retry-After")),
             ) from None
         except urllib.error.URLError as error:
-            raise ApiError(0, f"cannot reach {self.url} ({error.reason})", transient=True) from None
+            # refused, reset or timed out may pass; a name that does not resolve or a
+            # certificate that does not verify will not
+            passing = isinstance(error.reason, ConnectionError | TimeoutError)
+            raise ApiError(
+                0, f"cannot reach {self.url} ({error.reason})", transient=passing
+            ) from None
         except (OSError, http.client.HTTPException) as error:  # timed out, or cut off
             reason = str(error) or type(error).__name__
             raise ApiError(0, f"no answer from {self.url} ({reason})", transient=True) from None

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 SERVICE = "kidstory"
 NAMESPACE = "KidStory"
 STAGE = os.environ.get("STAGE") or "local"
+if "STAGE" not in os.environ and "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    # on Lambda its metrics would count as another stage's and miss every alarm
+    raise RuntimeError("STAGE is not set: the stack gives every function its stage")
 
 ProviderKind = Literal["text", "image", "video"]
 
