@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.logging.lambda_context import LambdaContextModel
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.dynamodb.models import DynamoDBBackend
 from moto.events.models import EventPattern
@@ -64,14 +65,7 @@ class LambdaContext:
 
 _handlers: dict[str, Handler] = {}
 # what Powertools' inject_lambda_context adds to every line of an invocation
-LAMBDA_CONTEXT_KEYS = [
-    "cold_start",
-    "function_name",
-    "function_memory_size",
-    "function_arn",
-    "function_request_id",
-    "xray_trace_id",
-]
+LAMBDA_CONTEXT_KEYS = ["cold_start", *vars(LambdaContextModel())]
 _moto_invoke = LambdaSimpleBackend.invoke
 
 

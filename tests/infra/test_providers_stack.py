@@ -17,7 +17,6 @@ import pytest
 from aws_cdk.assertions import Template
 
 from app import build
-from infra import bundling
 from infra.config import (
     DEFAULT_BEDROCK_REGION,
     DEFAULT_BEDROCK_TEXT_MODEL,
@@ -49,8 +48,6 @@ TEXT_PREFIXES = ("LLM_", "OPENAI_", "ANTHROPIC_", "OLLAMA_", "BEDROCK_")
 def synthesize(outdir: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """The dev stage with `overrides` as `cdk synth -c name=value` gives them, as a template."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(bundling.subprocess, "run", lambda *args, **_: None)
-        patch.setattr(bundling, "lambda_python", lambda: None)  # no probing
         for name, value in SYNTH_ENVIRONMENT_KEYS.items():
             patch.setenv(name, value)
         context = {
