@@ -9,7 +9,7 @@ export PYTHONPATH := functions:layers/kidstory/python:.
 # is kept for `make deploy` only, where the README asks for Node.js 22 or 24.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup run demo test test-unit test-infra test-e2e lint key synth deploy diagram lock-layers bench browser reader-screenshot clean
+.PHONY: setup run demo test test-clock-ahead test-unit test-infra test-e2e lint key synth deploy diagram lock-layers bench browser reader-screenshot clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,10 @@ demo: setup ## one story through the running local API (start `make run` first)
 
 test: setup browser ## every test: unit, infra (CDK template), end-to-end (HTTP API on emulated AWS)
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory test-clock-ahead
+
+test-clock-ahead: setup ## the unit tier again with the wall clock a year ahead: no test may depend on today's date
+	$(BIN)/python -m pytest tests/unit -q --clock-ahead-days 365
 
 test-unit: setup
 	$(BIN)/python -m pytest tests/unit

@@ -37,7 +37,7 @@ OPENAI_PARAMETER = "/kidstory/dev/openai-api-key"
 OPENAI_STAGE = {
     "llm_provider": "openai",
     "provider_key_parameter": OPENAI_PARAMETER,
-    "text_model": "gpt-5-mini",
+    "text_model": "gpt-6.1-sol",
     "provider_base_url": "https://llm-gateway.example.com/v1",
 }
 BEDROCK_STAGE = {"llm_provider": "bedrock"}
@@ -140,7 +140,7 @@ def test_openai_stage_gives_the_story_writer_its_model_endpoint_and_key_paramete
 
     assert text_settings == {
         "LLM_PROVIDER": "openai",
-        "OPENAI_TEXT_MODEL": "gpt-5-mini",
+        "OPENAI_TEXT_MODEL": "gpt-6.1-sol",
         "OPENAI_BASE_URL": "https://llm-gateway.example.com/v1",
         "OPENAI_API_KEY_PARAMETER": OPENAI_PARAMETER,
     }
@@ -390,7 +390,7 @@ def test_offline_ignores_the_provider_settings_so_a_stage_can_be_switched_to_it(
     switched = stage(
         llm_provider="offline",
         provider_key_parameter="/kidstory/dev/openai-api-key",
-        text_model="gpt-5-mini",
+        text_model="gpt-6.1-sol",
     )
     assert switched.text_provider_environment == {"LLM_PROVIDER": "offline"}
 

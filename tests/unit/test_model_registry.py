@@ -91,7 +91,8 @@ def test_bedrock_inference_profiles_are_found_by_their_model() -> None:
 def test_models_near_their_shutdown_are_listed() -> None:
     settings = Settings.from_environ(
         BASE
-        | {"LLM_PROVIDER": "openai", "OPENAI_API_KEY": "sk-test", "OPENAI_TEXT_MODEL": "gpt-5-mini"}
+        | {"LLM_PROVIDER": "openai", "OPENAI_API_KEY": "sk-test", "OPENAI_TEXT_MODEL": "gpt-5-mini"},
+        today=TODAY,
     )
 
     notices = models_near_shutdown(settings, TODAY)
@@ -110,14 +111,28 @@ def test_models_of_providers_not_in_use_are_not_listed() -> None:
     assert models_near_shutdown(settings, TODAY) == []
 
 
-@pytest.mark.parametrize("provider", ["openai", "anthropic", "ollama", "bedrock"])
-def test_every_default_is_a_current_text_model(provider: ModelProvider) -> None:
-    found = find_model(default_model(provider, "text"))
+@pytest.mark.parametrize(
+    ("provider", "capability"),
+    [
+        ("openai", "text"),
+        ("anthropic", "text"),
+        ("ollama", "text"),
+        ("bedrock", "text"),
+        ("openai", "image"),
+        ("bedrock", "image"),
+        ("bedrock", "video"),
+    ],
+)
+def test_every_default_is_a_current_model_with_no_shutdown_date(
+    provider: ModelProvider, capability: Capability
+) -> None:
+    """A default with a shutdown date would stop the service on that day, whatever the tests."""
+    found = find_model(default_model(provider, capability))
 
     assert found is not None
     assert (found.provider, found.capability, found.lifecycle) == (
         provider,
-        "text",
+        capability,
         Lifecycle.ACTIVE,
     )
     assert found.shutdown is None

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import boto3
@@ -168,7 +169,8 @@ def test_media_models_in_use_are_watched_for_their_shutdown() -> None:
     settings = Settings.from_environ(
         BASE
         | {"IMAGE_PROVIDER": "openai", "OPENAI_API_KEY": "sk", "VIDEO_PROVIDER": "bedrock"}
-        | {"OPENAI_IMAGE_MODEL": "gpt-image-1-mini"}
+        | {"OPENAI_IMAGE_MODEL": "gpt-image-1-mini"},
+        today=date(2026, 11, 25),  # before its shutdown on 2026-12-01
     )
 
     assert settings.configured_models == {

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from kidstory.providers.models import ModelUnusable, bare_model_id, check_usable, default_model
 
@@ -174,11 +182,13 @@ class Settings(BaseModel):
     offline_video_seconds: float = Field(default=0, ge=0, description="Simulated video latency")
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+    def from_environ(cls, environ: Mapping[str, str], *, today: date | None = None) -> Settings:
+        """The settings `environ` describes, with its models checked against the registry's
+        lifecycle as of `today` (the UTC date now, when not given)."""
         names = {name.upper(): name for name in cls.model_fields}
         values = {names[key]: value for key, value in environ.items() if key in names}
         try:
-            return cls.model_validate(values)
+            return cls.model_validate(values, context={"today": today})
         except ValidationError as error:
             problems = "; ".join(
                 f"{str(issue['loc'][0]).upper()}: {issue['msg']}" for issue in error.errors()
@@ -243,7 +253,7 @@ class Settings(BaseModel):
         return models | {variable: model for variable, (model, _) in self.media_models.items()}
 
     @model_validator(mode="after")
-    def _text_provider_is_usable(self) -> Settings:
+    def _text_provider_is_usable(self, info: ValidationInfo) -> Settings:
         """The chosen text provider has its key, and its model is not retired."""
         keys = {"openai": self.openai_api_key, "anthropic": self.anthropic_api_key}
         if self.llm_provider in keys:
@@ -258,7 +268,7 @@ class Settings(BaseModel):
         if self.text_model:
             variable, model_id = self.text_model
             try:
-                check_usable(model_id, "text", datetime.now(UTC).date())
+                check_usable(model_id, "text", _today(info))
             except ModelUnusable as problem:
                 raise SettingsError(f"invalid configuration: {variable}: {problem}") from None
         return self
@@ -298,9 +308,9 @@ class Settings(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _media_providers_are_usable(self) -> Settings:
+    def _media_providers_are_usable(self, info: ValidationInfo) -> Settings:
         """The picture and clip providers have their key, and their models are not retired."""
-        today = datetime.now(UTC).date()
+        today = _today(info)
         if self.video_provider == "openai":
             try:  # OpenAI's only video models, the Sora family, are retired
                 check_usable("sora-2", "video", today)
@@ -353,6 +363,12 @@ class Settings(BaseModel):
                 "(or MEDIA_SIGNING_KEY_PARAMETER, the SSM parameter holding it) go together"
             )
         return self
+
+
+def _today(info: ValidationInfo) -> date:
+    """The date models are checked against: the one the caller gave, else today (UTC)."""
+    given = (info.context or {}).get("today")
+    return given if isinstance(given, date) else datetime.now(UTC).date()
 
 
 # The request body of Bedrock picture and clip models is the model maker's own: the providers
