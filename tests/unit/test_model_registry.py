@@ -91,7 +91,11 @@ def test_bedrock_inference_profiles_are_found_by_their_model() -> None:
 def test_models_near_their_shutdown_are_listed() -> None:
     settings = Settings.from_environ(
         BASE
-        | {"LLM_PROVIDER": "openai", "OPENAI_API_KEY": "sk-test", "OPENAI_TEXT_MODEL": "gpt-5-mini"},
+        | {
+            "LLM_PROVIDER": "openai",
+            "OPENAI_API_KEY": "sk-test",
+            "OPENAI_TEXT_MODEL": "gpt-5-mini",
+        },
         today=TODAY,
     )
 
