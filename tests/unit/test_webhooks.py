@@ -3,7 +3,9 @@ the owner's secret; every attempt is recorded."""
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -77,6 +79,23 @@ REFUSED = [
     "https://metadata.example/",
     "https://v6private.example/",
     "https://hooks.example:99999/",  # invalid port
+    # IPv6 spellings of IPv4 addresses that are not public
+    "https://[::127.0.0.1]/",  # IPv4-compatible loopback
+    "https://[::169.254.169.254]/",
+    "https://[::ffff:0:7f00:1]/",  # IPv4-translated loopback
+    "https://[64:ff9b::a9fe:a9fe]/",  # NAT64 of the metadata service
+    "https://[64:ff9b::7f00:1]/",  # NAT64 of loopback
+    "https://[64:ff9b::a00:1]/",  # NAT64 of 10.0.0.1
+    "https://[64:ff9b:1::808:808]/",  # local-use NAT64: translated to whatever its network likes
+    "https://[2002:7f00:1::]/",  # 6to4 of loopback
+    "https://[2002:a9fe:a9fe::]/",  # 6to4 of the metadata service
+    "https://[2002:c0a8:101::1]/",  # 6to4 of 192.168.1.1
+    "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",  # Teredo, client 127.0.0.1
+    # ports that are not the web's own or unprivileged
+    "https://hooks.example:0/",
+    "https://hooks.example:25/",
+    "https://hooks.example:22/",
+    "https://hooks.example:1023/",
 ]
 
 
@@ -88,6 +107,22 @@ def test_non_public_targets_are_refused(url: str) -> None:
 
 def test_there_are_at_least_25_refused_vectors() -> None:
     assert len(REFUSED) >= 25
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[64:ff9b::808:808]/hook",  # NAT64 of a public address
+        "https://[2002:808:808::1]/hook",  # 6to4 of a public address
+        "https://[2606:4700::1111]/hook",
+        "https://hooks.example:443/hook",
+        "https://hooks.example:80/hook",
+        "https://hooks.example:8443/hook",
+        "https://hooks.example:1024/hook",
+    ],
+)
+def test_public_addresses_and_ports_are_accepted(url: str) -> None:
+    assert check_target(url, resolve=resolve).path == "/hook"
 
 
 def test_a_public_host_is_pinned_to_the_address_that_was_checked() -> None:
@@ -158,6 +193,65 @@ def test_redirects_are_not_followed(loopback: None) -> None:
     assert post_notice(target, b"{}", {}) == 307
     assert len(receiver.requests) == 1
     receiver.server.shutdown()
+
+
+class SlowReceiver:
+    """A receiver that answers one byte every `every` seconds, for `limit` seconds at most, or
+    one that answers with a body of `body_bytes`."""
+
+    def __init__(self, *, every: float = 0.2, limit: float = 15.0, body_bytes: int = 0) -> None:
+        self.finished = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._every, self._limit, self._body_bytes = every, limit, body_bytes
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        connection, _ = self.listener.accept()
+        with connection:
+            connection.recv(65536)
+            try:
+                if self._body_bytes:
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    chunk = b"x" * 65536
+                    for _ in range(self._body_bytes // len(chunk)):
+                        connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    connection.sendall(b"0\r\n\r\n")
+                else:
+                    answer = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"
+                    started = time.monotonic()
+                    for byte in answer:
+                        if time.monotonic() - started > self._limit:
+                            return
+                        connection.sendall(bytes([byte]))
+                        time.sleep(self._every)
+            except OSError:
+                pass  # the caller hung up
+            finally:
+                self.finished.set()
+
+
+def test_a_receiver_that_trickles_its_answer_fails_the_try_at_the_deadline(
+    loopback: None,
+) -> None:
+    # 47 bytes, one every 0.2 s: about 9 s, each read well within any per-read timeout
+    receiver = SlowReceiver(every=0.2)
+    target = WebhookTarget("http", "hooks.example", receiver.port, "/", "127.0.0.1")
+
+    with pytest.raises(WebhookFailed, match="no complete answer within 1 s"):
+        post_notice(target, b"{}", {}, deadline_seconds=1.0)
+
+    assert receiver.finished.wait(5)  # it was cut off, not waited for
+
+
+def test_a_large_answer_is_not_read_and_fails_the_try(loopback: None) -> None:
+    receiver = SlowReceiver(body_bytes=64 * 1024 * 1024)
+    target = WebhookTarget("http", "hooks.example", receiver.port, "/", "127.0.0.1")
+
+    with pytest.raises(WebhookFailed, match="answer over 8192 bytes"):
+        post_notice(target, b"{}", {})
+
+    assert receiver.finished.wait(5)
 
 
 def _queued_event(job: Job, detail_type: str = "story.completed") -> EventEnvelope:

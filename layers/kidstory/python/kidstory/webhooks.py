@@ -7,7 +7,8 @@ queue. Every attempt is recorded on the job.
 
 Requests go only to public addresses: the host is resolved once, every address it resolves to
 must be public, and the connection is made to that checked address (with the original name for
-TLS), so a second DNS answer cannot redirect it. Redirects are not followed."""
+TLS), so a second DNS answer cannot redirect it. Redirects are not followed. One try has one
+deadline and reads a bounded answer (`kidstory.deadline_http`), so no receiver can hold it."""
 
 from __future__ import annotations
 
@@ -25,7 +26,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from kidstory.models import Job, JobStatus, utc_now
 
 CONNECT_TIMEOUT_SECONDS = 3.0
-READ_TIMEOUT_SECONDS = 5.0
+# One try, from connect to the end of the answer; the queue's next try comes later.
+DELIVERY_DEADLINE_SECONDS = 10.0
+# Receivers answer with a status; the body is read only this far, and a longer one fails the try.
+MAX_ANSWER_BYTES = 8 * 1024
+# Ports a notice may go to: the web's own, or an unprivileged one (not SMTP, SSH, ...).
+WEB_PORTS = frozenset({80, 443})
+FIRST_UNPRIVILEGED_PORT = 1024
 PREVIOUS_SECRET_VALID = timedelta(hours=24)
 USER_AGENT = "KidsStoryAgent-Webhooks/1.0"
 
@@ -123,13 +130,45 @@ def system_resolver(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits: IPv4-compatible (deprecated),
+# IPv4-translated (SIIT) and NAT64's well-known prefix. A gateway would forward to that IPv4
+# address, so it is the one judged.
+_IPV4_IN_LOW_BITS = tuple(
+    ipaddress.IPv6Network(prefix) for prefix in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96")
+)
+# Local-use NAT64 (RFC 8215): translated by a network's own gateway, to any address it likes.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _addresses_behind(ip: IPAddress) -> list[IPAddress]:
+    """The address itself and every IPv4 address an IPv6 address embeds (mapped, compatible,
+    translated, NAT64, 6to4, Teredo server and client): a packet to it reaches those too."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return [ip]
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    behind: list[IPAddress] = [ip]
+    if any(ip in network for network in _IPV4_IN_LOW_BITS):
+        behind.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip.sixtofour is not None:
+        behind.append(ip.sixtofour)
+    if ip.teredo is not None:
+        behind.extend(ip.teredo)
+    return behind
+
+
 def is_public(address: str) -> bool:
     """A global unicast address: not loopback, private, link-local (metadata services),
-    shared (CGNAT), reserved, multicast or unspecified; IPv4-mapped IPv6 judged as IPv4."""
+    shared (CGNAT), reserved, multicast or unspecified. IPv6 forms that carry an IPv4 address
+    (mapped, compatible, translated, NAT64, 6to4, Teredo) are judged by that address too, and
+    local-use NAT64 is never public."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    if isinstance(ip, ipaddress.IPv6Address) and ip in _LOCAL_NAT64:
+        return False
+    return all(behind.is_global and not behind.is_multicast for behind in _addresses_behind(ip))
 
 
 def _literal_address(host: str) -> list[str]:
@@ -159,9 +198,13 @@ def check_target(
     if not host:
         raise WebhookRefused(f"webhook URL has no host: {url}")
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = parts.port if parts.port is not None else (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise WebhookRefused(f"webhook URL has an invalid port: {url}") from None
+    if port not in WEB_PORTS and port < FIRST_UNPRIVILEGED_PORT:
+        raise WebhookRefused(
+            f"webhook URLs use port 443, 80 or {FIRST_UNPRIVILEGED_PORT} and above, not {port}"
+        )
     addresses = _literal_address(host)
     if not addresses:
         try:
@@ -178,40 +221,39 @@ def check_target(
     return WebhookTarget(parts.scheme, host, port, path, addresses[0])
 
 
-def post_notice(target: WebhookTarget, body: bytes, headers: dict[str, str]) -> int:
+def post_notice(
+    target: WebhookTarget,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    deadline_seconds: float = DELIVERY_DEADLINE_SECONDS,
+) -> int:
     """POST to the checked address, naming the original host for TLS and Host; return the
-    status code. No redirects, no retries here (the queue retries)."""
-    import urllib3
+    status code. The whole try (connect, TLS, sending, the answer) has `deadline_seconds`, and at
+    most MAX_ANSWER_BYTES of the answer are read: a slower or larger answer is a failed try. No
+    redirects, no retries here (the queue retries)."""
+    from kidstory import deadline_http
 
-    timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_SECONDS, read=READ_TIMEOUT_SECONDS)
-    pool: urllib3.HTTPConnectionPool
-    if target.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
-            target.address,
-            target.port,
-            server_hostname=target.host,
-            assert_hostname=target.host,
-            timeout=timeout,
-            retries=False,
-        )
-    else:
-        pool = urllib3.HTTPConnectionPool(
-            target.address, target.port, timeout=timeout, retries=False
-        )
     try:
-        with pool:
-            response = pool.urlopen(
-                "POST",
-                target.path,
-                body=body,
-                headers=headers | {"Host": target.host_header},
-                redirect=False,
-                retries=False,
-                assert_same_host=False,
-            )
-    except urllib3.exceptions.HTTPError as error:
-        raise WebhookFailed(f"{target.host}: {type(error).__name__}: {error}") from error
-    return int(response.status)
+        answer = deadline_http.post(
+            scheme=target.scheme,
+            address=target.address,
+            port=target.port,
+            server_name=target.host,
+            path=target.path,
+            body=body,
+            headers=headers | {"Host": target.host_header},
+            deadline_seconds=deadline_seconds,
+            connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS,
+            max_answer_bytes=MAX_ANSWER_BYTES,
+        )
+    except (
+        deadline_http.DeadlineExceeded,
+        deadline_http.AnswerTooLarge,
+        deadline_http.RequestFailed,
+    ) as error:
+        raise WebhookFailed(f"{target.host}: {error}") from error
+    return answer.status
 
 
 def message_id(event: StoryEvent) -> str:
