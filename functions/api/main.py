@@ -173,12 +173,15 @@ async def _no_body() -> Message:
 
 
 def authenticate(
+    request: Request,
     credentials: Annotated[
         HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))
     ],
 ) -> Caller:
     """The caller a request speaks for: a stored key's owner, the shared API_KEY's, or, when
-    authentication is off and no stored key was sent, the anonymous caller."""
+    authentication is off and no credentials were sent at all, the anonymous caller. Credentials
+    that are sent and are not valid (unknown, revoked, mistyped, another scheme) are refused,
+    whatever the settings: they never fall back to the anonymous caller."""
     settings = get_settings()
     token = credentials.credentials if credentials else ""
     if settings.api_key and hmac.compare_digest(token.encode(), settings.api_key.encode()):
@@ -188,7 +191,7 @@ def authenticate(
         key = story_library_table().get_api_key(parsed[0])
         if key is not None and key.revoked_at is None and secret_matches(key, parsed[1]):
             return key.caller()
-    if not settings.auth_required:
+    if "authorization" not in request.headers and not settings.auth_required:
         return ANONYMOUS_CALLER
     raise HTTPException(
         status_code=status.HTTP_401_UNAUTHORIZED,

@@ -1,0 +1,75 @@
+"""Keys fail closed: with keys not required, only a request that sends no credentials at all is
+the anonymous caller. A key that is sent and is unknown, revoked, mistyped or of another scheme
+gets 401, as it would where keys are required."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kidstory.access import issue_key
+from kidstory.adapters import story_table
+from kidstory.models import utc_now
+from tests.unit.test_api_moderation import api, environment  # noqa: F401 (fixtures)
+
+STORIES = "/api/v1/stories"
+
+
+@pytest.fixture
+def client(api: Any, event_loop_sockets: None) -> TestClient:  # noqa: F811
+    return TestClient(api.create_app(api.get_settings()))
+
+
+def test_no_credentials_is_the_anonymous_caller_when_keys_are_not_required(
+    client: TestClient,
+) -> None:
+    assert client.get(STORIES).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer ks_unknown0000.c2VjcmV0",  # a key that was never issued
+        "Bearer not-a-key-at-all",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",  # another scheme
+        "bearer",
+    ],
+)
+def test_credentials_that_are_sent_and_not_valid_are_refused(
+    client: TestClient, authorization: str
+) -> None:
+    response = client.get(STORIES, headers={"Authorization": authorization})
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_revoked_key_is_refused_at_once(client: TestClient) -> None:
+    key, token = issue_key("short-lived")
+    story_table().put_api_key(key)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(STORIES, headers=headers).status_code == 200
+
+    story_table().revoke_api_key(key.key_id, utc_now())
+
+    assert client.get(STORIES, headers=headers).status_code == 401
+    assert (
+        client.post(
+            f"{STORIES}/generate",
+            json={"prompt": "An otter", "age_group": "3-5", "num_illustrations": 1},
+            headers=headers,
+        ).status_code
+        == 401
+    )
+
+
+def test_a_mistyped_key_is_refused(client: TestClient) -> None:
+    key, token = issue_key("typo")
+    story_table().put_api_key(key)
+
+    response = client.get(STORIES, headers={"Authorization": f"Bearer {token[:-1]}x"})
+
+    assert response.status_code == 401
