@@ -178,10 +178,15 @@ def authenticate(
         HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))
     ],
 ) -> Caller:
-    """The caller a request speaks for: a stored key's owner, the shared API_KEY's, or, when
-    authentication is off and no credentials were sent at all, the anonymous caller. Credentials
-    that are sent and are not valid (unknown, revoked, mistyped, another scheme) are refused,
-    whatever the settings: they never fall back to the anonymous caller."""
+    """The caller a request speaks for (`caller_for`)."""
+    return caller_for(credentials, sent="authorization" in request.headers)
+
+
+def caller_for(credentials: HTTPAuthorizationCredentials | None, *, sent: bool) -> Caller:
+    """A stored key's owner, the shared API_KEY's, or, when authentication is off and no
+    credentials were `sent` at all, the anonymous caller. Credentials that are sent and are not
+    valid (unknown, revoked, mistyped, another scheme) are refused, whatever the settings: they
+    never fall back to the anonymous caller."""
     settings = get_settings()
     token = credentials.credentials if credentials else ""
     if settings.api_key and hmac.compare_digest(token.encode(), settings.api_key.encode()):
@@ -191,7 +196,7 @@ def authenticate(
         key = story_library_table().get_api_key(parsed[0])
         if key is not None and key.revoked_at is None and secret_matches(key, parsed[1]):
             return key.caller()
-    if "authorization" not in request.headers and not settings.auth_required:
+    if not sent and not settings.auth_required:
         return ANONYMOUS_CALLER
     raise HTTPException(
         status_code=status.HTTP_401_UNAUTHORIZED,
@@ -268,12 +273,14 @@ class MediaAccess:
         expires: str | None,
         signature: str | None,
         credentials: HTTPAuthorizationCredentials | None,
+        *,
+        sent: bool,
     ) -> bool:
         """A signed link for `key`, or the bearer key of the story's owner (401 for a missing
-        or wrong key where keys are required)."""
+        key where keys are required, and for a wrong one always)."""
         if self.api_links.allows(key, expires, signature):
             return True
-        caller = authenticate(credentials)
+        caller = caller_for(credentials, sent=sent)
         story = story_library_table().get_story_item(key.split("/")[1])
         return story is not None and story.owner == caller.owner
 
@@ -455,6 +462,7 @@ def create_app(settings: Settings) -> FastAPI:
         file_path: str,
         expires: str | None,
         signature: str | None,
+        request: Request,
         credentials: HTTPAuthorizationCredentials | None,
     ) -> Any:
         key = posixpath.normpath(file_path)
@@ -465,7 +473,8 @@ def create_app(settings: Settings) -> FastAPI:
             or ".." in key.split("/")
         ):
             raise HTTPException(status_code=404, detail="Media not found")
-        if not access.may_fetch(key, expires, signature, credentials):
+        sent = "authorization" in request.headers
+        if not access.may_fetch(key, expires, signature, credentials, sent=sent):
             raise HTTPException(status_code=404, detail="Media not found")
         if settings.media_base_url:
             return RedirectResponse(access.cdn_url(key), headers={"Cache-Control": "no-store"})
@@ -513,11 +522,12 @@ def create_app(settings: Settings) -> FastAPI:
     )
     def image(
         file_path: str,
+        request: Request,
         credentials: BearerDep,
         expires: ExpiresQuery = None,
         signature: SignatureQuery = None,
     ) -> Any:
-        return media(AssetKind.IMAGE, file_path, expires, signature, credentials)
+        return media(AssetKind.IMAGE, file_path, expires, signature, request, credentials)
 
     @app.get(
         f"{PREFIX}/videos/{{file_path:path}}",
@@ -527,11 +537,12 @@ def create_app(settings: Settings) -> FastAPI:
     )
     def video(
         file_path: str,
+        request: Request,
         credentials: BearerDep,
         expires: ExpiresQuery = None,
         signature: SignatureQuery = None,
     ) -> Any:
-        return media(AssetKind.VIDEO, file_path, expires, signature, credentials)
+        return media(AssetKind.VIDEO, file_path, expires, signature, request, credentials)
 
     @app.get(
         PREFIX,

@@ -16,6 +16,8 @@ VALID = {"prompt": "A kind dragon bakes bread", "age_group": "6-8", "num_illustr
     [
         ({"prompt": None}, "prompt"),
         ({"prompt": "   "}, "prompt"),
+        ({"prompt": "\u200b\u200b\u200b"}, "prompt"),  # zero-width spaces only
+        ({"prompt": "\u3164 \u200d"}, "prompt"),  # a filler that draws nothing, a joiner
         ({"prompt": "x" * 2001}, "prompt"),
         ({"age_group": "2-4"}, "age_group"),
         ({"num_illustrations": 0}, "num_illustrations"),
@@ -23,6 +25,7 @@ VALID = {"prompt": "A kind dragon bakes bread", "age_group": "6-8", "num_illustr
         ({"num_illustrations": "many"}, "num_illustrations"),
         ({"generate_images": "perhaps"}, "generate_images"),
         ({"webhook_url": "not a url"}, "webhook_url"),
+        ({"webhook_url": "https://hooks.example/" + "a" * 2100}, "webhook_url"),  # over 2048
     ],
 )
 def test_invalid_requests_get_422_naming_the_field(

@@ -73,3 +73,10 @@ def test_a_mistyped_key_is_refused(client: TestClient) -> None:
     response = client.get(STORIES, headers={"Authorization": f"Bearer {token[:-1]}x"})
 
     assert response.status_code == 401
+
+
+def test_a_media_path_without_a_signature_refuses_a_wrong_key(client: TestClient) -> None:
+    path = f"{STORIES}/images/stories/s-1/page-1.png"
+
+    assert client.get(path).status_code == 404  # anonymous: not the owner
+    assert client.get(path, headers={"Authorization": "Bearer wrong"}).status_code == 401

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import uuid4
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
 
 def utc_now() -> datetime:
@@ -47,13 +48,27 @@ class AssetStatus(StrEnum):
     FAILED = "failed"
 
 
+# Characters that show nothing: spaces, controls, format characters (zero-width space and joiners,
+# direction marks), combining marks on their own, and the letters and symbols fonts draw empty.
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cn", "Co", "Cs", "Mn", "Me"})
+_EMPTY_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _visible(character: str) -> bool:
+    return (
+        unicodedata.category(character) not in _INVISIBLE_CATEGORIES
+        and character not in _EMPTY_GLYPHS
+    )
+
+
 def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
+    if not any(_visible(character) for character in value):
+        raise ValueError("must not be blank (it has no visible characters)")
     return value.strip()
 
 
 MAX_ILLUSTRATIONS = 10
+MAX_WEBHOOK_URL_LENGTH = 2048
 
 
 class StoryRequest(BaseModel):
@@ -70,8 +85,8 @@ class StoryRequest(BaseModel):
     )
     generate_images: bool = Field(default=True, description="Enable image generation")
     generate_videos: bool = Field(default=False, description="Enable video generation")
-    webhook_url: AnyHttpUrl | None = Field(
-        default=None, description="URL to receive a completion notification"
+    webhook_url: Annotated[AnyHttpUrl, UrlConstraints(max_length=MAX_WEBHOOK_URL_LENGTH)] | None = (
+        Field(default=None, description="URL to receive a completion notification")
     )
 
 
