@@ -118,9 +118,15 @@ class UnexpectedErrors:
             await response(scope, receive, send)
 
 
-class RequestSizeLimit:
-    """Answers 413 for bodies over the limit, by Content-Length or, when the body is chunked,
-    by reading it (up to the limit) before the app sees it."""
+class RequestFraming:
+    """Reads each request body the way API Gateway and Lambda would accept it, before the app
+    sees it: 400 for Content-Length together with Transfer-Encoding, or a Content-Length that is
+    not a number; 413 for a body over the limit, counted as it arrives whatever Content-Length
+    says (chunked bodies too); 400 for a JSON body that is not UTF-8. An oversized body is read
+    and discarded up to DRAIN_BYTES first, so the client finishes sending and reads the 413
+    instead of a reset connection."""
+
+    DRAIN_BYTES = 32 * 1024 * 1024
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -130,24 +136,39 @@ class RequestSizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        names = [name.lower() for name, _ in scope["headers"]]
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if b"transfer-encoding" in names and declared is not None:
+            await self._refuse(
+                send, 400, "Content-Length and Transfer-Encoding cannot be sent together"
+            )
+            return
+        if declared is not None and not declared.strip().isdigit():
+            await self._refuse(send, 400, "Content-Length must be a number of bytes")
+            return
+        if declared is not None and int(declared) > self.DRAIN_BYTES:
             await self._too_large(send)
             return
-        if declared is not None:
-            await self.app(scope, receive, send)
-            return
         body = bytearray()
-        while True:
+        received = 0
+        more = True
+        while more:
             message = await receive()
             if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received <= self.max_bytes:
+                body += chunk
+            more = message.get("more_body", False)
+            if received > self.DRAIN_BYTES:
                 break
-            body += message.get("body", b"")
-            if len(body) > self.max_bytes:
-                await self._too_large(send)
-                return
-            if not message.get("more_body", False):
-                break
+        if received > self.max_bytes:
+            await self._too_large(send)
+            return
+        if body and _is_json(scope) and not _is_utf8(bytes(body)):
+            await self._refuse(send, 400, "There was an error parsing the body")
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -161,11 +182,27 @@ class RequestSizeLimit:
 
     async def _too_large(self, send: Send) -> None:
         limit_mb = self.max_bytes / (1024 * 1024)
-        response = JSONResponse(
-            {"detail": f"Request body too large: the limit is {limit_mb:g} MB"},
-            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
-        )
+        await self._refuse(send, 413, f"Request body too large: the limit is {limit_mb:g} MB")
+
+    @staticmethod
+    async def _refuse(send: Send, status_code: int, detail: str) -> None:
+        response = JSONResponse({"detail": detail}, status_code=status_code)
         await response({"type": "http"}, _no_body, send)
+
+
+def _is_json(scope: Scope) -> bool:
+    """A body FastAPI reads as JSON: declared so, or with no Content-Type at all."""
+    declared = dict(scope["headers"]).get(b"content-type", b"")
+    content_type = declared.split(b";")[0].strip().lower()
+    return content_type in (b"", b"application/json") or content_type.endswith(b"+json")
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 async def _no_body() -> Message:
@@ -293,7 +330,7 @@ def create_app(settings: Settings) -> FastAPI:
         "short videos. Post an idea, follow the job, read the story.",
     )
     app.add_middleware(UnexpectedErrors)
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestFraming, max_bytes=settings.max_request_bytes)
     if settings.cors_origin_list:  # added last, so outermost: every answer carries its headers
         app.add_middleware(
             CORSMiddleware,

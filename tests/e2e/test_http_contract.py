@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import http.client
+import json
+import socket
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -145,3 +149,73 @@ def test_a_webhook_url_that_would_be_refused_is_refused_at_once(client: ApiClien
     [issue] = response.json()["detail"]
     assert issue["loc"] == ["body", "webhook_url"]
     assert "cannot resolve no-such-host.invalid" in issue["msg"]
+
+
+def _raw_request(base_url: str, head: bytes, body: bytes) -> tuple[int, bytes]:
+    """Sends bytes exactly as written (framing a client library would not produce); the status
+    and the body of the answer."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(head + body)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def test_content_length_with_transfer_encoding_gets_400_and_makes_no_job(
+    base_url: str, client: ApiClient
+) -> None:
+    before = client.http.get("/api/v1/stories").json()["total"]
+    body = json.dumps(VALID).encode()
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    head = (
+        b"POST /api/v1/stories/generate HTTP/1.1\r\nHost: api\r\n"
+        b"Authorization: " + client.http.headers["Authorization"].encode() + b"\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 10\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+
+    status, answer = _raw_request(base_url, head, chunked)
+
+    assert status == 400
+    assert b"Transfer-Encoding" in answer
+    assert client.http.get("/api/v1/stories").json()["total"] == before
+
+
+def test_an_oversized_body_from_a_plain_client_gets_the_413_not_a_reset(
+    base_url: str, client: ApiClient
+) -> None:
+    """Python's urllib sends the whole body before it reads the answer: the server reads (and
+    drops) the rest of the body, so the client reads the 413 instead of a reset connection."""
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/stories/generate",
+        data=b'{"prompt": "' + b"a" * (12 * 1024 * 1024) + b'"}',
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": client.http.headers["Authorization"],
+        },
+        method="POST",
+    )
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+
+    assert refused.value.code == 413
+    assert "1 MB" in json.loads(refused.value.read())["detail"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "latin-1"])
+def test_a_json_body_that_is_not_utf8_gets_400(client: ApiClient, encoding: str) -> None:
+    body = json.dumps(VALID | {"prompt": "Ein Bär backt Brot"}, ensure_ascii=False)
+
+    response = client.http.post(
+        "/api/v1/stories/generate",
+        content=body.encode(encoding),
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "There was an error parsing the body"}

@@ -43,3 +43,10 @@ def test_the_api_needs_the_state_machine() -> None:
 def test_the_media_signing_key_and_its_id_go_together(given: dict, missing: str) -> None:
     with pytest.raises(SettingsError, match=missing):
         Settings.from_environ(BASE | given)
+
+
+def test_the_body_limit_is_at_most_what_lambda_can_be_given() -> None:
+    settings = Settings.from_environ(BASE | {"MAX_REQUEST_SIZE_MB": "10"})  # the seed's example
+
+    assert settings.max_request_bytes == 4 * 1024 * 1024
+    assert Settings.from_environ(BASE).max_request_bytes == 4 * 1024 * 1024

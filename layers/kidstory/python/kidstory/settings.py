@@ -35,6 +35,12 @@ _GUARDRAIL_IDENTIFIER = (
 )
 
 
+# API Gateway hands Lambda a request body base64-encoded (4/3 of its size) inside an event that
+# must fit Lambda's 6 MB synchronous payload: 4 MiB of body is 5.6 MB encoded, leaving room for
+# the headers and the rest of the event.
+LAMBDA_BODY_LIMIT_BYTES = 4 * 1024 * 1024
+
+
 class SettingsError(RuntimeError):
     """The environment does not describe a usable configuration."""
 
@@ -85,7 +91,11 @@ class Settings(BaseModel):
     daily_quota: int = Field(
         default=2000, ge=1, description="Cost units one caller may spend a day"
     )
-    max_request_size_mb: float = Field(default=10, gt=0)
+    max_request_size_mb: float = Field(
+        default=4,
+        gt=0,
+        description="Largest request body; above 4 the limit is 4 (what Lambda can be given)",
+    )
     cors_origins: str = Field(default="", description='Comma-separated origins, or "*"')
     llm_provider: ProviderName = "offline"
     image_provider: ImageProviderName = "offline"
@@ -215,7 +225,8 @@ class Settings(BaseModel):
 
     @property
     def max_request_bytes(self) -> int:
-        return int(self.max_request_size_mb * 1024 * 1024)
+        """MAX_REQUEST_SIZE_MB, at most what Lambda can be given (LAMBDA_BODY_LIMIT_BYTES)."""
+        return min(int(self.max_request_size_mb * 1024 * 1024), LAMBDA_BODY_LIMIT_BYTES)
 
     @property
     def cors_origin_list(self) -> list[str]:
