@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+import boto3
 import pytest
 
 from kidstory.access import (
@@ -89,3 +91,21 @@ def test_keys_are_created_listed_and_revoked_by_command(
     listed = capsys.readouterr().out
     assert key_id in listed and "revoked" in listed and "Reading app" in listed
     assert key_admin(["--table", TABLE, "revoke", "nosuchkey"]) == 1
+
+
+def test_the_key_admin_finds_the_local_stack_on_its_aws_port(
+    table: StoryTable, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    endpoints: list[str | None] = []
+    make_client = boto3.client
+
+    def recorded(service: str, **options: Any) -> Any:
+        endpoints.append(options.pop("endpoint_url", None))
+        return make_client(service, **options)  # moto answers in this process
+
+    monkeypatch.setattr(boto3, "client", recorded)
+    monkeypatch.setenv("LOCAL_AWS_PORT", "5123")
+
+    assert key_admin(["--local", "--table", TABLE, "list"]) == 0
+
+    assert endpoints == ["http://127.0.0.1:5123"]

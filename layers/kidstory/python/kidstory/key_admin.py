@@ -14,8 +14,12 @@ from kidstory.access import issue_key
 from kidstory.models import utc_now
 from kidstory.repository import StoryTable
 
-LOCAL_ENDPOINT = "http://127.0.0.1:5000"
 LOCAL_TABLE = "StoryTable"
+
+
+def local_endpoint() -> str:
+    """The emulated AWS of `make run`, on LOCAL_AWS_PORT as `make run` itself reads it."""
+    return f"http://127.0.0.1:{os.environ.get('LOCAL_AWS_PORT', '5000')}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.local:
         client = boto3.client(
             "dynamodb",
-            endpoint_url=LOCAL_ENDPOINT,
+            endpoint_url=local_endpoint(),
             region_name="us-east-1",
             aws_access_key_id="local",
             aws_secret_access_key="local",
