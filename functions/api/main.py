@@ -51,6 +51,7 @@ from kidstory.models import Asset, AssetKind, StoryRequest
 from kidstory.observability import logger
 from kidstory.repository import StoryTable
 from kidstory.settings import Settings, get_settings
+from kidstory.transactions import TableBusy
 
 VERSION = "1.0.0"
 PREFIX = "/api/v1/stories"
@@ -318,6 +319,15 @@ def create_app(settings: Settings) -> FastAPI:
             headers={"Retry-After": str(wait)} if wait else None,
         )
 
+    @app.exception_handler(TableBusy)
+    async def table_busy(request: Request, error: TableBusy) -> JSONResponse:
+        logger.warning("writes kept conflicting", extra={"path": request.url.path})
+        return JSONResponse(
+            {"detail": str(error)},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(error.retry_after_seconds)},
+        )
+
     @app.exception_handler(RateLimited)
     async def rate_limited(request: Request, error: RateLimited) -> JSONResponse:
         return JSONResponse(
@@ -388,8 +398,8 @@ def create_app(settings: Settings) -> FastAPI:
         503: {
             "model": ErrorResponse,
             "description": "The idea could not be checked for safety (the moderation service "
-            "failed), or the story workflow could not be started; Retry-After, when present, "
-            "says when to try again",
+            "failed), the story workflow could not be started, or concurrent requests kept "
+            "the records busy; Retry-After, when present, says when to try again",
         },
     }
 

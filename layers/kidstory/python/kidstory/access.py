@@ -133,3 +133,14 @@ class Window:
 
     def expires_at(self, now: datetime) -> int:
         return int(now.timestamp()) + self.resets_in(now) + self.seconds
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What one request spends: `units` against each of the owner's windows, counted at `at`
+    (which fixes the windows it falls in, so a refund returns the units to the same ones)."""
+
+    owner: str
+    units: int
+    windows: list[Window]
+    at: datetime

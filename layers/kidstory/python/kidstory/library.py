@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kidstory import observability
-from kidstory.access import Caller, request_cost
+from kidstory.access import Caller, Charge, request_cost
 from kidstory.contract import (
     OFFLINE_NOTICE,
     ImageOut,
@@ -130,15 +130,21 @@ class StoryLibrary:
             if earlier is not None:
                 return self._replay(earlier.job_id, earlier.fingerprint, request)
         windows = caller.windows(self._per_minute, self._daily)
-        self._table.charge(caller.owner, request_cost(request), windows, utc_now())
+        charge = Charge(caller.owner, request_cost(request), windows, utc_now())
         job = Job(request=request, owner=caller.owner)
+        # the job is stored and charged in one write: a request that made no job (refused,
+        # a replay, a write that failed) was charged nothing
         if idempotency_key is None:
-            self._table.put_job(job)
+            self._table.put_job(job, charge)
         else:
-            earlier = self._table.put_job_once(job, idempotency_key, fingerprint(request))
+            earlier = self._table.put_job_once(job, idempotency_key, fingerprint(request), charge)
             if earlier is not None:
                 return self._replay(earlier.job_id, earlier.fingerprint, request)
-        self._start(job)
+        try:
+            self._start(job)
+        except WorkflowUnavailable:
+            self._table.refund(charge)  # the job failed at once: nothing was made for it
+            raise
         observability.count("StoriesRequested")
         return Submitted(job)
 
