@@ -47,7 +47,7 @@ from kidstory.library import (
     WorkflowUnavailable,
 )
 from kidstory.media_links import ApiLinks, CloudFrontLinks
-from kidstory.models import Asset, AssetKind, StoryRequest
+from kidstory.models import Asset, AssetKind, StoryRequest, could_be_id
 from kidstory.observability import logger
 from kidstory.repository import StoryTable
 from kidstory.settings import Settings, get_settings
@@ -470,6 +470,7 @@ def create_app(settings: Settings) -> FastAPI:
             or not key.startswith("stories/")
             or key.count("/") != 2
             or ".." in key.split("/")
+            or not all(map(could_be_id, key.split("/")[1:]))  # too long to be ours: no lookup
         ):
             raise HTTPException(status_code=404, detail="Media not found")
         if not access.may_fetch(key, expires, signature, credentials):

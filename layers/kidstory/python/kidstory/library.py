@@ -21,7 +21,16 @@ from kidstory.contract import (
     WebhookSecretResponse,
 )
 from kidstory.media_store import MediaStore
-from kidstory.models import Asset, AssetKind, AssetStatus, Job, JobStatus, StoryRequest, utc_now
+from kidstory.models import (
+    Asset,
+    AssetKind,
+    AssetStatus,
+    Job,
+    JobStatus,
+    StoryRequest,
+    could_be_id,
+    utc_now,
+)
 from kidstory.providers.errors import ProviderError, ProviderThrottled
 from kidstory.repository import StoryTable
 from kidstory.safety import OfflineModerator, TextModerator
@@ -171,6 +180,8 @@ class StoryLibrary:
             raise WorkflowUnavailable(reason) from error
 
     def _owned_job(self, job_id: str, caller: Caller) -> Job:
+        if not could_be_id(job_id):  # no such key can even be stored: no need to look
+            raise NotFound(f"Job {job_id} not found")
         job = self._table.get_job(job_id)
         if job is None or job.owner != caller.owner:
             raise NotFound(f"Job {job_id} not found")
@@ -204,6 +215,8 @@ class StoryLibrary:
 
     def story(self, story_or_job_id: str, caller: Caller, media_url: MediaUrls) -> StoryResponse:
         """A completed story of the caller's, by its id or by the id of the job that made it."""
+        if not could_be_id(story_or_job_id):
+            raise NotFound(f"Story {story_or_job_id} not found")
         found = self._table.get_story(story_or_job_id)
         if found is None:
             job = self._table.get_job(story_or_job_id)
@@ -239,6 +252,8 @@ class StoryLibrary:
 
     def delete_story(self, story_or_job_id: str, caller: Caller) -> None:
         """Remove a story of the caller's, with its pictures, clips and job, for good."""
+        if not could_be_id(story_or_job_id):
+            raise NotFound(f"Story {story_or_job_id} not found")
         found = self._table.get_story(story_or_job_id)
         job_id = found[0].job_id if found else story_or_job_id
         job = self._table.get_job(job_id)
