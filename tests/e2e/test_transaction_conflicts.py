@@ -63,15 +63,16 @@ def test_ten_requests_at_once_with_one_key_under_conflicts_make_one_job_charged_
 def test_a_full_window_under_conflicts_is_still_a_429_and_charges_nothing(
     base_url: str, local_stack: LocalStack
 ) -> None:
-    client, owner = _client(base_url, "tiny and busy", rate_limit_per_minute=3)
+    # a daily quota: a minute's window could turn between the two requests
+    client, owner = _client(base_url, "tiny and busy", daily_quota=3)
 
     with injected("first=2"):
         first = client.generate(**IDEA)
         second = client.generate(**IDEA)
 
-    assert first.status_code == 202
-    assert second.status_code == 429
-    assert "per-minute limit of 3 units" in second.json()["detail"]
+    assert first.status_code == 202, first.text
+    assert second.status_code == 429, second.text
+    assert "daily limit of 3 units" in second.json()["detail"], second.text
     job = client.job(first.json()["job_id"])
     assert _spent_today(local_stack, owner, job["created_at"]) == COST
     client.wait_for(job["job_id"])
