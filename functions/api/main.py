@@ -47,10 +47,11 @@ from kidstory.library import (
     WorkflowUnavailable,
 )
 from kidstory.media_links import ApiLinks, CloudFrontLinks
-from kidstory.models import Asset, AssetKind, StoryRequest
+from kidstory.models import Asset, AssetKind, StoryRequest, could_be_id
 from kidstory.observability import logger
 from kidstory.repository import StoryTable
 from kidstory.settings import Settings, get_settings
+from kidstory.transactions import TableBusy
 
 VERSION = "1.0.0"
 PREFIX = "/api/v1/stories"
@@ -365,6 +366,15 @@ def create_app(settings: Settings) -> FastAPI:
             headers={"Retry-After": str(wait)} if wait else None,
         )
 
+    @app.exception_handler(TableBusy)
+    async def table_busy(request: Request, error: TableBusy) -> JSONResponse:
+        logger.warning("writes kept conflicting", extra={"path": request.url.path})
+        return JSONResponse(
+            {"detail": str(error)},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(error.retry_after_seconds)},
+        )
+
     @app.exception_handler(RateLimited)
     async def rate_limited(request: Request, error: RateLimited) -> JSONResponse:
         return JSONResponse(
@@ -435,8 +445,8 @@ def create_app(settings: Settings) -> FastAPI:
         503: {
             "model": ErrorResponse,
             "description": "The idea could not be checked for safety (the moderation service "
-            "failed), or the story workflow could not be started; Retry-After, when present, "
-            "says when to try again",
+            "failed), the story workflow could not be started, or concurrent requests kept "
+            "the records busy; Retry-After, when present, says when to try again",
         },
     }
 
@@ -508,6 +518,7 @@ def create_app(settings: Settings) -> FastAPI:
             or not key.startswith("stories/")
             or key.count("/") != 2
             or ".." in key.split("/")
+            or not all(map(could_be_id, key.split("/")[1:]))  # too long to be ours: no lookup
         ):
             raise HTTPException(status_code=404, detail="Media not found")
         sent = "authorization" in request.headers

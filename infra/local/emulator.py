@@ -33,6 +33,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.events.models import EventPattern
 from moto.server import ThreadedMotoServer
 
+from infra.local.conflicts import install_conflict_injection
 from infra.local.template import ACCOUNT, REGION, Template
 from kidstory.observability import logger
 
@@ -172,6 +173,7 @@ class LocalStack:
         )
         self._configure_moto()
         make_dynamodb_writes_atomic()
+        install_conflict_injection()  # LOCAL_DYNAMODB_CONFLICTS: infra/local/conflicts.py
         self._create_tables()
         self._create_buckets()
         self._create_queues()

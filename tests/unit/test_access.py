@@ -9,6 +9,7 @@ import boto3
 import pytest
 
 from kidstory.access import (
+    Charge,
     RateLimited,
     Window,
     issue_key,
@@ -66,15 +67,15 @@ def test_windows_are_fixed_and_say_when_they_reset() -> None:
 def test_limits_are_shared_and_all_or_nothing(table: StoryTable) -> None:
     windows = [Window("per-minute", 60, 5), Window("daily", 86_400, 7)]
 
-    table.charge("key:a", 3, windows, NOW)
+    table.charge(Charge("key:a", 3, windows, NOW))
     with pytest.raises(RateLimited, match="per-minute limit of 5") as refused:
-        table.charge("key:a", 3, windows, NOW)
+        table.charge(Charge("key:a", 3, windows, NOW))
     assert refused.value.retry_after_seconds == 45
-    table.charge("key:b", 3, windows, NOW)  # another caller has its own windows
+    table.charge(Charge("key:b", 3, windows, NOW))  # another caller has its own windows
     later = NOW.replace(minute=31)
-    table.charge("key:a", 3, windows, later)  # a new minute; the day now holds 6
+    table.charge(Charge("key:a", 3, windows, later))  # a new minute; the day now holds 6
     with pytest.raises(RateLimited, match="daily limit of 7"):
-        table.charge("key:a", 2, windows, later.replace(minute=32))
+        table.charge(Charge("key:a", 2, windows, later.replace(minute=32)))
 
 
 def test_keys_are_created_listed_and_revoked_by_command(

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from kidstory.models import ANONYMOUS, StoryRequest, new_id, utc_now
+from kidstory.models import ANONYMOUS, StoryRequest, could_be_id, new_id, utc_now
 
 TOKEN_PREFIX = "ks"
 SHARED_KEY_OWNER = "shared-key"
@@ -87,7 +87,7 @@ def parse_token(token: str) -> tuple[str, str] | None:
     """(key id, secret) of a token in our format, or None."""
     prefix, _, rest = token.partition("_")
     key_id, _, secret = rest.partition("_")
-    if prefix != TOKEN_PREFIX or not key_id or not secret:
+    if prefix != TOKEN_PREFIX or not could_be_id(key_id) or not secret:
         return None
     return key_id, secret
 
@@ -133,3 +133,14 @@ class Window:
 
     def expires_at(self, now: datetime) -> int:
         return int(now.timestamp()) + self.resets_in(now) + self.seconds
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What one request spends: `units` against each of the owner's windows, counted at `at`
+    (which fixes the windows it falls in, so a refund returns the units to the same ones)."""
+
+    owner: str
+    units: int
+    windows: list[Window]
+    at: datetime

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kidstory import observability
-from kidstory.access import Caller, request_cost
+from kidstory.access import Caller, Charge, request_cost
 from kidstory.contract import (
     OFFLINE_NOTICE,
     ImageOut,
@@ -21,7 +21,16 @@ from kidstory.contract import (
     WebhookSecretResponse,
 )
 from kidstory.media_store import MediaStore
-from kidstory.models import Asset, AssetKind, AssetStatus, Job, JobStatus, StoryRequest, utc_now
+from kidstory.models import (
+    Asset,
+    AssetKind,
+    AssetStatus,
+    Job,
+    JobStatus,
+    StoryRequest,
+    could_be_id,
+    utc_now,
+)
 from kidstory.providers.errors import ProviderError, ProviderThrottled
 from kidstory.repository import StoryTable
 from kidstory.safety import OfflineModerator, TextModerator
@@ -130,15 +139,21 @@ class StoryLibrary:
             if earlier is not None:
                 return self._replay(earlier.job_id, earlier.fingerprint, request)
         windows = caller.windows(self._per_minute, self._daily)
-        self._table.charge(caller.owner, request_cost(request), windows, utc_now())
+        charge = Charge(caller.owner, request_cost(request), windows, utc_now())
         job = Job(request=request, owner=caller.owner)
+        # the job is stored and charged in one write: a request that made no job (refused,
+        # a replay, a write that failed) was charged nothing
         if idempotency_key is None:
-            self._table.put_job(job)
+            self._table.put_job(job, charge)
         else:
-            earlier = self._table.put_job_once(job, idempotency_key, fingerprint(request))
+            earlier = self._table.put_job_once(job, idempotency_key, fingerprint(request), charge)
             if earlier is not None:
                 return self._replay(earlier.job_id, earlier.fingerprint, request)
-        self._start(job)
+        try:
+            self._start(job)
+        except WorkflowUnavailable:
+            self._table.refund(charge)  # the job failed at once: nothing was made for it
+            raise
         observability.count("StoriesRequested")
         return Submitted(job)
 
@@ -165,6 +180,8 @@ class StoryLibrary:
             raise WorkflowUnavailable(reason) from error
 
     def _owned_job(self, job_id: str, caller: Caller) -> Job:
+        if not could_be_id(job_id):  # no such key can even be stored: no need to look
+            raise NotFound(f"Job {job_id} not found")
         job = self._table.get_job(job_id)
         if job is None or job.owner != caller.owner:
             raise NotFound(f"Job {job_id} not found")
@@ -198,6 +215,8 @@ class StoryLibrary:
 
     def story(self, story_or_job_id: str, caller: Caller, media_url: MediaUrls) -> StoryResponse:
         """A completed story of the caller's, by its id or by the id of the job that made it."""
+        if not could_be_id(story_or_job_id):
+            raise NotFound(f"Story {story_or_job_id} not found")
         found = self._table.get_story(story_or_job_id)
         if found is None:
             job = self._table.get_job(story_or_job_id)
@@ -233,6 +252,8 @@ class StoryLibrary:
 
     def delete_story(self, story_or_job_id: str, caller: Caller) -> None:
         """Remove a story of the caller's, with its pictures, clips and job, for good."""
+        if not could_be_id(story_or_job_id):
+            raise NotFound(f"Story {story_or_job_id} not found")
         found = self._table.get_story(story_or_job_id)
         job_id = found[0].job_id if found else story_or_job_id
         job = self._table.get_job(job_id)

@@ -15,8 +15,19 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# Our ids are 36-character UUIDs (API key ids are 12 characters). Anything longer in a path or
+# a token names nothing we stored, and may exceed DynamoDB's key limits (2048 bytes for a
+# partition key, 1024 for a sort key): it is answered "not found" without a lookup.
+ID_MAX_LENGTH = 128
+
+
 def new_id() -> str:
     return str(uuid4())
+
+
+def could_be_id(value: str) -> bool:
+    """False for a value that cannot be one of our ids (too long to be stored as a key)."""
+    return 0 < len(value) <= ID_MAX_LENGTH
 
 
 class AgeGroup(StrEnum):

@@ -11,8 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from kidstory.access import ApiKey, RateLimited, Window
+from kidstory.access import ApiKey, Charge, RateLimited, Window
 from kidstory.models import Asset, AssetKind, AssetStatus, Job, JobStatus, Stage, Story, utc_now
+from kidstory.transactions import (
+    CONDITION_FAILED,
+    ConflictRetry,
+    TableBusy,
+    cancellation_codes,
+    only_transient,
+)
 from kidstory.webhooks import WebhookAttempt, WebhookSecrets, new_secret
 
 if TYPE_CHECKING:
@@ -107,11 +114,41 @@ class StoryTable:
     """Reads and writes the service's items; the only module that knows the table's keys."""
 
     def __init__(
-        self, client: DynamoDBClient, table_name: str, *, retention_days: int | None = None
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        *,
+        retention_days: int | None = None,
+        conflicts: ConflictRetry | None = None,
     ) -> None:
         self._client = client
         self._table = table_name
         self._retention = timedelta(days=retention_days) if retention_days else None
+        self._conflicts = conflicts or ConflictRetry()
+
+    def _write(self, operation: str, **request: Any) -> Any:
+        """One write (`transact_write_items`, `update_item`...), tried again after a short
+        jittered wait while DynamoDB says concurrent writes to the same items were in the way
+        (see kidstory.transactions); TableBusy once the tries run out. Any other answer, a
+        failed condition included, is the caller's to read."""
+        errors = self._client.exceptions
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return getattr(self._client, operation)(**request)
+            except errors.TransactionCanceledException as error:
+                if not only_transient(cancellation_codes(error)):
+                    raise
+                last: Exception = error
+            except errors.TransactionConflictException as error:
+                last = error
+            if tries >= self._conflicts.attempts:
+                raise TableBusy(
+                    "The service is busy with other requests for the same records just now; "
+                    "nothing was changed. Please try again in a moment."
+                ) from last
+            self._conflicts.wait(tries)
 
     def _expiry(self, created_at: datetime) -> dict[str, int]:
         """The TTL attribute for an item made at `created_at`, when stories expire."""
@@ -131,46 +168,65 @@ class StoryTable:
             }
         return _to_item(keys, job.model_dump(mode="json") | self._expiry(job.created_at))
 
-    def put_job(self, job: Job) -> None:
-        self._client.put_item(
-            TableName=self._table,
-            Item=self._job_item(job),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+    def _new_job_put(self, job: Job) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": self._job_item(job),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
 
-    def put_job_once(self, job: Job, key: str, fingerprint: str) -> IdempotencyRecord | None:
+    def put_job(self, job: Job, charge: Charge | None = None) -> None:
+        """Store a new job; with a charge, the job and the charge are one transaction, so
+        the caller is charged exactly when the job is stored (RateLimited, and nothing
+        written, when a window is full)."""
+        if charge is None:
+            self._client.put_item(**self._new_job_put(job)["Put"])
+            return
+        updates = self._charge_updates(charge)
+        try:
+            self._write("transact_write_items", TransactItems=[self._new_job_put(job), *updates])
+        except self._client.exceptions.TransactionCanceledException as error:
+            refused = _refusal(charge, cancellation_codes(error)[1:])
+            if refused is None:
+                raise
+            raise refused from None
+
+    def put_job_once(
+        self, job: Job, key: str, fingerprint: str, charge: Charge | None = None
+    ) -> IdempotencyRecord | None:
         """Store a new job under an Idempotency-Key, unless the key was used before: then
-        nothing is written and the earlier record is returned. One transaction, so two
-        requests racing with the same key cannot both create a job."""
+        nothing is written (and nothing charged) and the earlier record is returned. One
+        transaction, with the charge if any, so two requests racing with the same key cannot
+        both create a job, and only the one that does is charged."""
         record = IdempotencyRecord(job_id=job.job_id, fingerprint=fingerprint)
         expires = int((utc_now() + timedelta(hours=IDEMPOTENCY_HOURS)).timestamp())
+        claim = {
+            "Put": {
+                "TableName": self._table,
+                "Item": _to_item(
+                    idempotency_key(job.owner, key),
+                    record.model_dump() | {"expires_at": expires},
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        updates = self._charge_updates(charge) if charge else []
         try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": _to_item(
-                                idempotency_key(job.owner, key),
-                                record.model_dump() | {"expires_at": expires},
-                            ),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": self._job_item(job),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                ]
+            self._write(
+                "transact_write_items", TransactItems=[claim, self._new_job_put(job), *updates]
             )
-        except self._client.exceptions.TransactionCanceledException:
-            earlier = self.get_idempotency(job.owner, key)
-            if earlier is None:
-                raise
-            return earlier
+        except self._client.exceptions.TransactionCanceledException as error:
+            codes = cancellation_codes(error)
+            if codes[:1] == [CONDITION_FAILED]:  # the key was used first: a real answer
+                earlier = self.get_idempotency(job.owner, key)
+                if earlier is not None:
+                    return earlier
+            refused = _refusal(charge, codes[2:]) if charge else None
+            if refused is not None:
+                raise refused from None
+            raise
         return None
 
     def get_idempotency(self, owner: str, key: str) -> IdempotencyRecord | None:
@@ -199,7 +255,7 @@ class StoryTable:
         two late writers cannot flip it (raises JobAlreadyEnded). Ending a job also ends its
         progress, in the same write."""
         try:
-            self._client.update_item(**self._job_update(job_id, status, story_id, error))
+            self._write("update_item", **self._job_update(job_id, status, story_id, error))
         except self._client.exceptions.ConditionalCheckFailedException:
             raise JobAlreadyEnded(f"job {job_id} does not exist or has already ended") from None
 
@@ -208,11 +264,12 @@ class StoryTable:
         transaction: a client never sees the job ended while the story is not yet written,
         and a job that had already ended keeps its outcome and its story (JobAlreadyEnded)."""
         try:
-            self._client.transact_write_items(
+            self._write(
+                "transact_write_items",
                 TransactItems=[
                     {"Update": self._job_update(story.job_id, story.status, story.id, error)},
                     {"Put": {"TableName": self._table, "Item": self._story_item(story)}},
-                ]
+                ],
             )
         except self._client.exceptions.TransactionCanceledException:
             raise JobAlreadyEnded(
@@ -268,7 +325,8 @@ class StoryTable:
         kept until `unlist_pending` (after story.failed is announced), so an announcement cut
         short is made again by the next sweep."""
         try:
-            self._client.update_item(
+            self._write(
+                "update_item",
                 TableName=self._table,
                 Key=_to_item(job_key(job_id), {}),
                 UpdateExpression=(
@@ -292,7 +350,8 @@ class StoryTable:
     def unlist_pending(self, job_id: str) -> None:
         """Take a job that is no longer pending off the PENDING list (gone already: nothing)."""
         with contextlib.suppress(self._client.exceptions.ConditionalCheckFailedException):
-            self._client.update_item(
+            self._write(
+                "update_item",
                 TableName=self._table,
                 Key=_to_item(job_key(job_id), {}),
                 UpdateExpression="REMOVE gsi1pk, gsi1sk",
@@ -315,7 +374,8 @@ class StoryTable:
             fields["images_total"] = images_total
         if videos_total is not None:
             fields["videos_total"] = videos_total
-        self._client.update_item(
+        self._write(
+            "update_item",
             TableName=self._table,
             Key=_to_item(job_key(job_id), {}),
             UpdateExpression="SET " + ", ".join(f"progress.{name} = :{name}" for name in fields),
@@ -329,7 +389,8 @@ class StoryTable:
         (nothing written) if the asset was already completed."""
         counter = "images_done" if asset.kind is AssetKind.IMAGE else "videos_done"
         try:
-            self._client.transact_write_items(
+            self._write(
+                "transact_write_items",
                 TransactItems=[
                     {
                         "Put": {
@@ -353,17 +414,17 @@ class StoryTable:
                             "ConditionExpression": "attribute_exists(pk)",
                         }
                     },
-                ]
+                ],
             )
         except self._client.exceptions.TransactionCanceledException as error:
-            reasons = error.response.get("CancellationReasons", [])
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            if cancellation_codes(error)[:1] == [CONDITION_FAILED]:
                 return False
             raise
         return True
 
     def record_webhook_attempt(self, job_id: str, attempt: WebhookAttempt) -> None:
-        self._client.update_item(
+        self._write(
+            "update_item",
             TableName=self._table,
             Key=_to_item(job_key(job_id), {}),
             UpdateExpression=(
@@ -513,41 +574,56 @@ class StoryTable:
 
     # limits
 
-    def charge(self, owner: str, units: int, windows: list[Window], now: datetime) -> None:
-        """Count `units` against every window of the owner, all or none; raise RateLimited
-        naming the first window that has no room left."""
-        updates = [
+    def _charge_updates(self, charge: Charge) -> list[dict[str, Any]]:
+        """The conditional updates that count a charge in each of its windows (RateLimited at
+        once for a charge bigger than a whole window)."""
+        over = [window for window in charge.windows if charge.units > window.limit]
+        if over:
+            raise RateLimited(_over_message(over[0], charge.units), over[0].resets_in(charge.at))
+        return [
             {
                 "Update": {
                     "TableName": self._table,
-                    "Key": _to_item({"pk": f"LIMIT#{window.key(owner, now)}", "sk": "LIMIT"}, {}),
+                    "Key": self._limit_key(charge, window),
                     "UpdateExpression": "ADD used :units SET expires_at = :expires",
                     "ConditionExpression": "attribute_not_exists(used) OR used <= :room",
                     "ExpressionAttributeValues": {
-                        ":units": _serialize(units),
-                        ":room": _serialize(window.limit - units),
-                        ":expires": _serialize(window.expires_at(now)),
+                        ":units": _serialize(charge.units),
+                        ":room": _serialize(window.limit - charge.units),
+                        ":expires": _serialize(window.expires_at(charge.at)),
                     },
                 }
             }
-            for window in windows
+            for window in charge.windows
         ]
-        over = [window for window in windows if units > window.limit]
-        if over:
-            raise RateLimited(_over_message(over[0], units), over[0].resets_in(now))
+
+    def _limit_key(self, charge: Charge, window: Window) -> dict[str, Any]:
+        return _to_item({"pk": f"LIMIT#{window.key(charge.owner, charge.at)}", "sk": "LIMIT"}, {})
+
+    def charge(self, charge: Charge) -> None:
+        """Count a charge against every window of its owner, all or none; raise RateLimited
+        naming the first window that has no room left."""
         try:
-            self._client.transact_write_items(TransactItems=updates)
+            self._write("transact_write_items", TransactItems=self._charge_updates(charge))
         except self._client.exceptions.TransactionCanceledException as error:
-            reasons = error.response.get("CancellationReasons", [])
-            full = next(
-                (
-                    window
-                    for window, reason in zip(windows, reasons, strict=False)
-                    if reason.get("Code") == "ConditionalCheckFailed"
-                ),
-                windows[0],
-            )
-            raise RateLimited(_over_message(full, units), full.resets_in(now)) from None
+            refused = _refusal(charge, cancellation_codes(error))
+            if refused is None:
+                raise
+            raise refused from None
+
+    def refund(self, charge: Charge) -> None:
+        """Give a charge's units back to the windows it was counted in (for a request that
+        was charged but made nothing)."""
+        for window in charge.windows:
+            with contextlib.suppress(self._client.exceptions.ConditionalCheckFailedException):
+                self._write(
+                    "update_item",
+                    TableName=self._table,
+                    Key=self._limit_key(charge, window),
+                    UpdateExpression="ADD used :refund",
+                    ConditionExpression="attribute_exists(used)",  # not a window long gone
+                    ExpressionAttributeValues={":refund": _serialize(-charge.units)},
+                )
 
     # assets
 
@@ -589,6 +665,15 @@ class StoryTable:
         ):
             items.extend(_from_item(item) for item in page["Items"])
         return items
+
+
+def _refusal(charge: Charge, codes: list[str]) -> RateLimited | None:
+    """RateLimited naming the first full window, when the charge's updates (`codes`, one per
+    window) were refused; None when they were not."""
+    full = [w for w, code in zip(charge.windows, codes, strict=False) if code == CONDITION_FAILED]
+    if not full:
+        return None
+    return RateLimited(_over_message(full[0], charge.units), full[0].resets_in(charge.at))
 
 
 def _over_message(window: Window, units: int) -> str:
