@@ -34,14 +34,30 @@ from infra.notifications import EVENT_SOURCE, STORY_COMPLETED, STORY_FAILED
 from infra.storage import MEDIA_PREFIX, Storage
 
 PROVIDER_ERRORS = ["ProviderThrottled", "ProviderUnavailable", "ProviderTimeout"]
+# What Lambda's service (not the function) fails with and may not fail with again: the errors
+# CDK's own `retry_on_service_exceptions` names, and throttling (reserved concurrency, the
+# account's pool).
 LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
+    "Lambda.ClientExecutionTimeoutException",
 ]
 RETRYABLE_ERRORS = PROVIDER_ERRORS + LAMBDA_TRANSIENT_ERRORS
 MAX_RETRY_DELAY = Duration.seconds(60)
+# What DynamoDB fails with and may not fail with again, as Step Functions' optimized integration
+# names it ("DynamoDB." and DynamoDB's error code; AmazonDynamoDBException when no answer came):
+# throttling and DynamoDB's own faults. Not ConditionalCheckFailedException: a job that has
+# ended keeps its outcome, at once.
+DYNAMODB_TRANSIENT_ERRORS = [
+    "DynamoDB.ProvisionedThroughputExceededException",
+    "DynamoDB.ThrottlingException",
+    "DynamoDB.RequestLimitExceeded",
+    "DynamoDB.InternalServerError",
+    "DynamoDB.ServiceUnavailable",
+    "DynamoDB.AmazonDynamoDBException",
+]
 
 # A Map item is an AssetRef built from the item of the StoryDraft list.
 ASSET_REF = {
@@ -262,11 +278,11 @@ def story_step(
 
 
 def mark_processing(
-    scope: Construct, table: dynamodb.ITable, *, on_error: sfn.IChainable
+    scope: Construct, table: dynamodb.ITable, config: StageConfig, *, on_error: sfn.IChainable
 ) -> sfn.TaskStateBase:
     """MarkProcessing: the job's status becomes processing (DynamoDB, no Lambda), and the job
     leaves the pending list that the sweeper reads (gsi1 PENDING, `REMOVE gsi1pk, gsi1sk`) in
-    the same write."""
+    the same write. A throttled or failed write is tried again; a job that has ended is not."""
     step = tasks.DynamoUpdateItem(
         scope,
         "MarkProcessing",
@@ -294,6 +310,7 @@ def mark_processing(
         },
         result_path=sfn.JsonPath.DISCARD,
     )
+    with_retry(step, DYNAMODB_TRANSIENT_ERRORS, config)
     return step.add_catch(on_error, errors=[sfn.Errors.ALL], result_path="$.error")
 
 
@@ -461,7 +478,7 @@ class StoryWorkflow(Construct):
         ).next(outcome)
 
         definition = (
-            mark_processing(self, storage.table, on_error=mark_failed)
+            mark_processing(self, storage.table, config, on_error=mark_failed)
             .next(
                 story_step(
                     self,
