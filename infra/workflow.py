@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, ArnFormat, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Aws, Duration, Fn, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -511,10 +511,16 @@ class StoryWorkflow(Construct):
             .next(outcome)
         )
 
+        # Under /aws/vendedlogs/ (CloudWatch Logs then needs no resource policy entry per log
+        # group), and named for this deployment of the stack: a retained group (prod) outlives
+        # the stack, and the same stack deployed again after it was deleted makes a new one
+        # instead of failing on "already exists".
+        deployment = Fn.select(2, Fn.split("/", Aws.STACK_ID))
         log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=f"/aws/vendedlogs/states/KidStory-{config.stage}-StoryWorkflow",
+            log_group_name=f"/aws/vendedlogs/states/KidStory-{config.stage}-StoryWorkflow-"
+            f"{deployment}",
             retention=config.log_retention,
             removal_policy=config.removal_policy,
         )
