@@ -8,11 +8,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Node
+
+if TYPE_CHECKING:
+    from kidstory.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STAGE = "dev"
@@ -173,6 +176,15 @@ class StageConfig:
             name: str(value).lower() if isinstance(value, bool) else str(value)
             for name, value in (self.function_settings or {}).items()
         }
+
+    @property
+    def runtime_settings(self) -> Settings:
+        """The functions' settings as this stage gives them (function_settings over defaults)."""
+        from kidstory.settings import Settings
+
+        return Settings.from_environ(
+            {"TABLE_NAME": "check", "MEDIA_BUCKET": "check", **self.function_environment}
+        )
 
     @property
     def stack_name(self) -> str:

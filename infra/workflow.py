@@ -6,6 +6,7 @@ Catch attached, so `StoryWorkflow` reads top to bottom like the design.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from aws_cdk import Acknowledgment, ArnFormat, Aws, Duration, Fn, Stack, Validations
@@ -32,6 +33,7 @@ from infra.lambda_factory import MEDIA_MEMORY_MB, FunctionFactory
 from infra.moderation import grant_moderation
 from infra.notifications import EVENT_SOURCE, STORY_COMPLETED, STORY_FAILED
 from infra.storage import MEDIA_PREFIX, Storage
+from kidstory.story_budget import longest_story_seconds
 
 PROVIDER_ERRORS = ["ProviderThrottled", "ProviderUnavailable", "ProviderTimeout"]
 # What Lambda's service (not the function) fails with and may not fail with again: the errors
@@ -46,6 +48,7 @@ LAMBDA_TRANSIENT_ERRORS = [
 ]
 RETRYABLE_ERRORS = PROVIDER_ERRORS + LAMBDA_TRANSIENT_ERRORS
 MAX_RETRY_DELAY = Duration.seconds(60)
+LAMBDA_LONGEST_SECONDS = 900  # Lambda's longest timeout
 # What DynamoDB fails with and may not fail with again, as Step Functions' optimized integration
 # names it ("DynamoDB." and DynamoDB's error code; AmazonDynamoDBException when no answer came):
 # throttling and DynamoDB's own faults. Not ConditionalCheckFailedException: a job that has
@@ -226,6 +229,16 @@ def grant_video_provider(
             "grant is held to the account's invocations in the clip model's Region.",
         )
     )
+
+
+def write_story_timeout(config: StageConfig) -> Duration:
+    """WriteStory's timeout: its longest story as the stage's settings make it
+    (kidstory.story_budget), within Lambda's 15 minutes. Only the every-call-waits-its-timeout
+    case of a remote moderation provider can go beyond (the job then fails, through the Catch)."""
+    longest = longest_story_seconds(
+        config.runtime_settings, moderated=config.moderation_provider != "offline"
+    )
+    return Duration.seconds(min(math.ceil(longest), LAMBDA_LONGEST_SECONDS))
 
 
 def with_retry(
@@ -599,7 +612,7 @@ class StoryWorkflow(Construct):
         write_story = functions.create(
             self,
             "write_story",
-            timeout=Duration.minutes(5),
+            timeout=write_story_timeout(config),
             # the reviewer checks every page with the stage's moderation, as the API the idea
             environment={**config.text_provider_environment, **config.moderation_environment},
             dependencies=["story"],
