@@ -612,6 +612,7 @@ class StoryWorkflow(Construct):
         write_story = functions.create(
             self,
             "write_story",
+            reserved_concurrency=config.provider_concurrency,
             timeout=write_story_timeout(config),
             # the reviewer checks every page with the stage's moderation, as the API the idea
             environment={**config.text_provider_environment, **config.moderation_environment},
@@ -631,6 +632,7 @@ class StoryWorkflow(Construct):
         generate_image = functions.create(
             self,
             "generate_image",
+            reserved_concurrency=config.provider_concurrency,
             # a model's picture (up to three, when one fails its check), or a moderation call
             # for each, takes far longer than an offline picture alone
             timeout=Duration.minutes(5 if remote_picture else 2),
@@ -645,6 +647,7 @@ class StoryWorkflow(Construct):
         start_video = functions.create(
             self,
             "start_video",
+            reserved_concurrency=config.provider_concurrency,
             timeout=Duration.minutes(5),
             memory_size=MEDIA_MEMORY_MB,
             environment=config.video_provider_environment,
@@ -659,6 +662,7 @@ class StoryWorkflow(Construct):
         check_video = functions.create(
             self,
             "check_video",
+            reserved_concurrency=config.provider_concurrency,
             timeout=Duration.minutes(5),
             memory_size=MEDIA_MEMORY_MB,
             environment={
