@@ -13,11 +13,12 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.txt requirements-dev.txt layers/deps/constraints.txt $(wildcard layers/deps/*/requirements.txt)
+$(STAMP): pyproject.toml requirements.txt requirements-dev.txt layers/deps/constraints.txt $(wildcard layers/deps/*/requirements.txt) package.json package-lock.json
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
 run: setup ## the whole product on http://127.0.0.1:8000 (offline providers, emulated AWS)
@@ -46,6 +47,7 @@ lint: setup
 	$(BIN)/ruff check infra functions layers tests app.py
 	$(BIN)/ruff format --check infra functions layers tests app.py
 	$(BIN)/mypy infra functions/*/ layers/kidstory/python/kidstory app.py
+	$(BIN)/python -m infra.deploy_checks  # cfn-lint and asl-validator on every stage's synthesized template
 
 key: setup ## issue a client key on the local stack: make key NAME="Reading app"
 	$(BIN)/python -m kidstory.key_admin --local create --name "$(NAME)"
@@ -77,4 +79,4 @@ reader-screenshot: setup browser ## refresh docs/reader.png (the README's pictur
 	READER_SCREENSHOT=docs/reader.png $(BIN)/python -m pytest tests/e2e/test_reader.py -q -k written
 
 clean:
-	rm -rf .local cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .local cdk.out .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -8,11 +8,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Node
+
+if TYPE_CHECKING:
+    from kidstory.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STAGE = "dev"
@@ -147,6 +150,11 @@ class StageConfig:
     """Its version: a number, or DRAFT (the default)."""
     guardrail_region: str | None = None
     """Its Region when guardrail_id is an id; default: the stack's Region."""
+    provider_concurrency: int | None = None
+    """Reserved concurrency of each function that calls a provider (WriteStory, GenerateImage,
+    StartVideo, CheckVideo): the most of each running at once over all executions, held for
+    them in the account's pool. null: none reserved, they share the account's pool (docs/
+    concurrency.md)."""
     function_settings: dict[str, Any] | None = None
     """Runtime settings given to every function, by variable name, from TUNABLE_SETTINGS
     (README, Configuration); validated at synth as the functions would read them."""
@@ -173,6 +181,15 @@ class StageConfig:
             name: str(value).lower() if isinstance(value, bool) else str(value)
             for name, value in (self.function_settings or {}).items()
         }
+
+    @property
+    def runtime_settings(self) -> Settings:
+        """The functions' settings as this stage gives them (function_settings over defaults)."""
+        from kidstory.settings import Settings
+
+        return Settings.from_environ(
+            {"TABLE_NAME": "check", "MEDIA_BUCKET": "check", **self.function_environment}
+        )
 
     @property
     def stack_name(self) -> str:
@@ -490,6 +507,19 @@ def _range_problems(config: StageConfig) -> list[str]:
         isinstance(config.retention_days, int) and config.retention_days > 0
     ):
         problems.append("retention_days must be a positive number of days or null")
+    concurrency = config.provider_concurrency
+    if concurrency is not None and not isinstance(concurrency, bool) and concurrency <= 0:
+        problems.append("provider_concurrency must be greater than 0, or null")
+    elif (
+        isinstance(concurrency, int)
+        and isinstance(config.media_max_concurrency, int)
+        and config.media_max_concurrency > concurrency
+    ):
+        problems.append(
+            f"media_max_concurrency ({config.media_max_concurrency}) must be at most "
+            f"provider_concurrency ({concurrency}): one story's media would be throttled by its "
+            "own functions' reserved concurrency"
+        )
     if config.log_retention_days not in _LOG_RETENTION:
         allowed = ", ".join(str(days) for days in _LOG_RETENTION)
         problems.append(f"log_retention_days must be one of {allowed}")

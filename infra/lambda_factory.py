@@ -109,6 +109,7 @@ class FunctionFactory(Construct):
         memory_size: int = DEFAULT_MEMORY_MB,
         environment: Mapping[str, str] | None = None,
         dependencies: Sequence[Dependencies] = (),
+        reserved_concurrency: int | None = None,
     ) -> lambda_.Function:
         """A function for the package `functions/<name>`, in `scope`, with its own role and logs.
 
@@ -139,6 +140,7 @@ class FunctionFactory(Construct):
             architecture=ARCHITECTURE,
             memory_size=memory_size,
             timeout=timeout,
+            reserved_concurrent_executions=reserved_concurrency,
             tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON,
             # Lambda's own log-level filter (JSON logs default to INFO) must let the stage's

@@ -10,6 +10,7 @@ from constructs import Construct
 from infra.api import StoryApi
 from infra.cdn import MediaCdn
 from infra.config import StageConfig
+from infra.function_logs import expire_every_function_log
 from infra.lambda_factory import FunctionFactory
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
@@ -91,6 +92,8 @@ class KidStoryStack(Stack):
             rest_api=self.api.rest_api,
             webhook_dead_letters=self.notifications.dead_letter_queue,
         )
+        # last: every function is made by now, CDK's helpers included
+        expire_every_function_log(self, config)
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the API")
         CfnOutput(

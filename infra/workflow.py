@@ -6,9 +6,10 @@ Catch attached, so `StoryWorkflow` reads top to bottom like the design.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, ArnFormat, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Aws, Duration, Fn, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -32,16 +33,34 @@ from infra.lambda_factory import MEDIA_MEMORY_MB, FunctionFactory
 from infra.moderation import grant_moderation
 from infra.notifications import EVENT_SOURCE, STORY_COMPLETED, STORY_FAILED
 from infra.storage import MEDIA_PREFIX, Storage
+from kidstory.story_budget import longest_story_seconds
 
 PROVIDER_ERRORS = ["ProviderThrottled", "ProviderUnavailable", "ProviderTimeout"]
+# What Lambda's service (not the function) fails with and may not fail with again: the errors
+# CDK's own `retry_on_service_exceptions` names, and throttling (reserved concurrency, the
+# account's pool).
 LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
+    "Lambda.ClientExecutionTimeoutException",
 ]
 RETRYABLE_ERRORS = PROVIDER_ERRORS + LAMBDA_TRANSIENT_ERRORS
 MAX_RETRY_DELAY = Duration.seconds(60)
+LAMBDA_LONGEST_SECONDS = 900  # Lambda's longest timeout
+# What DynamoDB fails with and may not fail with again, as Step Functions' optimized integration
+# names it ("DynamoDB." and DynamoDB's error code; AmazonDynamoDBException when no answer came):
+# throttling and DynamoDB's own faults. Not ConditionalCheckFailedException: a job that has
+# ended keeps its outcome, at once.
+DYNAMODB_TRANSIENT_ERRORS = [
+    "DynamoDB.ProvisionedThroughputExceededException",
+    "DynamoDB.ThrottlingException",
+    "DynamoDB.RequestLimitExceeded",
+    "DynamoDB.InternalServerError",
+    "DynamoDB.ServiceUnavailable",
+    "DynamoDB.AmazonDynamoDBException",
+]
 
 # A Map item is an AssetRef built from the item of the StoryDraft list.
 ASSET_REF = {
@@ -212,6 +231,16 @@ def grant_video_provider(
     )
 
 
+def write_story_timeout(config: StageConfig) -> Duration:
+    """WriteStory's timeout: its longest story as the stage's settings make it
+    (kidstory.story_budget), within Lambda's 15 minutes. Only the every-call-waits-its-timeout
+    case of a remote moderation provider can go beyond (the job then fails, through the Catch)."""
+    longest = longest_story_seconds(
+        config.runtime_settings, moderated=config.moderation_provider != "offline"
+    )
+    return Duration.seconds(min(math.ceil(longest), LAMBDA_LONGEST_SECONDS))
+
+
 def with_retry(
     task: sfn.TaskStateBase, errors: list[str], config: StageConfig
 ) -> sfn.TaskStateBase:
@@ -262,11 +291,11 @@ def story_step(
 
 
 def mark_processing(
-    scope: Construct, table: dynamodb.ITable, *, on_error: sfn.IChainable
+    scope: Construct, table: dynamodb.ITable, config: StageConfig, *, on_error: sfn.IChainable
 ) -> sfn.TaskStateBase:
     """MarkProcessing: the job's status becomes processing (DynamoDB, no Lambda), and the job
     leaves the pending list that the sweeper reads (gsi1 PENDING, `REMOVE gsi1pk, gsi1sk`) in
-    the same write."""
+    the same write. A throttled or failed write is tried again; a job that has ended is not."""
     step = tasks.DynamoUpdateItem(
         scope,
         "MarkProcessing",
@@ -294,6 +323,7 @@ def mark_processing(
         },
         result_path=sfn.JsonPath.DISCARD,
     )
+    with_retry(step, DYNAMODB_TRANSIENT_ERRORS, config)
     return step.add_catch(on_error, errors=[sfn.Errors.ALL], result_path="$.error")
 
 
@@ -461,7 +491,7 @@ class StoryWorkflow(Construct):
         ).next(outcome)
 
         definition = (
-            mark_processing(self, storage.table, on_error=mark_failed)
+            mark_processing(self, storage.table, config, on_error=mark_failed)
             .next(
                 story_step(
                     self,
@@ -494,10 +524,16 @@ class StoryWorkflow(Construct):
             .next(outcome)
         )
 
+        # Under /aws/vendedlogs/ (CloudWatch Logs then needs no resource policy entry per log
+        # group), and named for this deployment of the stack: a retained group (prod) outlives
+        # the stack, and the same stack deployed again after it was deleted makes a new one
+        # instead of failing on "already exists".
+        deployment = Fn.select(2, Fn.split("/", Aws.STACK_ID))
         log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=f"/aws/vendedlogs/states/KidStory-{config.stage}-StoryWorkflow",
+            log_group_name=f"/aws/vendedlogs/states/KidStory-{config.stage}-StoryWorkflow-"
+            f"{deployment}",
             retention=config.log_retention,
             removal_policy=config.removal_policy,
         )
@@ -576,7 +612,8 @@ class StoryWorkflow(Construct):
         write_story = functions.create(
             self,
             "write_story",
-            timeout=Duration.minutes(5),
+            reserved_concurrency=config.provider_concurrency,
+            timeout=write_story_timeout(config),
             # the reviewer checks every page with the stage's moderation, as the API the idea
             environment={**config.text_provider_environment, **config.moderation_environment},
             dependencies=["story"],
@@ -595,6 +632,7 @@ class StoryWorkflow(Construct):
         generate_image = functions.create(
             self,
             "generate_image",
+            reserved_concurrency=config.provider_concurrency,
             # a model's picture (up to three, when one fails its check), or a moderation call
             # for each, takes far longer than an offline picture alone
             timeout=Duration.minutes(5 if remote_picture else 2),
@@ -609,6 +647,7 @@ class StoryWorkflow(Construct):
         start_video = functions.create(
             self,
             "start_video",
+            reserved_concurrency=config.provider_concurrency,
             timeout=Duration.minutes(5),
             memory_size=MEDIA_MEMORY_MB,
             environment=config.video_provider_environment,
@@ -623,6 +662,7 @@ class StoryWorkflow(Construct):
         check_video = functions.create(
             self,
             "check_video",
+            reserved_concurrency=config.provider_concurrency,
             timeout=Duration.minutes(5),
             memory_size=MEDIA_MEMORY_MB,
             environment={

@@ -9,7 +9,8 @@
    the critical path (story + slowest image + assembly).
 3. Function size: each function's dependency layers, built by pip for Lambda (arm64, CPython
    3.12, as `make deploy` builds them), plus the kidstory layer and its code, unzipped, against
-   Lambda's limit of 250 MiB for a function and all its layers."""
+   Lambda's limit of 250 MiB for a function and all its layers, and the headroom left (the
+   goal is at least HEADROOM_GOAL)."""
 
 from __future__ import annotations
 
@@ -166,6 +167,7 @@ def fan_out() -> None:
 
 
 LAMBDA_UNZIPPED_LIMIT_MIB = 250
+HEADROOM_GOAL = 0.25
 
 
 def _tree_bytes(folder: Path) -> int:
@@ -175,7 +177,7 @@ def _tree_bytes(folder: Path) -> int:
 def function_sizes() -> None:
     import json
 
-    from infra.bundling import LAMBDA_PYTHON, lambda_python, pip_install_command
+    from infra.bundling import LAMBDA_PYTHON, lambda_python, layer_install_command
     from infra.local.synth import synthesize
 
     # the layers ship with bytecode; without Lambda's Python here, this one's is about as big
@@ -191,9 +193,10 @@ def function_sizes() -> None:
         sizes: dict[str, int] = {}
         for group in sorted(set(groups.values())):
             target = Path(workdir) / "layers" / group / "python"
-            requirements = ROOT / "layers" / "deps" / group / "requirements.txt"
             subprocess.run(
-                pip_install_command(requirements, target), check=True, capture_output=True
+                layer_install_command(ROOT / "layers" / "deps" / group, target),
+                check=True,
+                capture_output=True,
             )
             subprocess.run(
                 [compiler, "-m", "compileall", "-q", "-j", "0", str(target)],
@@ -217,9 +220,11 @@ def function_sizes() -> None:
                 sum(sizes[g] for g in layers) + shared + _tree_bytes(ROOT / "functions" / package)
             )
             mib = total / 2**20
+            headroom = 1 - mib / LAMBDA_UNZIPPED_LIMIT_MIB
+            short = "" if headroom >= HEADROOM_GOAL else f"  below the {HEADROOM_GOAL:.0%} goal"
             print(
-                f"  {logical_id:32s} {mib:6.1f} MiB of {LAMBDA_UNZIPPED_LIMIT_MIB}"
-                f"  ({' + '.join(layers)})"
+                f"  {logical_id:32s} {mib:6.1f} MiB of {LAMBDA_UNZIPPED_LIMIT_MIB}, "
+                f"headroom {headroom:4.0%}  ({' + '.join(layers)}){short}"
             )
 
 

@@ -15,8 +15,7 @@ from kidstory.providers.base import StoryBrief, TextProvider
 from kidstory.providers.errors import ContentRefused
 from kidstory.readability import Readability, advice, measure
 from kidstory.safety import OfflineModerator, TextModerator
-
-MAX_REVISIONS = 2
+from kidstory.story_budget import MAX_REVISIONS
 
 
 class StoryGraphState(TypedDict, total=False):
