@@ -36,7 +36,9 @@ from kidstory.contract import (
     WebhookSecretResponse,
 )
 from kidstory.library import (
+    CostOverLimit,
     IdempotencyConflict,
+    IdempotencyKeyGone,
     MediaUrls,
     ModerationUnavailable,
     NotFound,
@@ -397,6 +399,15 @@ def create_app(settings: Settings) -> FastAPI:
         issue = {"type": "webhook_url", "loc": ["body", "webhook_url"], "msg": str(error)}
         return JSONResponse({"detail": [issue]}, status_code=422)
 
+    @app.exception_handler(CostOverLimit)
+    async def cost_over_limit(request: Request, error: CostOverLimit) -> JSONResponse:
+        issue = {"type": "cost_limit", "loc": ["body", "num_illustrations"], "msg": str(error)}
+        return JSONResponse({"detail": [issue]}, status_code=422)
+
+    @app.exception_handler(IdempotencyKeyGone)
+    async def idempotency_key_gone(request: Request, error: IdempotencyKeyGone) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=status.HTTP_410_GONE)
+
     @app.exception_handler(IdempotencyConflict)
     async def idempotency_conflict(request: Request, error: IdempotencyConflict) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=422)
@@ -417,10 +428,15 @@ def create_app(settings: Settings) -> FastAPI:
     generate_doc: ResponseDocs = {
         400: {"model": ErrorResponse, "description": "The body cannot be read (not UTF-8)"},
         **unauthorized_doc,
+        410: {
+            "model": ErrorResponse,
+            "description": "The story made for this Idempotency-Key was deleted",
+        },
         413: {"model": ErrorResponse, "description": "Request body over the size limit"},
         422: {
             "description": "Invalid request (a message per field), a prompt refused by "
-            "moderation, or an Idempotency-Key reused with another body",
+            "moderation, a request that costs more than a limit of the caller's allows at "
+            "once, or an Idempotency-Key reused with another body",
             "content": {
                 "application/json": {
                     "schema": {

@@ -169,6 +169,8 @@ def test_ten_requests_at_once_with_one_key_make_one_job_and_one_execution(
 
 def test_over_the_rate_limit_gets_429_with_retry_after(base_url: str) -> None:
     client = ApiClient(base_url, key=_key("tiny", rate_limit_per_minute=3))
+    if time.time() % 60 > 50:  # both requests must fall in one minute's window
+        time.sleep(60 - time.time() % 60)
 
     first = client.generate(**IDEA)  # costs 2 units: the story and one picture
     second = client.generate(**IDEA)
@@ -180,11 +182,19 @@ def test_over_the_rate_limit_gets_429_with_retry_after(base_url: str) -> None:
     client.wait_for(first.json()["job_id"])
 
 
-def test_a_request_costing_more_than_the_daily_quota_gets_429(base_url: str) -> None:
-    client = ApiClient(base_url, key=_key("frugal", daily_quota=10))
+def test_a_request_costing_more_than_a_limit_holds_gets_422_not_a_429(base_url: str) -> None:
+    """Waiting cannot make it fit, so a Retry-After would only send the client waiting."""
+    for key in (_key("frugal", daily_quota=10), _key("brisk", rate_limit_per_minute=5)):
+        client = ApiClient(base_url, key=key)
+        before = client.http.get("/api/v1/stories").json()["total"]
 
-    refused = client.generate(**IDEA | {"num_illustrations": 3, "generate_videos": True})
+        refused = client.generate(**IDEA | {"num_illustrations": 3, "generate_videos": True})
 
-    assert refused.status_code == 429
-    assert "daily limit of 10 units" in refused.json()["detail"]
-    assert "costs 16" in refused.json()["detail"]
+        assert refused.status_code == 422
+        assert "retry-after" not in refused.headers
+        [issue] = refused.json()["detail"]
+        assert issue["type"] == "cost_limit"
+        assert issue["loc"] == ["body", "num_illustrations"]
+        assert "costs 16 units" in issue["msg"]
+        assert client.http.get("/api/v1/stories").json()["total"] == before
+        assert client.generate(**IDEA).status_code == 202  # nothing was charged for it

@@ -52,3 +52,21 @@ def test_another_key_cannot_delete_a_story(client: ApiClient, base_url: str) -> 
 
     assert refused.status_code == 404
     assert client.story(job["story_id"]).status_code == 200
+
+
+def test_repeating_the_idempotency_key_of_a_deleted_story_gets_410(client: ApiClient) -> None:
+    headers = {"Idempotency-Key": "deleted-story-key"}
+    accepted = client.http.post("/api/v1/stories/generate", json=IDEA, headers=headers).json()
+    job = client.wait_for(accepted["job_id"])
+    assert client.http.delete(f"/api/v1/stories/{job['story_id']}").status_code == 204
+
+    again = client.http.post("/api/v1/stories/generate", json=IDEA, headers=headers)
+
+    assert again.status_code == 410
+    assert "was deleted" in again.json()["detail"]
+    assert "new Idempotency-Key" in again.json()["detail"]
+    fresh = client.http.post(
+        "/api/v1/stories/generate", json=IDEA, headers={"Idempotency-Key": "a-new-key"}
+    )
+    assert fresh.status_code == 202
+    client.wait_for(fresh.json()["job_id"])

@@ -211,6 +211,19 @@ def test_a_refused_story_request_is_not_sent_again(capsys: pytest.CaptureFixture
     assert result.code != 0 and api.paths() == ["/dev/api/v1/stories/generate"]
 
 
+def test_a_key_whose_story_was_deleted_is_said_and_not_sent_again(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    api = busy_api()
+    gone = "The story made for this Idempotency-Key (job x) was deleted."
+    api.answers["/dev/api/v1/stories/generate"] = [Answer(410, {"detail": gone})]
+
+    result = generate(api, capsys)
+
+    assert result.code != 0 and api.paths() == ["/dev/api/v1/stories/generate"]
+    assert "was deleted" in result.err
+
+
 def test_failures_in_a_row_are_counted_afresh_after_an_answer(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

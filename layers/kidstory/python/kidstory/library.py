@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kidstory import observability
-from kidstory.access import Caller, Charge, request_cost
+from kidstory.access import IMAGE_COST, STORY_COST, VIDEO_COST, Caller, Charge, request_cost
 from kidstory.contract import (
     OFFLINE_NOTICE,
     ImageOut,
@@ -80,10 +80,32 @@ class IdempotencyConflict(ValueError):
     """An Idempotency-Key was used again with a different request."""
 
 
+class IdempotencyKeyGone(LookupError):
+    """An Idempotency-Key whose job (and story) was deleted: its answer is gone for good, and
+    a new key makes a new story."""
+
+
+class CostOverLimit(ValueError):
+    """A request that costs more than one of the caller's windows holds: waiting cannot help."""
+
+
 @dataclass(frozen=True)
 class Submitted:
     job: Job
     replayed: bool = False
+
+
+def _fits_every_window(charge: Charge) -> None:
+    """CostOverLimit when the request alone costs more than a window holds: a 429 would send
+    the caller waiting for a window that can never fit it."""
+    for window in charge.windows:
+        if charge.units > window.limit:
+            raise CostOverLimit(
+                f"This request costs {charge.units} units, more than your {window.name} limit "
+                f"of {window.limit} allows at once (the story costs {STORY_COST}, a picture "
+                f"{IMAGE_COST}, a clip {VIDEO_COST}). Ask for fewer pictures or clips, or for a "
+                "higher limit."
+            )
 
 
 def fingerprint(request: StoryRequest) -> str:
@@ -140,6 +162,7 @@ class StoryLibrary:
                 return self._replay(earlier.job_id, earlier.fingerprint, request)
         windows = caller.windows(self._per_minute, self._daily)
         charge = Charge(caller.owner, request_cost(request), windows, utc_now())
+        _fits_every_window(charge)
         job = Job(request=request, owner=caller.owner)
         # the job is stored and charged in one write: a request that made no job (refused,
         # a replay, a write that failed) was charged nothing
@@ -163,8 +186,11 @@ class StoryLibrary:
                 "This Idempotency-Key was already used with a different request body"
             )
         job = self._table.get_job(job_id)
-        if job is None:  # written in one transaction with the key's record: cannot happen
-            raise NotFound(f"Job {job_id} not found")
+        if job is None:  # written with the key's record in one transaction: since deleted
+            raise IdempotencyKeyGone(
+                f"The story made for this Idempotency-Key (job {job_id}) was deleted. Send the "
+                "request with a new Idempotency-Key to make another."
+            )
         if job.status is JobStatus.PENDING:
             # the first request may have stopped before starting the workflow; starting it
             # again is safe: the execution is named after the job, so it runs at most once
