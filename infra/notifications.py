@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -12,7 +13,7 @@ from constructs import Construct
 from infra import pin_logical_id
 from infra.config import StageConfig
 from infra.lambda_factory import FunctionFactory
-from infra.storage import Storage
+from infra.storage import JOB_ITEMS, OWNER_ITEMS, Storage
 
 EVENT_SOURCE = "kidstory"
 STORY_COMPLETED = "story.completed"
@@ -81,7 +82,13 @@ class Notifications(Construct):
         self.deliver_webhook = functions.create(
             self, "deliver_webhook", timeout=DELIVER_WEBHOOK_TIMEOUT
         )
-        storage.allow_table_read(self.deliver_webhook)
+        # reads the job and its owner's signing secret; records each try on the job; makes the
+        # owner's secret on first use
+        self.deliver_webhook.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[storage.table.table_arn])
+        )
+        storage.allow_item_access(self.deliver_webhook, ["dynamodb:UpdateItem"], JOB_ITEMS)
+        storage.allow_item_access(self.deliver_webhook, ["dynamodb:PutItem"], OWNER_ITEMS)
         self.deliver_webhook.add_event_source(
             # one notice per invocation: a slow receiver cannot hold up the others' notices
             event_sources.SqsEventSource(self.queue, batch_size=1, report_batch_item_failures=True)

@@ -19,6 +19,9 @@ MEDIA_BUCKET_ID = "MediaBucket"
 # Only what the code calls (TransactWriteItems is authorized by its items' Put/Update).
 TABLE_READ = ["dynamodb:GetItem", "dynamodb:Query"]
 TABLE_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+# partition keys of the table's items (kidstory.repository)
+JOB_ITEMS = "JOB#*"
+OWNER_ITEMS = "OWNER#*"
 
 
 class Storage(Construct):
@@ -106,6 +109,19 @@ class Storage(Construct):
         self.allow_table_read(grantee)
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(actions=TABLE_WRITE, resources=[self.table.table_arn])
+        )
+
+    def allow_item_access(
+        self, grantee: iam.IGrantable, actions: list[str], partition_keys: str
+    ) -> None:
+        """`actions` on the table's items whose partition key matches `partition_keys` (a
+        StringLike pattern such as `JOB#*`), and on no others."""
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=actions,
+                resources=[self.table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [partition_keys]}},
+            )
         )
 
     def allow_story_deletion(self, grantee: iam.IGrantable) -> None:

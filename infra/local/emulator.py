@@ -20,7 +20,8 @@ import threading
 import urllib.request
 import uuid
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -34,6 +35,7 @@ from moto.events.models import EventPattern
 from moto.server import ThreadedMotoServer
 
 from infra.local.conflicts import install_conflict_injection
+from infra.local.identities import ActingAs, Identities, acting_as, role_of
 from infra.local.template import ACCOUNT, REGION, Template
 from kidstory.observability import logger
 
@@ -44,6 +46,7 @@ log = logging.getLogger("kidstory.local")
 # domain and key group that do not exist here.
 LOCAL_ENVIRONMENT_DROPS = ("MEDIA_BASE_URL", "MEDIA_SIGNING_KEY_ID", "MEDIA_SIGNING_KEY_PARAMETER")
 # No X-Ray daemon and no CloudWatch here: traces off, metrics not printed (override if wanted).
+API_HANDLER = "api.handler.handler"
 LOCAL_DEFAULTS = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
 
 
@@ -82,7 +85,8 @@ def _invoke_our_handler(
     handler = _handlers[name]
     event = json.loads(body) if body else {}
     try:
-        result = handler(event, LambdaContext(name, str(uuid.uuid4())))
+        with acting_as(name):
+            result = handler(event, LambdaContext(name, str(uuid.uuid4())))
     except Exception as error:  # an unhandled error, as Lambda reports it to Step Functions
         response_headers["x-amz-function-error"] = "Unhandled"
         return json.dumps(
@@ -155,6 +159,7 @@ class LocalStack:
         self._stop = threading.Event()
         self._pollers: list[threading.Thread] = []
         self.endpoint_url = ""
+        self.identities: Identities | None = None
 
     # lifecycle
 
@@ -171,6 +176,9 @@ class LocalStack:
             AWS_REGION=REGION,
             MOTO_PORT=str(port),
         )
+        # moto checks nothing until every resource and identity exists
+        self.identities = Identities(self.template, self.endpoint_url)
+        self.identities.hold_enforcement()
         self._configure_moto()
         make_dynamodb_writes_atomic()
         install_conflict_injection()  # LOCAL_DYNAMODB_CONFLICTS: infra/local/conflicts.py
@@ -178,12 +186,18 @@ class LocalStack:
         self._create_buckets()
         self._create_queues()
         self._create_event_buses()
+        # locally the API serves media itself, in CloudFront's place (LOCAL_ENVIRONMENT_DROPS)
+        self.identities.create(
+            self.client("iam"), self.client("sts"), cdn_stand_in=self._api_function_id()
+        )
         functions = self._create_functions()
         os.environ.update(self.function_environment())
         route_lambda_invocations(
             {name: import_handler(handler) for name, handler in functions.items()}
         )
         self._create_state_machines()
+        self.identities.install()
+        self.identities.enforce()
         self._start_event_source_pollers()
         self._start(self._announce_stopped_executions, "announce-executions")
         return self
@@ -194,6 +208,8 @@ class LocalStack:
             poller.join(timeout=5)
         self._moto.stop()
         restore_lambda_invocations()
+        if self.identities is not None:
+            self.identities.release()
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -203,6 +219,30 @@ class LocalStack:
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION)
+
+    @contextmanager
+    def grants_of(self, template_path: Path) -> Iterator[None]:
+        """In this block, the functions have the grants they have in another synthesis of the
+        stack (a stage configured with other providers, say)."""
+        assert self.identities is not None
+        iam = self.client("iam")
+        self.identities.use_policies_of(iam, Template.load(template_path))
+        try:
+            yield
+        finally:
+            self.identities.use_policies_of(iam, self.template)
+
+    def serve_api(self, app: Any) -> Any:
+        """The API's ASGI app, serving each request under the API function's role."""
+        return ActingAs(app, self.template.names[self._api_function_id()])
+
+    def _api_function_id(self) -> str:
+        (logical_id,) = (
+            logical_id
+            for logical_id, resource in self.template.of_type("AWS::Lambda::Function").items()
+            if resource["Properties"].get("Handler") == API_HANDLER
+        )
+        return logical_id
 
     # what the rest of the process needs to know
 
@@ -318,22 +358,6 @@ class LocalStack:
 
     def _create_functions(self) -> dict[str, str]:
         """Create each function in moto; return function name -> handler import path."""
-        iam = self.client("iam")
-        role = iam.create_role(
-            RoleName="kidstory-local-lambda",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-        )["Role"]["Arn"]
         lambda_client = self.client("lambda")
         handlers: dict[str, str] = {}
         for logical_id, resource in self.template.of_type("AWS::Lambda::Function").items():
@@ -344,13 +368,16 @@ class LocalStack:
             lambda_client.create_function(
                 FunctionName=name,
                 Runtime=props["Runtime"],
-                Role=role,
+                Role=self._role_arn(logical_id),
                 Handler=props["Handler"],
                 Code={"ZipFile": _placeholder_zip()},
                 Timeout=props.get("Timeout", 3),
             )
             handlers[name] = props["Handler"]
         return handlers
+
+    def _role_arn(self, function_id: str) -> str:
+        return self.template.arn(role_of(self.template, self.template.resources[function_id]))
 
     def _create_state_machines(self) -> None:
         sfn = self.client("stepfunctions")
@@ -362,7 +389,7 @@ class LocalStack:
             sfn.create_state_machine(
                 name=self.template.names[logical_id],
                 definition=definition,
-                roleArn=f"arn:aws:iam::{ACCOUNT}:role/kidstory-local-states",
+                roleArn=self.template.arn(role_of(self.template, resource, "RoleArn")),
                 type=props.get("StateMachineType", "STANDARD"),
             )
 
@@ -396,18 +423,21 @@ class LocalStack:
         self._pollers.append(poller)
 
     def _poll_queue(self, queue_name: str, function_name: str, batch_size: int) -> None:
+        """Lambda polls the queue with the function's role and invokes it as the service."""
         sqs = self.client("sqs")
         lambda_client = self.client("lambda")
-        queue_url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        with acting_as(function_name):
+            queue_url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
         queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}"
         while not self._stop.is_set():
             try:
-                received = sqs.receive_message(
-                    QueueUrl=queue_url,
-                    MaxNumberOfMessages=min(batch_size, 10),
-                    WaitTimeSeconds=1,
-                    AttributeNames=["All"],
-                )
+                with acting_as(function_name):
+                    received = sqs.receive_message(
+                        QueueUrl=queue_url,
+                        MaxNumberOfMessages=min(batch_size, 10),
+                        WaitTimeSeconds=1,
+                        AttributeNames=["All"],
+                    )
             except Exception:  # the server is going away
                 if self._stop.is_set():
                     return
@@ -436,9 +466,12 @@ class LocalStack:
             if response.get("FunctionError"):
                 continue  # every message becomes visible again and is retried
             failed = {item["itemIdentifier"] for item in payload.get("batchItemFailures", [])}
-            for message in messages:
-                if message["MessageId"] not in failed:
-                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            with acting_as(function_name):
+                for message in messages:
+                    if message["MessageId"] not in failed:
+                        sqs.delete_message(
+                            QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"]
+                        )
 
     # Step Functions -> default event bus, as "Execution Status Change" events
 

@@ -44,7 +44,7 @@ def main() -> None:
         flush=True,
     )
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(stack.serve_api(app), host=args.host, port=args.port, log_level="info")
     finally:
         stack.stop()
 

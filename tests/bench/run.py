@@ -139,7 +139,9 @@ def fan_out() -> None:
         with LocalStack(template, environment=environment) as stack:
             import api.main
 
-            server = ApiServer(api.main.create_app(api.main.get_settings())).start()
+            server = ApiServer(
+                stack.serve_api(api.main.create_app(api.main.get_settings()))
+            ).start()
             try:
                 with httpx.Client(base_url=server.url, timeout=60) as client:
                     _story_seconds(client, 1)  # warm-up: imports and first calls

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,9 +28,14 @@ def _clear_process_caches() -> None:
 
 
 @pytest.fixture(scope="package")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The stack's template, synthesized for the local stage."""
+    return synthesize(tmp_path_factory.mktemp("cdk-out"))
+
+
+@pytest.fixture(scope="package")
+def local_stack(template: Path) -> Iterator[LocalStack]:
     saved = dict(os.environ)
-    template = synthesize(tmp_path_factory.mktemp("cdk-out"))
     _clear_process_caches()
     stack = LocalStack(
         template,
@@ -53,7 +59,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
 def base_url(local_stack: LocalStack) -> Iterator[str]:
     import api.main
 
-    server = ApiServer(api.main.create_app(api.main.get_settings())).start()
+    server = ApiServer(local_stack.serve_api(api.main.create_app(api.main.get_settings()))).start()
     yield server.url
     server.stop()
 

@@ -13,6 +13,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -20,6 +21,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from infra.local.emulator import LocalStack
+from infra.local.synth import synthesize
 from kidstory.providers import bedrock_video
 from kidstory.providers.offline_media import draw_illustration, render_video
 from tests.e2e.conftest import ApiClient, _clear_process_caches
@@ -111,11 +113,14 @@ real_bedrock_client = bedrock_video.bedrock_client
 
 
 @pytest.fixture
-def bedrock(local_stack: LocalStack) -> Iterator[FakeBedrock]:
+def bedrock(local_stack: LocalStack, tmp_path: Path) -> Iterator[FakeBedrock]:
     """The clip functions on VIDEO_PROVIDER=bedrock, as a stage with video_provider bedrock
-    configures them, for this test only."""
+    configures them (its settings and its grants), for this test only."""
     fake = FakeBedrock(local_stack.client("s3"))
-    with pytest.MonkeyPatch.context() as patch:
+    stage = synthesize(
+        tmp_path / "cdk.out", overrides={"video_provider": "bedrock", "video_region": "us-west-2"}
+    )
+    with pytest.MonkeyPatch.context() as patch, local_stack.grants_of(stage):
         patch.setenv("VIDEO_PROVIDER", "bedrock")
         patch.setenv("BEDROCK_VIDEO_MODEL", "luma.ray-v2:0")
         patch.setenv("BEDROCK_VIDEO_REGION", "us-west-2")

@@ -385,7 +385,7 @@ def reader_elsewhere(local_stack: LocalStack, tmp_path: Path) -> Iterator[tuple[
     site_port = free_port()
     site_origin = f"http://127.0.0.1:{site_port}"
     settings = api.main.get_settings().model_copy(update={"cors_origins": site_origin})
-    server = ApiServer(api.main.create_app(settings)).start()
+    server = ApiServer(local_stack.serve_api(api.main.create_app(settings))).start()
     folder = tmp_path / "site" / "reader"
     shutil.copytree(READER_DIR, folder, ignore=shutil.ignore_patterns("config.json"))
     (folder / "config.json").write_text(json.dumps({"api": f"{server.url}/"}))

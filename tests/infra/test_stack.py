@@ -646,13 +646,33 @@ def test_function_grants_follow_what_each_function_does(synthesized):
             for action in as_list(statement["Action"])
         }
 
-    assert "dynamodb:PutItem" not in actions("DeliverWebhookFunction")
     assert "sqs:DeleteMessage" in actions("DeliverWebhookFunction")
     assert "s3:PutObject" not in actions("ApiFunction")
     assert "s3:PutObject" not in actions("AssembleFunction")
     for media in ("GenerateImageFunction", "StartVideoFunction", "CheckVideoFunction"):
         assert {"s3:PutObject", "s3:GetObject", "dynamodb:UpdateItem"} <= actions(media)
     assert not any(action.startswith("s3:") for action in actions("WriteStoryFunction"))
+
+
+def test_webhook_delivery_reads_the_job_records_tries_on_it_and_makes_a_missing_secret(
+    synthesized,
+):
+    table = {"Fn::GetAtt": ["StoryTable", "Arn"]}
+    dynamodb = {
+        action: (statement["Resource"], statement.get("Condition"))
+        for statement in role_statements(synthesized.resources, "DeliverWebhookFunction")
+        for action in as_list(statement["Action"])
+        if action.startswith("dynamodb:")
+    }
+
+    def only_items(pattern: str) -> dict:
+        return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [pattern]}}
+
+    assert dynamodb == {
+        "dynamodb:GetItem": (table, None),
+        "dynamodb:UpdateItem": (table, only_items("JOB#*")),  # record_webhook_attempt
+        "dynamodb:PutItem": (table, only_items("OWNER#*")),  # webhook_secrets, first use
+    }
 
 
 # cdk-nag
