@@ -330,16 +330,36 @@ def test_a_missing_or_wrong_key_and_a_wrong_field_are_said_in_words(
     assert page.locator("#progress-section").is_hidden()
 
 
-def test_over_the_limit_says_when_to_try_again(page: Any, local_stack: LocalStack) -> None:
-    key, token = issue_key("reader over its limit", rate_limit_per_minute=1)
+def test_over_the_limit_says_when_to_try_again(page: Any, base_url: str) -> None:
+    key, token = issue_key("reader over its limit", rate_limit_per_minute=4)
+    story_table().put_api_key(key)
+    if time.time() % 60 > 45:  # both requests must fall in one minute's window
+        time.sleep(60 - time.time() % 60)
+    spent = ApiClient(base_url, key=token).generate(
+        prompt="A quiet snail", age_group="3-5", num_illustrations=3
+    )  # the minute's 4 units
+    assert spent.status_code == 202
+
+    write_idea(page, IDEA, key=token)  # 4 more units
+
+    said = message(page)
+    assert "many stories in a short time" in said
+    assert "per-minute limit of 4 units" in said
+    assert re.search(r"try again in about \d+ seconds?\.$", said), said
+
+
+def test_a_story_costing_more_than_the_limit_holds_is_explained_at_its_field(
+    page: Any,
+) -> None:
+    key, token = issue_key("reader with a small limit", rate_limit_per_minute=2)
     story_table().put_api_key(key)
 
     write_idea(page, IDEA, key=token)  # costs 4 units: the story and 3 pictures
 
-    said = message(page)
-    assert "many stories in a short time" in said
-    assert "per-minute limit of 1 units" in said
-    assert re.search(r"try again in about \d+ seconds?\.$", said), said
+    assert "Number of pictures" in message(page)
+    said = page.locator("#illustrations-error").inner_text()
+    assert "costs 4 units, more than your per-minute limit of 2" in said
+    assert page.get_by_label("Number of pictures").get_attribute("aria-invalid") == "true"
 
 
 def test_every_control_is_labelled_and_reachable_with_the_tab_key(page: Any) -> None:

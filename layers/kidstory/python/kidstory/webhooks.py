@@ -201,7 +201,7 @@ def check_target(
         port = parts.port if parts.port is not None else (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise WebhookRefused(f"webhook URL has an invalid port: {url}") from None
-    if port not in WEB_PORTS and port < FIRST_UNPRIVILEGED_PORT:
+    if not allow_private and port not in WEB_PORTS and port < FIRST_UNPRIVILEGED_PORT:
         raise WebhookRefused(
             f"webhook URLs use port 443, 80 or {FIRST_UNPRIVILEGED_PORT} and above, not {port}"
         )
