@@ -26,7 +26,7 @@ TextProviderName = Literal["offline", "openai", "anthropic", "ollama", "bedrock"
 ImageProviderName = Literal["offline", "openai", "bedrock"]
 VideoProviderName = Literal["offline", "bedrock"]
 # Who checks ideas (the API) and story pages (WriteStory) besides the offline word list.
-ModerationProviderName = Literal["offline", "openai", "bedrock"]
+ModerationProviderName = Literal["offline", "openai", "bedrock", "ollama"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 # Bedrock: what the story writer calls when the stage names no model or Region. The same as
@@ -140,7 +140,8 @@ class StageConfig:
     # list, which always runs (README, Child safety). offline ignores the settings below.
     moderation_provider: ModerationProviderName = "offline"
     moderation_model: str | None = None
-    """The OpenAI moderation model (default omni-moderation-latest)."""
+    """The OpenAI moderation model (default omni-moderation-latest), or with ollama the safety
+    model Ollama serves (default llama-guard3:1b)."""
     moderation_key_parameter: str | None = None
     """Name of the SSM SecureString parameter holding the OpenAI API key for moderation; when
     llm_provider is openai too, the story writer's (provider_key_parameter, the default)."""
@@ -309,6 +310,13 @@ class StageConfig:
             parameter = self.moderation_openai_key_parameter
             if parameter:
                 environment["OPENAI_API_KEY_PARAMETER"] = parameter
+        if self.moderation_provider == "ollama":  # the story writer's Ollama (and its key)
+            if self.moderation_model:
+                environment["OLLAMA_MODERATION_MODEL"] = self.moderation_model
+            if self.provider_base_url:
+                environment["OLLAMA_BASE_URL"] = self.provider_base_url
+            if self.provider_key_parameter:
+                environment["OLLAMA_API_KEY_PARAMETER"] = self.provider_key_parameter
         if self.moderation_provider == "bedrock" and self.guardrail_id:
             environment["BEDROCK_GUARDRAIL_ID"] = self.guardrail_id
             environment["BEDROCK_GUARDRAIL_VERSION"] = self.guardrail_version or "DRAFT"
@@ -320,8 +328,9 @@ class StageConfig:
     def picture_moderation_environment(self) -> dict[str, str]:
         """The variables the picture function needs to show every picture to
         `moderation_provider` (those of moderation_environment); none when it is offline, where
-        a picture's check is structural and needs nothing."""
-        if self.moderation_provider == "offline":
+        a picture's check is structural and needs nothing, and for ollama, whose safety model
+        reads text only (pictures get the structural check alone)."""
+        if self.moderation_provider in ("offline", "ollama"):
             return {}
         return self.moderation_environment
 
@@ -643,6 +652,18 @@ def _moderation_problems(config: StageConfig) -> list[str]:
         return []
     problems = []
     guardrail_settings = ("guardrail_id", "guardrail_version", "guardrail_region")
+    if provider == "ollama":
+        for setting in (*guardrail_settings, "moderation_key_parameter"):
+            if getattr(config, setting) is not None:
+                problems.append(f"{setting} does not apply to moderation_provider ollama")
+        if config.llm_provider != "ollama":
+            problems.append(
+                "moderation_provider ollama needs llm_provider ollama: moderation asks the story "
+                "writer's Ollama (provider_base_url) for its safety model"
+            )
+        if config.moderation_model is not None and not config.moderation_model.strip():
+            problems.append("moderation_model must not be blank (leave it out for llama-guard3:1b)")
+        return problems
     openai_settings = ("moderation_model", "moderation_key_parameter")
     for setting in guardrail_settings if provider == "openai" else openai_settings:
         if getattr(config, setting) is not None:

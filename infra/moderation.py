@@ -32,8 +32,9 @@ def moderation_statements(
     stack: Stack, config: StageConfig, *, key_granted: bool = False
 ) -> list[iam.PolicyStatement]:
     """bedrock:ApplyGuardrail on exactly the configured guardrail, or ssm:GetParameter on the
-    parameter holding the OpenAI key (unless `key_granted`: the function reads that parameter
-    for its text or picture provider already)."""
+    parameter holding the OpenAI key, or for ollama the story writer's Ollama key when it has
+    one (unless `key_granted`: the function reads that parameter for its text or picture
+    provider already)."""
     if config.moderation_provider == "bedrock":
         return [
             iam.PolicyStatement(
@@ -41,7 +42,9 @@ def moderation_statements(
             )
         ]
     parameter = config.moderation_openai_key_parameter
-    if config.moderation_provider == "openai" and parameter and not key_granted:
+    if config.moderation_provider == "ollama":  # the key of a gateway in front of Ollama, if any
+        parameter = config.provider_key_parameter
+    if config.moderation_provider in ("openai", "ollama") and parameter and not key_granted:
         return [
             iam.PolicyStatement(
                 actions=["ssm:GetParameter"], resources=[parameter_arn(stack, parameter)]

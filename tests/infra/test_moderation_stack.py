@@ -481,3 +481,59 @@ def test_offline_ignores_the_moderation_settings_so_a_stage_can_be_switched_back
     switched = stage(moderation_provider="offline", guardrail_id=GUARDRAIL, moderation_model="m")
 
     assert switched.moderation_environment == {"MODERATION_PROVIDER": "offline"}
+
+
+# Ollama moderation (a safety model on the story writer's Ollama)
+
+OLLAMA_STAGE = {
+    "llm_provider": "ollama",
+    "provider_base_url": "https://ollama.internal.example.org",
+    "moderation_provider": "ollama",
+}
+
+
+def test_ollama_moderation_asks_the_story_writers_ollama_for_text_and_leaves_pictures_alone():
+    config = stage(**OLLAMA_STAGE, moderation_model="llama-guard3:8b")
+
+    assert config.moderation_environment == {
+        "MODERATION_PROVIDER": "ollama",
+        "OLLAMA_MODERATION_MODEL": "llama-guard3:8b",
+        "OLLAMA_BASE_URL": "https://ollama.internal.example.org",
+    }
+    assert config.picture_moderation_environment == {}
+    settings = Settings.from_environ(
+        {"TABLE_NAME": "t", "MEDIA_BUCKET": "b", **config.moderation_environment}
+    )
+    assert (settings.moderation_provider, settings.ollama_moderation_model) == (
+        "ollama",
+        "llama-guard3:8b",
+    )
+    assert moderation_statements(cdk.Stack(cdk.App(), "Grants"), config) == []
+
+
+def test_ollama_moderation_behind_a_gateway_may_read_the_gateways_key_and_no_more():
+    key = "/kidstory/dev/ollama-gateway-key"
+    config = stage(**OLLAMA_STAGE, provider_key_parameter=key)
+    stack = cdk.Stack(cdk.App(), "Grants")
+
+    [grant] = moderation_statements(stack, config)
+
+    assert config.moderation_environment["OLLAMA_API_KEY_PARAMETER"] == key
+    assert stack.resolve(grant.to_statement_json())["Action"] == "ssm:GetParameter"
+    assert moderation_statements(stack, config, key_granted=True) == []
+
+
+@pytest.mark.parametrize(
+    ("values", "problem"),
+    [
+        (
+            {"moderation_provider": "ollama"},
+            "moderation_provider ollama needs llm_provider ollama",
+        ),
+        ({**OLLAMA_STAGE, "guardrail_id": GUARDRAIL}, "guardrail_id does not apply"),
+        ({**OLLAMA_STAGE, "moderation_model": " "}, "moderation_model must not be blank"),
+    ],
+)
+def test_ollama_moderation_settings_that_cannot_work_are_refused_by_name(values, problem):
+    with pytest.raises(StageConfigError, match=problem):
+        stage(**values)

@@ -26,9 +26,11 @@ ImageProviderName = Literal["offline", "openai", "bedrock"]
 VideoProviderName = Literal["offline", "bedrock", "openai"]
 # Stable Image and Luma Ray2 are served on Bedrock in US West (Oregon).
 DEFAULT_BEDROCK_MEDIA_REGION = "us-west-2"
-# Who checks ideas and story pages besides the offline word list (which always runs).
-ModerationProviderName = Literal["offline", "openai", "bedrock"]
+# Who checks ideas and story pages besides the offline moderation (which always runs).
+ModerationProviderName = Literal["offline", "openai", "bedrock", "ollama"]
 DEFAULT_OPENAI_MODERATION_MODEL = "omni-moderation-latest"
+# Llama Guard 3 (1B), served by Ollama: text only (kidstory.providers.ollama_moderation).
+DEFAULT_OLLAMA_MODERATION_MODEL = "llama-guard3:1b"
 # A guardrail's id, or its ARN (bedrock-runtime's own pattern, without the empty string).
 _GUARDRAIL_IDENTIFIER = (
     r"^([a-z0-9]+|arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+)$"
@@ -129,7 +131,13 @@ class Settings(BaseModel):
     )
     moderation_provider: ModerationProviderName = Field(
         default="offline",
-        description="Checks ideas and story pages besides the offline word list (always on)",
+        description="Checks ideas and story pages besides the offline moderation (always on)",
+    )
+    ollama_moderation_model: str = Field(
+        default=DEFAULT_OLLAMA_MODERATION_MODEL,
+        min_length=1,
+        description="The safety model Ollama serves for MODERATION_PROVIDER=ollama (at "
+        "OLLAMA_BASE_URL): one that answers as Llama Guard 3 does",
     )
     openai_moderation_model: str = Field(default=DEFAULT_OPENAI_MODERATION_MODEL, min_length=1)
     openai_moderation_threshold: float | None = Field(

@@ -66,9 +66,9 @@ def video_provider(settings: Settings) -> VideoProvider:
 
 def text_moderator(settings: Settings, source: ModerationSource) -> TextModerator:
     """The checks of an idea (source INPUT, in the API) or of a story's title and pages (OUTPUT,
-    in the story writer): the offline word list always, then the moderation of
-    `MODERATION_PROVIDER` (OpenAI's moderations endpoint, or a Bedrock guardrail); the first
-    refusal wins."""
+    in the story writer): the offline moderation always, then the moderation of
+    `MODERATION_PROVIDER` (OpenAI's moderations endpoint, a Bedrock guardrail, or a safety model
+    served by Ollama); the first refusal wins."""
     from kidstory.safety import LayeredModerator, OfflineModerator
 
     baseline = OfflineModerator()
@@ -80,6 +80,10 @@ def text_moderator(settings: Settings, source: ModerationSource) -> TextModerato
         from kidstory.providers.bedrock_moderation import BedrockGuardrailModerator
 
         return LayeredModerator(baseline, BedrockGuardrailModerator.from_settings(settings, source))
+    if settings.moderation_provider == "ollama":
+        from kidstory.providers.ollama_moderation import OllamaModerator
+
+        return LayeredModerator(baseline, OllamaModerator.from_settings(settings, source))
     return baseline
 
 
@@ -87,7 +91,8 @@ def picture_moderator(settings: Settings) -> PictureModerator:
     """The checks of a picture before it is stored (GenerateImage): the structural check always
     (a usable image of its type, not blank), then the moderation of `MODERATION_PROVIDER`, shown
     the picture itself (the guardrail as OUTPUT); the first refusal wins. Offline, the
-    structural check alone: nothing looks at what the picture shows."""
+    structural check alone: nothing looks at what the picture shows; so too with
+    MODERATION_PROVIDER=ollama, whose safety model (Llama Guard 3) reads text only."""
     from kidstory.safety import LayeredPictureModerator, OfflineModerator
 
     baseline = OfflineModerator()
