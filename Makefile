@@ -47,6 +47,7 @@ lint: setup
 	$(BIN)/ruff check infra functions layers tests app.py
 	$(BIN)/ruff format --check infra functions layers tests app.py
 	$(BIN)/mypy infra functions/*/ layers/kidstory/python/kidstory app.py
+	$(BIN)/lint-imports  # .importlinter: configuration is a leaf, no import cycles, the product never imports infra
 	$(BIN)/python -m infra.deploy_checks  # cfn-lint and asl-validator on every stage's synthesized template
 
 key: setup ## issue a client key on the local stack: make key NAME="Reading app"

@@ -15,7 +15,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Node
 
 if TYPE_CHECKING:
-    from kidstory.settings import Settings
+    from kidstory.config.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STAGE = "dev"
@@ -186,7 +186,7 @@ class StageConfig:
     @property
     def runtime_settings(self) -> Settings:
         """The functions' settings as this stage gives them (function_settings over defaults)."""
-        from kidstory.settings import Settings
+        from kidstory.config.settings import Settings
 
         return Settings.from_environ(
             {"TABLE_NAME": "check", "MEDIA_BUCKET": "check", **self.function_environment}
@@ -452,7 +452,8 @@ def _function_settings_problems(config: StageConfig) -> list[str]:
             f"function_settings: {', '.join(unknown)} cannot be set here (these can: "
             f"{', '.join(TUNABLE_SETTINGS)})"
         ]
-    from kidstory.settings import Settings, SettingsError
+    from kidstory.config.errors import SettingsError
+    from kidstory.config.settings import Settings
 
     try:
         settings = Settings.from_environ(

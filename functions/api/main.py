@@ -26,6 +26,8 @@ from kidstory.access import (
     parse_token,
     secret_matches,
 )
+from kidstory.config.load import get_settings
+from kidstory.config.settings import Settings
 from kidstory.contract import (
     ErrorResponse,
     GenerateResponse,
@@ -52,7 +54,6 @@ from kidstory.media_links import ApiLinks, CloudFrontLinks
 from kidstory.models import Asset, AssetKind, StoryRequest, could_be_id
 from kidstory.observability import logger
 from kidstory.repository import StoryTable
-from kidstory.settings import Settings, get_settings
 from kidstory.transactions import TableBusy
 
 VERSION = "1.0.0"
@@ -277,7 +278,7 @@ class MediaAccess:
         if key is not None:
             private_key = key.get_secret_value()
         else:  # read now, not at cold start: most requests sign nothing
-            from kidstory.provider_secrets import read_key_parameter
+            from kidstory.config.secrets import read_key_parameter
 
             private_key = read_key_parameter(
                 "MEDIA_SIGNING_KEY_PARAMETER", settings.media_signing_key_parameter or ""

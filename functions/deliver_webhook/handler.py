@@ -14,8 +14,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from kidstory.adapters import story_table
+from kidstory.config.load import get_settings
 from kidstory.observability import about_job, logger, metrics, tracer
-from kidstory.settings import get_settings
 from kidstory.webhooks import EventEnvelope, WebhookFailed, deliver
 
 processor = BatchProcessor(event_type=EventType.SQS)

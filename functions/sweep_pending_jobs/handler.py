@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 
 from kidstory.adapters import story_events, story_table
+from kidstory.config.load import get_settings
 from kidstory.executions import WorkflowStarter
 from kidstory.observability import logger, metrics, tracer
-from kidstory.settings import get_settings
 from kidstory.sweeper import PendingJobSweeper
 
 

@@ -7,7 +7,7 @@ import os
 
 from infra.local.emulator import LocalStack
 from infra.local.synth import PROJECT_ROOT, synthesize
-from kidstory.settings import Settings
+from kidstory.config.settings import Settings
 
 
 def main() -> None:

@@ -20,9 +20,10 @@ MAX_REQUEST_SIZE_MB = "1"
 
 
 def _clear_process_caches() -> None:
-    from kidstory import adapters, settings
+    from kidstory import adapters
+    from kidstory.config import load
 
-    settings.get_settings.cache_clear()
+    load.get_settings.cache_clear()
     for cached in (adapters.story_table, adapters.media_store, adapters.story_steps):
         cached.cache_clear()
 

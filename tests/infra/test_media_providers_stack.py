@@ -22,8 +22,8 @@ from infra.config import (
     StageConfigError,
     project_context,
 )
-from kidstory.providers.models import default_model
-from kidstory.settings import Settings
+from kidstory.config.models import default_model
+from kidstory.config.settings import Settings
 from tests.infra.test_providers_stack import (
     ACCOUNT,
     SYNTH_ENVIRONMENT_KEYS,

@@ -19,7 +19,7 @@ import pytest
 
 from infra.config import StageConfig, StageConfigError, project_context
 from infra.moderation import moderation_statements
-from kidstory.settings import Settings
+from kidstory.config.settings import Settings
 from tests.infra.test_providers_stack import (
     ACCOUNT,
     REGION,

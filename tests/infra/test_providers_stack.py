@@ -25,8 +25,8 @@ from infra.config import (
     project_context,
 )
 from infra.workflow import bedrock_invoke_statements
-from kidstory.providers.models import default_model
-from kidstory.settings import Settings
+from kidstory.config.models import default_model
+from kidstory.config.settings import Settings
 
 # In the synthesizing process's environment, as a careless stack could pick them up.
 SYNTH_ENVIRONMENT_KEYS = {

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from infra.config import LONGEST_PROVIDER_TIMEOUT_SECONDS
-from kidstory.settings import Settings
+from kidstory.config.settings import Settings
 from kidstory.story_budget import MAX_REVISIONS, OVERHEAD_SECONDS, longest_story_seconds
 from tests.infra.stages import synthesize_stage
 from tests.infra.test_stack import all_states

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from kidstory.settings import Settings
+from kidstory.config.settings import Settings
 
 READER = "https://d1234abcd.cloudfront.net"
 

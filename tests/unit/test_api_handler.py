@@ -51,7 +51,7 @@ def rest_event(path: str, host: str, stage: str = "dev") -> dict[str, Any]:
 def handler(monkeypatch: pytest.MonkeyPatch, event_loop_sockets: None) -> Any:
     for name, value in {"TABLE_NAME": "t", "MEDIA_BUCKET": "b", "STATE_MACHINE_ARN": "arn"}.items():
         monkeypatch.setenv(name, value)
-    from kidstory.settings import get_settings
+    from kidstory.config.load import get_settings
 
     get_settings.cache_clear()
     return importlib.import_module("api.handler").handler

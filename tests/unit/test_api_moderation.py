@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 from pytest_socket import disable_socket, enable_socket
 
 from kidstory import adapters
+from kidstory.config.load import get_settings
+from kidstory.config.settings import Settings
 from kidstory.library import StoryLibrary
 from kidstory.media_store import MediaStore
 from kidstory.observability import metrics
@@ -25,7 +27,6 @@ from kidstory.providers.openai_moderation import OpenAIModerator
 from kidstory.providers.openai_text import openai_client
 from kidstory.repository import StoryTable
 from kidstory.safety import LayeredModerator, OfflineModerator
-from kidstory.settings import Settings, get_settings
 from tests.unit.conftest import BUCKET, TABLE
 from tests.unit.recorded_http import RecordedReplies
 from tests.unit.test_moderation import error, moderation

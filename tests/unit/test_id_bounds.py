@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from pytest_socket import disable_socket, enable_socket
 
 from kidstory.access import parse_token
+from kidstory.config.load import get_settings
 from kidstory.library import StoryLibrary
 from kidstory.models import ID_MAX_LENGTH, could_be_id, new_id
 from kidstory.repository import StoryTable
-from kidstory.settings import get_settings
 from tests.unit.test_api_moderation import Starter, api, environment
 
 __all__ = ["api", "environment"]  # fixtures used here

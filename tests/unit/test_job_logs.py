@@ -13,7 +13,8 @@ import boto3
 import pytest
 from pytest_socket import enable_socket
 
-from kidstory import adapters, settings
+from kidstory import adapters
+from kidstory.config import load
 from kidstory.media_store import MediaStore
 from kidstory.models import Job, JobStatus, StoryRequest
 from kidstory.observability import logger
@@ -88,7 +89,7 @@ def settings_of_the_unit_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     }.items():
         monkeypatch.setenv(name, value)
-    cached = (settings.get_settings, adapters.story_table)
+    cached = (load.get_settings, adapters.story_table)
     for function in cached:
         function.cache_clear()
     yield

@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from kidstory.providers.models import (
+from kidstory.config.errors import SettingsError
+from kidstory.config.models import (
     MODELS,
     Capability,
     Lifecycle,
@@ -18,7 +19,7 @@ from kidstory.providers.models import (
     find_model,
     models_near_shutdown,
 )
-from kidstory.settings import Settings, SettingsError
+from kidstory.config.settings import Settings
 
 BASE = {"TABLE_NAME": "stories", "MEDIA_BUCKET": "media"}
 TODAY = date(2026, 11, 25)
@@ -99,20 +100,20 @@ def test_models_near_their_shutdown_are_listed() -> None:
         today=TODAY,
     )
 
-    notices = models_near_shutdown(settings, TODAY)
+    notices = models_near_shutdown(settings.configured_models, TODAY)
 
     assert [(n.variable, n.model_id, n.shutdown) for n in notices] == [
         ("OPENAI_TEXT_MODEL", "gpt-5-mini", date(2026, 12, 11))
     ]
     assert "replace it with gpt-6.1-terra" in str(notices[0])
-    assert models_near_shutdown(settings, date(2026, 9, 1)) == []  # 101 days away
+    assert models_near_shutdown(settings.configured_models, date(2026, 9, 1)) == []  # 101 days away
 
 
 def test_models_of_providers_not_in_use_are_not_listed() -> None:
     settings = Settings.from_environ(BASE | {"OPENAI_TEXT_MODEL": "gpt-5-mini"})
 
     assert settings.llm_provider == "offline"
-    assert models_near_shutdown(settings, TODAY) == []
+    assert models_near_shutdown(settings.configured_models, TODAY) == []
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,9 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from PIL import Image
 
+from kidstory.config.errors import SettingsError
+from kidstory.config.secrets import with_provider_keys
+from kidstory.config.settings import Settings
 from kidstory.media_store import MediaStore
 from kidstory.models import (
     AgeGroup,
@@ -31,7 +34,6 @@ from kidstory.models import (
     StoryRequest,
     StoryText,
 )
-from kidstory.provider_secrets import with_provider_keys
 from kidstory.providers import picture_moderator, text_moderator
 from kidstory.providers.base import GeneratedMedia, MediaSpec, StoryBrief
 from kidstory.providers.bedrock_moderation import BedrockGuardrailModerator
@@ -57,7 +59,6 @@ from kidstory.safety import (
     Verdict,
     picture_within,
 )
-from kidstory.settings import Settings, SettingsError
 from kidstory.story_graph import build_story_graph, run_story_graph
 from kidstory.workflow import (
     AssembleInput,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import httpx2
 import pytest
 
+from kidstory.config.settings import Settings
 from kidstory.providers import picture_moderator, text_moderator
 from kidstory.providers.errors import (
     ProviderError,
@@ -18,7 +19,6 @@ from kidstory.providers.errors import (
 from kidstory.providers.ollama_moderation import HAZARDS, OllamaModerator
 from kidstory.providers.ollama_text import ollama_client
 from kidstory.safety import ALLOWED, LayeredModerator, ModerationSource, OfflineModerator
-from kidstory.settings import Settings
 from tests.unit.recorded_http import RecordedReplies
 
 IDEA = "A dragon and a knight have a fight over the last cookie"

@@ -16,8 +16,9 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from pytest_socket import enable_socket
 
-from kidstory.provider_secrets import with_provider_keys
-from kidstory.settings import SettingsError, get_settings
+from kidstory.config.errors import SettingsError
+from kidstory.config.load import get_settings
+from kidstory.config.secrets import with_provider_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {"TABLE_NAME": "t", "MEDIA_BUCKET": "b"}
@@ -134,7 +135,7 @@ def test_without_a_key_or_its_parameter_the_error_names_both(environment):
 def test_the_parameters_utility_loads_only_when_a_parameter_is_named() -> None:
     enable_socket()  # the child process needs none; this keeps pytest-socket out of it
     code = (
-        "import sys, json; from kidstory.settings import get_settings; get_settings(); "
+        "import sys, json; from kidstory.config.load import get_settings; get_settings(); "
         "print(json.dumps('aws_lambda_powertools.utilities.parameters' in sys.modules))"
     )
     env = (

@@ -18,13 +18,15 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from pytest_socket import enable_socket
 
+from kidstory.config.errors import SettingsError
+from kidstory.config.load import get_settings
+from kidstory.config.models import Lifecycle, default_model, find_model
+from kidstory.config.settings import Settings
 from kidstory.providers import image_provider, video_provider
 from kidstory.providers.bedrock_image import BedrockImageProvider
 from kidstory.providers.bedrock_video import BedrockVideoProvider
-from kidstory.providers.models import Lifecycle, default_model, find_model
 from kidstory.providers.offline import OfflineImageProvider, OfflineVideoProvider
 from kidstory.providers.openai_image import OpenAIImageProvider
-from kidstory.settings import Settings, SettingsError, get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {"TABLE_NAME": "stories", "MEDIA_BUCKET": "media"}
@@ -232,7 +234,7 @@ def test_only_the_chosen_media_providers_sdk_is_imported(environ, loaded) -> Non
     enable_socket()  # the child process needs none, but this keeps pytest-socket out of it
     code = (
         "import sys, json; from kidstory.providers import image_provider, video_provider; "
-        "from kidstory.settings import get_settings; s = get_settings(); "
+        "from kidstory.config.load import get_settings; s = get_settings(); "
         "image_provider(s); video_provider(s); "
         "print(json.dumps([m for m in ('openai', 'anthropic', 'langgraph') if m in sys.modules]))"
     )

@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 from pytest_socket import enable_socket
 
+from kidstory.config.errors import SettingsError
+from kidstory.config.models import default_model
+from kidstory.config.settings import Settings
 from kidstory.providers import text_provider
 from kidstory.providers.anthropic_text import AnthropicTextProvider
 from kidstory.providers.bedrock_text import BedrockTextProvider
-from kidstory.providers.models import default_model
 from kidstory.providers.offline_text import OfflineTextProvider
 from kidstory.providers.ollama_text import OllamaTextProvider
 from kidstory.providers.openai_text import OpenAITextProvider
-from kidstory.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {"TABLE_NAME": "stories", "MEDIA_BUCKET": "media"}
@@ -87,7 +88,7 @@ def test_only_the_chosen_providers_sdk_is_imported() -> None:
     enable_socket()  # the child process needs none, but this keeps pytest-socket out of it
     code = (
         "import sys, json; from kidstory.providers import text_provider; "
-        "from kidstory.settings import get_settings; text_provider(get_settings()); "
+        "from kidstory.config.load import get_settings; text_provider(get_settings()); "
         "print(json.dumps([m for m in ('openai', 'anthropic', 'langgraph') if m in sys.modules]))"
     )
     env = os.environ | {

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kidstory.settings import Settings, SettingsError
+from kidstory.config.errors import SettingsError
+from kidstory.config.settings import Settings
 
 BASE = {"TABLE_NAME": "stories", "MEDIA_BUCKET": "media"}
 

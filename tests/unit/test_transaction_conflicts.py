@@ -19,11 +19,11 @@ from pytest_socket import disable_socket, enable_socket
 
 from infra.local.conflicts import injected
 from kidstory.access import SHARED_KEY_CALLER, Caller, Charge, RateLimited, Window
+from kidstory.config.load import get_settings
 from kidstory.library import StoryLibrary, WorkflowUnavailable
 from kidstory.media_store import MediaStore
 from kidstory.models import Job, StoryRequest
 from kidstory.repository import StoryTable
-from kidstory.settings import get_settings
 from kidstory.transactions import ConflictRetry, TableBusy
 from tests.unit.conftest import BUCKET, TABLE
 from tests.unit.test_api_moderation import GENERATE, IDEA, Starter, api, environment

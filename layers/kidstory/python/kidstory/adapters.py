@@ -6,9 +6,10 @@ from functools import cache
 
 import boto3
 
+from kidstory.config.load import get_settings
+from kidstory.config.settings import Settings
 from kidstory.media_store import MediaStore
 from kidstory.repository import StoryTable
-from kidstory.settings import Settings, get_settings
 from kidstory.story_events import StoryEvents
 from kidstory.workflow import StorySteps
 

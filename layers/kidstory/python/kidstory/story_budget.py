@@ -9,7 +9,7 @@ MODERATION_TIMEOUT_SECONDS."""
 
 from __future__ import annotations
 
-from kidstory.settings import Settings
+from kidstory.config.settings import Settings
 
 # Times the reviewer sends a draft back to the writer (so at most MAX_REVISIONS + 1 drafts).
 MAX_REVISIONS = 2

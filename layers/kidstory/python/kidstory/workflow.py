@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from kidstory import observability
+from kidstory.config.models import find_model
 from kidstory.media_store import MediaStore
 from kidstory.models import (
     Asset,
@@ -45,7 +46,6 @@ from kidstory.providers.errors import (
     ProviderUnavailable,
     VideoTimedOut,
 )
-from kidstory.providers.models import find_model
 from kidstory.repository import JobAlreadyEnded, StoryTable
 from kidstory.safety import (
     OfflineModerator,

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from kidstory.providers.base import ImageProvider, TextProvider, VideoProvider
 
 if TYPE_CHECKING:
+    from kidstory.config.settings import Settings
     from kidstory.safety import ModerationSource, PictureModerator, TextModerator
-    from kidstory.settings import Settings
 
 
 def text_provider(settings: Settings) -> TextProvider:
@@ -110,8 +110,8 @@ def picture_moderator(settings: Settings) -> PictureModerator:
 
 
 def warn_about_models_near_shutdown(settings: Settings) -> None:
+    from kidstory.config.models import models_near_shutdown
     from kidstory.observability import logger
-    from kidstory.providers.models import models_near_shutdown
 
-    for notice in models_near_shutdown(settings, datetime.now(UTC).date()):
+    for notice in models_near_shutdown(settings.configured_models, datetime.now(UTC).date()):
         logger.warning(f"model shuts down soon: {notice}", model=notice.model_id)

@@ -26,7 +26,7 @@ from kidstory.providers.structured_text import (
 )
 
 if TYPE_CHECKING:
-    from kidstory.settings import Settings
+    from kidstory.config.settings import Settings
 
 # The Messages API requires a limit: room for a whole story and any thinking before it.
 ANSWER_MAX_TOKENS = 16_000

@@ -28,7 +28,7 @@ from kidstory.providers.bedrock_text import bedrock_client
 from kidstory.providers.errors import ContentRefused, ProviderError, ProviderUnavailable
 
 if TYPE_CHECKING:
-    from kidstory.settings import Settings
+    from kidstory.config.settings import Settings
 
 # Square, like the OpenAI picture and the clip that animates it.
 ASPECT_RATIO = "1:1"

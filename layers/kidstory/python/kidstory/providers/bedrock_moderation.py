@@ -23,7 +23,7 @@ from kidstory.safety import (
 )
 
 if TYPE_CHECKING:
-    from kidstory.settings import Settings
+    from kidstory.config.settings import Settings
 
 # Content filter types -> (our category, what it is in plain words).
 FILTER_SUBJECTS: dict[str, tuple[str, str]] = {

@@ -20,6 +20,7 @@ from botocore.exceptions import (
 )
 from pydantic import BaseModel
 
+from kidstory.config.models import find_model
 from kidstory.providers.errors import (
     ContentRefused,
     ProviderError,
@@ -27,7 +28,6 @@ from kidstory.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from kidstory.providers.models import find_model
 from kidstory.providers.prompts import AnswerRejected, Question
 from kidstory.providers.structured_text import (
     AnswerT,
@@ -37,7 +37,7 @@ from kidstory.providers.structured_text import (
 )
 
 if TYPE_CHECKING:
-    from kidstory.settings import Settings
+    from kidstory.config.settings import Settings
 
 _THROTTLED = {"ThrottlingException", "TooManyRequestsException"}
 _UNAVAILABLE = {

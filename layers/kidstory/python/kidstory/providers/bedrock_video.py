@@ -27,7 +27,7 @@ from kidstory.providers.bedrock_text import bedrock_client
 from kidstory.providers.errors import ContentRefused, ProviderError
 
 if TYPE_CHECKING:
-    from kidstory.settings import Settings
+    from kidstory.config.settings import Settings
 
 # Square, like the pictures it starts from; 720p is Ray2's larger size on Bedrock.
 ASPECT_RATIO = "1:1"

@@ -19,7 +19,7 @@ from kidstory.providers.openai_text import provider_error
 from kidstory.safety import ALLOWED, ModerationSource, Verdict, refused_for
 
 if TYPE_CHECKING:
-    from kidstory.settings import Settings
+    from kidstory.config.settings import Settings
 
 SERVICE = "Ollama moderation"
 # Llama Guard 3's hazard categories (MLCommons taxonomy) -> (our category, plain words).

@@ -13,7 +13,7 @@ from kidstory.providers.prompts import AnswerRejected, Question
 from kidstory.providers.structured_text import AnswerT, StructuredTextProvider
 
 if TYPE_CHECKING:
-    from kidstory.settings import Settings
+    from kidstory.config.settings import Settings
 
 # Ollama ignores the key, but the OpenAI client will not start without one.
 _UNUSED_KEY = "ollama"

@@ -18,7 +18,7 @@ from kidstory.providers.errors import ProviderError
 from kidstory.providers.openai_text import openai_client_for, provider_error
 
 if TYPE_CHECKING:
-    from kidstory.settings import Settings
+    from kidstory.config.settings import Settings
 
 # Square, like the Bedrock picture and the clip that animates it; one of the sizes every GPT
 # image model makes. Medium quality keeps a picture within the provider timeout.

@@ -16,7 +16,7 @@ from kidstory.providers.openai_text import openai_client_for, provider_error
 from kidstory.safety import ALLOWED, Verdict, picture_refused_for, picture_within, refused_for
 
 if TYPE_CHECKING:
-    from kidstory.settings import Settings
+    from kidstory.config.settings import Settings
 
 SERVICE = "OpenAI moderation"
 # OpenAI's categories -> (our category, what it is in plain words). A category OpenAI adds later

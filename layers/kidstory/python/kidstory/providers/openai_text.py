@@ -22,7 +22,7 @@ from kidstory.providers.structured_text import (
 )
 
 if TYPE_CHECKING:
-    from kidstory.settings import Settings
+    from kidstory.config.settings import Settings
 
 # 429s that more waiting will not fix: the account is out of credit.
 _NOT_TRANSIENT_CODES = {"insufficient_quota", "billing_hard_limit_reached"}

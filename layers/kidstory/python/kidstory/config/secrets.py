@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kidstory.settings import SettingsError
+from kidstory.config.errors import SettingsError
 
 # The variable holding each keyed provider's API key; `<it>_PARAMETER` names its parameter.
 KEY_VARIABLES = {

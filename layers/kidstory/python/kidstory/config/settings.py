@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from functools import cache
 from typing import Literal
 
 from pydantic import (
@@ -18,7 +16,8 @@ from pydantic import (
     model_validator,
 )
 
-from kidstory.providers.models import ModelUnusable, bare_model_id, check_usable, default_model
+from kidstory.config.errors import SettingsError
+from kidstory.config.models import ModelUnusable, bare_model_id, check_usable, default_model
 
 ProviderName = Literal["offline", "openai", "anthropic", "ollama", "bedrock"]
 ImageProviderName = Literal["offline", "openai", "bedrock"]
@@ -41,10 +40,6 @@ _GUARDRAIL_IDENTIFIER = (
 # must fit Lambda's 6 MB synchronous payload: 4 MiB of body is 5.6 MB encoded, leaving room for
 # the headers and the rest of the event.
 LAMBDA_BODY_LIMIT_BYTES = 4 * 1024 * 1024
-
-
-class SettingsError(RuntimeError):
-    """The environment does not describe a usable configuration."""
 
 
 class Settings(BaseModel):
@@ -396,12 +391,3 @@ _BEDROCK_MEDIA_FAMILIES = {
     "BEDROCK_IMAGE_MODEL": ("stability.", "Stability AI Stable Image models, stability.*"),
     "BEDROCK_VIDEO_MODEL": ("luma.", "Luma AI Ray models, luma.*"),
 }
-
-
-@cache
-def get_settings() -> Settings:
-    """The process's settings, read at first use (a Lambda cold start) and kept. A provider key
-    kept in SSM (`OPENAI_API_KEY_PARAMETER`, ...) is read into them here."""
-    from kidstory.provider_secrets import with_provider_keys
-
-    return Settings.from_environ(with_provider_keys(os.environ))

@@ -8,14 +8,12 @@ id that is not listed is allowed: providers publish new models faster than this 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from kidstory.settings import Settings
+from typing import Literal
 
 ModelProvider = Literal["openai", "anthropic", "ollama", "bedrock"]
 Capability = Literal["text", "image", "video"]
@@ -264,11 +262,12 @@ def check_usable(model_id: str, capability: Capability, today: date) -> None:
 
 
 def models_near_shutdown(
-    settings: Settings, today: date, within: timedelta = NEAR_SHUTDOWN
+    configured: Mapping[str, str], today: date, within: timedelta = NEAR_SHUTDOWN
 ) -> list[ShutdownNotice]:
-    """Configured models whose shutdown date falls within `within` of `today`."""
+    """Of the `configured` models (variable -> model id), those whose shutdown date falls
+    within `within` of `today`."""
     notices = []
-    for variable, model_id in settings.configured_models.items():
+    for variable, model_id in configured.items():
         info = find_model(model_id)
         if info is None or info.shutdown is None or info.is_retired(today):
             continue
