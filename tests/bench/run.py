@@ -179,7 +179,7 @@ def _tree_bytes(folder: Path) -> int:
 def function_sizes() -> None:
     import json
 
-    from infra.bundling import LAMBDA_PYTHON, lambda_python, layer_install_command
+    from infra.bundling import LAMBDA_PYTHON, lambda_python, layer_install_command, pack_binaries
     from infra.local.synth import synthesize
 
     # the layers ship with bytecode; without Lambda's Python here, this one's is about as big
@@ -200,6 +200,7 @@ def function_sizes() -> None:
                 check=True,
                 capture_output=True,
             )
+            pack_binaries(target)  # as the layer's asset is built (ffmpeg ships gzip-packed)
             subprocess.run(
                 [compiler, "-m", "compileall", "-q", "-j", "0", str(target)],
                 check=True,

@@ -62,9 +62,9 @@ def clip_frames(path: Path, positions: tuple[float, ...] = FRAME_POSITIONS) -> l
 
 
 def _ffmpeg(*arguments: str) -> subprocess.CompletedProcess[bytes]:
-    import imageio_ffmpeg
+    from kidstory.ffmpeg import ffmpeg_executable
 
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", *arguments]
+    command = [ffmpeg_executable(), "-hide_banner", "-nostdin", *arguments]
     try:
         return subprocess.run(
             command, capture_output=True, timeout=FFMPEG_TIMEOUT_SECONDS, check=False

@@ -224,7 +224,7 @@ def render_video(
     import tempfile
     from pathlib import Path
 
-    import imageio_ffmpeg
+    from kidstory.ffmpeg import ffmpeg_executable
 
     if not seconds > 0 or not math.isfinite(seconds):
         raise ValueError("seconds must be a positive number")
@@ -237,7 +237,7 @@ def render_video(
         raise ValueError(f"seconds * fps must not exceed {_MAX_VIDEO_FRAMES} frames")
     badge = _label_badge(label, frame_size)
 
-    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    ffmpeg = ffmpeg_executable()
     encoder_args = _encoder_args(ffmpeg)
     with tempfile.TemporaryDirectory(prefix="offline-video-") as work_dir:
         video_path = Path(work_dir) / "video.mp4"
