@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from aws_lambda_powertools.logging.lambda_context import LambdaContextModel
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.dynamodb.models import DynamoDBBackend
 from moto.events.models import EventPattern
@@ -36,8 +35,8 @@ from moto.server import ThreadedMotoServer
 
 from infra.local.conflicts import install_conflict_injection
 from infra.local.identities import ActingAs, Identities, acting_as, role_of
+from infra.local.log_context import keep_log_keys_per_invocation
 from infra.local.template import ACCOUNT, REGION, Template
-from kidstory.observability import logger
 
 Handler = Callable[[Any, Any], Any]
 log = logging.getLogger("kidstory.local")
@@ -68,8 +67,6 @@ class LambdaContext:
 
 
 _handlers: dict[str, Handler] = {}
-# what Powertools' inject_lambda_context adds to every line of an invocation
-LAMBDA_CONTEXT_KEYS = ["cold_start", *vars(LambdaContextModel())]
 _moto_invoke = LambdaSimpleBackend.invoke
 
 
@@ -92,10 +89,6 @@ def _invoke_our_handler(
         return json.dumps(
             {"errorType": type(error).__name__, "errorMessage": str(error), "stackTrace": []}
         ).encode()
-    finally:
-        # On Lambda each function has its own process; here the API's lines would otherwise
-        # carry the context (function_name...) of the last function that ran.
-        logger.remove_keys(LAMBDA_CONTEXT_KEYS)
     return json.dumps(result).encode()
 
 
@@ -181,6 +174,7 @@ class LocalStack:
         self.identities.hold_enforcement()
         self._configure_moto()
         make_dynamodb_writes_atomic()
+        keep_log_keys_per_invocation()  # one process, many functions: infra/local/log_context.py
         install_conflict_injection()  # LOCAL_DYNAMODB_CONFLICTS: infra/local/conflicts.py
         self._create_tables()
         self._create_buckets()

@@ -4,9 +4,11 @@ moves one."""
 from __future__ import annotations
 
 import inspect
+import json
 import operator
+import threading
 from importlib.metadata import version
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from botocore.signers import RequestSigner
 from moto import settings as moto_settings
@@ -155,3 +157,57 @@ def test_locally_s3_statements_keep_their_objects_and_a_delete_also_names_the_bu
 
     assert read["Resource"] == [objects]
     assert delete["Resource"] == [objects, "arn:aws:s3:::media"]
+
+
+def test_concurrent_invocations_keep_their_own_log_context(logged: Any) -> None:
+    """Locally every function runs in one process: one invocation's Lambda context must not
+    reach the lines of another running at the same time, nor the API's."""
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    from infra.local.emulator import (
+        LambdaContext,
+        _invoke_our_handler,
+        restore_lambda_invocations,
+        route_lambda_invocations,
+    )
+    from infra.local.log_context import keep_log_keys_per_invocation
+    from kidstory.observability import logger
+
+    installed = LambdaPowertoolsFormatter.__dict__.get("log_format")
+    keep_log_keys_per_invocation()
+    both_running = threading.Barrier(3)
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        both_running.wait(timeout=10)  # the other invocation has set its context too
+        logger.info("inside", extra={"who": event["who"]})
+        both_running.wait(timeout=10)
+        return {}
+
+    route_lambda_invocations({"FirstFunction": handler, "SecondFunction": handler})
+    try:
+        threads = [
+            threading.Thread(
+                target=_invoke_our_handler,
+                args=(None, name, None, json.dumps({"who": name}).encode(), {}, {}),
+            )
+            for name in ("FirstFunction", "SecondFunction")
+        ]
+        for thread in threads:
+            thread.start()
+        both_running.wait(timeout=10)
+        logger.info("the api, meanwhile")
+        both_running.wait(timeout=10)
+        for thread in threads:
+            thread.join(timeout=10)
+    finally:
+        restore_lambda_invocations()
+        if installed is None:
+            del LambdaPowertoolsFormatter.log_format
+        else:
+            LambdaPowertoolsFormatter.log_format = installed
+
+    lines = {line.get("who", "api"): line for line in logged()}
+    assert lines["FirstFunction"]["function_name"] == "FirstFunction"
+    assert lines["SecondFunction"]["function_name"] == "SecondFunction"
+    assert "function_name" not in lines["api"]
