@@ -59,7 +59,7 @@ synth: setup ## synthesize the dev stage offline into cdk.out/ (cdk-nag checks r
 deploy: setup ## deploy a stage to the AWS account of your shell (STAGE=dev or prod; CI adds CDK_DEPLOY_ARGS)
 	env -u JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION PATH="$(CURDIR)/$(BIN):$$PATH" npx --yes $(CDK_CLI) deploy -c stage=$(or $(STAGE),dev) $(CDK_DEPLOY_ARGS)
 
-diagram: setup ## regenerate the state machine diagram (docs/state-machine.md, README) from the synthesized definition
+diagram: setup ## regenerate the state machine diagram (docs/state-machine.md) from the synthesized definition
 	$(BIN)/python -m infra.diagram
 
 lock-layers: setup ## re-resolve layers/deps/constraints.txt after changing a layer's requirements

@@ -121,8 +121,9 @@ class StageConfig:
     rate_limit_per_minute: int = 100
     daily_quota: int = 2000
     log_level: LogLevel = "INFO"
-    # The text provider's model, endpoint, key and Region (README, Providers). Ignored when
-    # llm_provider is offline, so `-c llm_provider=offline` switches any stage to offline output.
+    # The text provider's model, endpoint, key and Region (docs/configuration.md, Providers of
+    # story text). Ignored when llm_provider is offline, so `-c llm_provider=offline` switches any
+    # stage to offline output.
     text_model: str | None = None
     provider_base_url: str | None = None
     provider_key_parameter: str | None = None
@@ -136,8 +137,9 @@ class StageConfig:
     image_region: str | None = None
     video_model: str | None = None
     video_region: str | None = None
-    # Moderation of ideas (the API) and story pages (WriteStory), on top of the offline word
-    # list, which always runs (README, Child safety). offline ignores the settings below.
+    # Moderation of ideas (the API) and story pages (WriteStory), on top of the offline
+    # moderator, which always runs (docs/configuration.md, Moderation). offline ignores the
+    # settings below.
     moderation_provider: ModerationProviderName = "offline"
     moderation_model: str | None = None
     """The OpenAI moderation model (default omni-moderation-latest), or with ollama the safety
@@ -154,11 +156,12 @@ class StageConfig:
     provider_concurrency: int | None = None
     """Reserved concurrency of each function that calls a provider (WriteStory, GenerateImage,
     StartVideo, CheckVideo): the most of each running at once over all executions, held for
-    them in the account's pool. null: none reserved, they share the account's pool (docs/
-    concurrency.md)."""
+    them in the account's pool. null: none reserved, they share the account's pool
+    (docs/deploy-risks.md, Concurrency)."""
     function_settings: dict[str, Any] | None = None
     """Runtime settings given to every function, by variable name, from TUNABLE_SETTINGS
-    (README, Configuration); validated at synth as the functions would read them."""
+    (docs/configuration.md, Stage settings); validated at synth as the functions would read
+    them."""
 
     def __post_init__(self) -> None:
         problems = [

@@ -1,9 +1,9 @@
 """KidStory-github: the roles GitHub Actions assumes, through OIDC, to deploy the stages.
 
 Made by app.py only when the context names the repository (`-c github_repo=owner/name`) and
-deployed once per account (README, "Deploy from CI"). Each stage has its own role, which only
-the jobs of the GitHub environment of that name can assume: the prod role takes only tokens of
-jobs that the `prod` environment let start (after its reviewers' approval). With
+deployed once per account (docs/operations.md, "Deploy from CI"). Each stage has its own role,
+which only the jobs of the GitHub environment of that name can assume: the prod role takes only
+tokens of jobs that the `prod` environment let start (after its reviewers' approval). With
 `-c github_stages=prod` (or `dev`) an account gets only the role of the stage it holds.
 
 A role holds no AWS keys and no permission of its own but `sts:AssumeRole` on the CDK bootstrap

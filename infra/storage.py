@@ -11,7 +11,7 @@ from constructs import Construct
 from infra import pin_logical_id
 from infra.config import StageConfig
 
-# S3 keys of media: stories/<story_id>/<asset_id>.png|.mp4 (docs/design.md).
+# S3 keys of media: stories/<story_id>/<asset_id>.png|.mp4 (docs/architecture.md).
 MEDIA_PREFIX = "stories/"
 TABLE_ID = "StoryTable"
 MEDIA_BUCKET_ID = "MediaBucket"

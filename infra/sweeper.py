@@ -1,6 +1,6 @@
 """The pending-job sweeper: a schedule runs `sweep_pending_jobs`, which starts the workflow of
 jobs left pending (the API stopped between recording a job and starting its execution), and
-fails and announces those left pending too long (docs/design.md, "Jobs left pending")."""
+fails and announces those left pending too long (docs/architecture.md, "Jobs left pending")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Workflow: StoryWorkflow, the state machine of one story job (docs/design.md).
+"""Workflow: StoryWorkflow, the state machine of one story job (docs/architecture.md).
 
 Built from small functions that each return a fragment of the chain with its Retry and
 Catch attached, so `StoryWorkflow` reads top to bottom like the design.

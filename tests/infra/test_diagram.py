@@ -1,4 +1,5 @@
-"""The state machine diagram of the README and docs/state-machine.md is the synthesized one."""
+"""The state machine diagram, docs/state-machine.md, is the synthesized one, and the README and
+docs/architecture.md lead to it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from typing import Any
 import pytest
 
 from infra import diagram
+from infra.local.synth import PROJECT_ROOT
+
+README = PROJECT_ROOT / "README.md"
+ARCHITECTURE = PROJECT_ROOT / "docs" / "architecture.md"
 
 
 @pytest.fixture(scope="module")
@@ -46,26 +51,24 @@ def frames(chart: str) -> dict[str, list[str]]:
     return inside
 
 
-def test_the_readme_shows_the_synthesized_workflow(definition: dict[str, Any]) -> None:
-    readme = diagram.README.read_text()
-    assert diagram.marked_block(readme) == diagram.readme_block(definition), (
-        "README.md's state machine diagram differs from the synthesized StoryWorkflow: "
-        "run `make diagram`"
-    )
-
-
 def test_the_docs_page_shows_the_synthesized_workflow(definition: dict[str, Any]) -> None:
     assert diagram.DOCUMENT.read_text() == diagram.document(definition), (
         "docs/state-machine.md differs from the synthesized StoryWorkflow: run `make diagram`"
     )
 
 
-def test_the_diagram_sits_after_the_architecture_sketch() -> None:
-    readme = diagram.README.read_text()
-    architecture = readme.index("## Architecture")
-    block = readme.index(diagram.BEGIN_MARKER)
-    assert architecture < block < readme.index("\n## ", architecture + 1)
-    assert readme[:block].rstrip().endswith("```")  # right after the ASCII sketch
+def test_the_diagram_is_linked_right_after_the_architecture_sketch() -> None:
+    architecture = ARCHITECTURE.read_text()
+    sketch_end = architecture.index("```", architecture.index("```") + 3) + 3
+    link = architecture.index("(state-machine.md)")
+    assert sketch_end < link < architecture.index("\n## ", sketch_end)
+    assert "```" not in architecture[sketch_end:link]  # nothing drawn in between
+
+
+def test_the_readme_leads_to_the_diagram_and_holds_no_copy_of_it() -> None:
+    readme = README.read_text()
+    assert "(docs/state-machine.md)" in readme
+    assert "```mermaid" not in readme  # a copy no test compares would drift
 
 
 def test_every_state_and_transition_is_drawn(definition: dict[str, Any]) -> None:
@@ -106,23 +109,8 @@ def test_map_processors_and_parallel_branches_are_frames(definition: dict[str, A
     assert drawn["MarkFailed"] == []
 
 
-def test_a_changed_workflow_is_caught_and_only_the_block_is_rewritten(
-    definition: dict[str, Any],
-) -> None:
+def test_a_changed_workflow_is_caught(definition: dict[str, Any]) -> None:
     changed = copy.deepcopy(definition)
     del changed["States"]["WriteStory"]["Catch"]
-    readme = diagram.README.read_text()
-    assert diagram.readme_block(changed) != diagram.marked_block(readme)
-
-    rewritten = diagram.with_block(readme, diagram.readme_block(changed))
-    assert diagram.marked_block(rewritten) == diagram.readme_block(changed)
-    before, after = readme.split(diagram.BEGIN_MARKER)[0], readme.split(diagram.END_MARKER)[1]
-    assert rewritten.startswith(before) and rewritten.endswith(after)
-
-
-def test_the_readme_needs_exactly_one_marked_block() -> None:
-    with pytest.raises(ValueError, match="state-machine"):
-        diagram.marked_block("# no diagram here\n")
-    block = f"{diagram.BEGIN_MARKER}\n{diagram.END_MARKER}"
-    with pytest.raises(ValueError, match="state-machine"):
-        diagram.marked_block(f"{block}\n{block}\n")
+    assert diagram.document(changed) != diagram.DOCUMENT.read_text()
+    assert diagram.document(changed) != diagram.document(definition)

@@ -1,5 +1,5 @@
-"""The GitHub Actions workflow, the OIDC roles it deploys with (README, "Deploy from CI"), and
-`make browser`, which gives its tests Debian's chromium."""
+"""The GitHub Actions workflow, the OIDC roles it deploys with (docs/operations.md, "Deploy from
+CI"), and `make browser`, which gives its tests Debian's chromium."""
 
 from __future__ import annotations
 

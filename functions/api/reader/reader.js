@@ -1,5 +1,5 @@
 // The web reader of Kids Story Agent: write an idea, watch the story being made, read it page
-// by page. Plain ES module, no build step. It talks to the HTTP API described in the README.
+// by page. Plain ES module, no build step. It talks to the HTTP API described in docs/api.md.
 //
 // Where the API is: the `api` query parameter (?api=https://.../dev/), else config.json next to
 // this page ({"api": "..."}, written by the CDK deployment on AWS), else the folder above this

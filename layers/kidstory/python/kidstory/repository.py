@@ -1,4 +1,5 @@
-"""DynamoDB adapter: jobs, stories and their assets in one table (key design: docs/design.md)."""
+"""DynamoDB adapter: jobs, stories and their assets in one table (key design:
+docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 `StoryLibrary.submit` records a job and then starts its execution. A process that dies between
 the two (a Lambda timeout, a crash) leaves a job without an execution, which nothing else would
 ever move on. Every few minutes the sweeper reads the jobs still listed as pending (a sparse
-gsi1 entry, docs/design.md) that are older than a grace period, and
+gsi1 entry, docs/architecture.md) that are older than a grace period, and
 
 - starts their workflow: the execution is named after the job, so a job whose execution exists
   already is left to it, and the story is still made;

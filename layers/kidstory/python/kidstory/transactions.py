@@ -1,5 +1,5 @@
 """DynamoDB transactions under concurrency: which cancellations are worth trying again, and how
-long to wait between tries (docs/design.md, DynamoDB).
+long to wait between tries (docs/architecture.md, DynamoDB).
 
 DynamoDB cancels a transaction that meets another write in flight on one of its items
 (`TransactionCanceledException`, reason `TransactionConflict`), and refuses a single-item write

@@ -45,7 +45,8 @@ class ModelInfo:
     schema_by_tool: bool = False
     """Bedrock: the model takes a JSON schema as a forced tool call (Amazon Nova's constrained
     decoding) rather than through Converse's outputConfig."""
-    # What a picture or clip model accepts (what the providers use of it: README, Providers).
+    # What a picture or clip model accepts (what the providers use of it: docs/configuration.md,
+    # Pictures and clips).
     seed: bool = False
     """Takes a seed, so the pictures of one story can share it."""
     reference_images: int = 0

@@ -9,7 +9,7 @@ response" and "Stable Image Ultra request and response"):
 
 Every picture of a story is drawn with the same seed, derived from its character sheet and art
 style, so the pages share a look as far as a seed can make them. No API key: the function's
-role needs bedrock:InvokeModel on the model (README, Providers).
+role needs bedrock:InvokeModel on the model (docs/configuration.md, Pictures and clips).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Story text from a model on Amazon Bedrock, through the Converse API. No API key: the function's
-IAM role needs bedrock:InvokeModel on the model (README, Providers).
+IAM role needs bedrock:InvokeModel on the model (docs/configuration.md, Providers of story text).
 
 The answer's JSON schema goes in Converse's `outputConfig` (structured outputs), except for
 models that take a schema only as a forced tool call (Amazon Nova), whose tool input is the

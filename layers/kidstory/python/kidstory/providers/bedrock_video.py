@@ -9,7 +9,7 @@ permissions. `check_video` calls GetAsyncInvoke: InProgress, Completed (the clip
 its key is returned, no bytes pass through the function) or Failed (with Bedrock's reason).
 
 No API key: starting needs bedrock:InvokeModel on the model, checking bedrock:GetAsyncInvoke on
-the account's async-invoke resources (README, Providers).
+the account's async-invoke resources (docs/configuration.md, Pictures and clips).
 """
 
 from __future__ import annotations

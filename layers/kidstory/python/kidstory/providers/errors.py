@@ -1,5 +1,5 @@
 """Errors that providers raise. The class name is the error name the state machine sees, so the
-Retry lists in the workflow name the retryable ones (docs/design.md)."""
+Retry lists in the workflow name the retryable ones (docs/architecture.md)."""
 
 from __future__ import annotations
 
