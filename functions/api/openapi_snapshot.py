@@ -7,17 +7,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+from api.app import create_app
+from kidstory.config.settings import Settings
+
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 # Enough settings to build the app; its document does not depend on them.
-PLACEHOLDER_ENVIRONMENT = {"TABLE_NAME": "openapi", "MEDIA_BUCKET": "openapi"}
+PLACEHOLDER_SETTINGS = {"TABLE_NAME": "openapi", "MEDIA_BUCKET": "openapi"}
 
 
 def current_document() -> dict[str, Any]:
     """The OpenAPI document of the app as the code builds it now."""
-    from api.main import create_app
-    from kidstory.config.settings import Settings
-
-    return create_app(Settings.from_environ(PLACEHOLDER_ENVIRONMENT)).openapi()
+    return create_app(Settings.from_environ(PLACEHOLDER_SETTINGS)).openapi()
 
 
 def render(document: dict[str, Any]) -> str:
@@ -26,8 +26,5 @@ def render(document: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    import os
-
-    os.environ.update(PLACEHOLDER_ENVIRONMENT)  # what importing the deployed app needs
     DOCUMENT.write_text(render(current_document()), encoding="utf-8")
     print(f"wrote {DOCUMENT}")
