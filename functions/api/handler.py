@@ -8,8 +8,12 @@ from typing import Any
 
 from mangum import Mangum
 
-from api.main import app
+from api.app import create_app
+from kidstory.config.load import get_settings
 from kidstory.observability import logger, metrics
+
+# The deployed app: the settings read once, at cold start (the local stack serves it too).
+app = create_app(get_settings())
 
 # API Gateway's own domain serves the API under its stage (`/dev/...`) but passes paths without it.
 EXECUTE_API = ".execute-api."

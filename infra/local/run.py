@@ -32,7 +32,7 @@ def main() -> None:
 
     import uvicorn
 
-    from api.main import app
+    from api.handler import app
 
     base = f"http://{args.host}:{args.port}"
     print(

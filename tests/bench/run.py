@@ -137,11 +137,10 @@ def fan_out() -> None:
             "OFFLINE_IMAGE_SECONDS": str(IMAGE_SECONDS),
         }
         with LocalStack(template, environment=environment) as stack:
-            import api.main
+            from api.app import create_app
+            from kidstory.config.load import get_settings
 
-            server = ApiServer(
-                stack.serve_api(api.main.create_app(api.main.get_settings()))
-            ).start()
+            server = ApiServer(stack.serve_api(create_app(get_settings()))).start()
             try:
                 with httpx.Client(base_url=server.url, timeout=60) as client:
                     _story_seconds(client, 1)  # warm-up: imports and first calls

@@ -11,9 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from api.app import create_app
 from infra.local.api_server import ApiServer
 from infra.local.emulator import LocalStack
 from infra.local.synth import synthesize
+from kidstory.config.load import get_settings
 
 API_KEY = "e2e-secret-key"
 MAX_REQUEST_SIZE_MB = "1"
@@ -58,9 +60,7 @@ def local_stack(template: Path) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="package")
 def base_url(local_stack: LocalStack) -> Iterator[str]:
-    import api.main
-
-    server = ApiServer(local_stack.serve_api(api.main.create_app(api.main.get_settings()))).start()
+    server = ApiServer(local_stack.serve_api(create_app(get_settings()))).start()
     yield server.url
     server.stop()
 

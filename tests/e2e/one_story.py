@@ -9,8 +9,10 @@ import json
 import sys
 from pathlib import Path
 
+from api.app import create_app
 from infra.local.api_server import ApiServer
 from infra.local.emulator import LocalStack
+from kidstory.config.load import get_settings
 from tests.e2e.conftest import ApiClient
 
 KEY = "one-story-key"
@@ -19,9 +21,7 @@ KEY = "one-story-key"
 def main() -> None:
     template = Path(sys.argv[1])
     with LocalStack(template, environment={"API_KEY": KEY}) as stack:
-        import api.main
-
-        app = api.main.create_app(api.main.get_settings())
+        app = create_app(get_settings())
         server = ApiServer(stack.serve_api(app)).start()
         try:
             client = ApiClient(server.url, KEY)

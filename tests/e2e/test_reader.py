@@ -23,10 +23,12 @@ from typing import Any
 
 import pytest
 
+from api.app import create_app
 from infra.local.api_server import ApiServer, free_port
 from infra.local.emulator import LocalStack
 from kidstory.access import issue_key
 from kidstory.adapters import story_table
+from kidstory.config.load import get_settings
 from tests.e2e.conftest import ApiClient
 
 READER_DIR = Path(__file__).resolve().parents[2] / "functions" / "api" / "reader"
@@ -400,12 +402,10 @@ class QuietFiles(SimpleHTTPRequestHandler):
 def reader_elsewhere(local_stack: LocalStack, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """The reader as CloudFront serves it: its files on an origin of their own, with a
     config.json naming the API, which allows that origin (CORS). Yields (reader URL, API URL)."""
-    import api.main
-
     site_port = free_port()
     site_origin = f"http://127.0.0.1:{site_port}"
-    settings = api.main.get_settings().model_copy(update={"cors_origins": site_origin})
-    server = ApiServer(local_stack.serve_api(api.main.create_app(settings))).start()
+    settings = get_settings().model_copy(update={"cors_origins": site_origin})
+    server = ApiServer(local_stack.serve_api(create_app(settings))).start()
     folder = tmp_path / "site" / "reader"
     shutil.copytree(READER_DIR, folder, ignore=shutil.ignore_patterns("config.json"))
     (folder / "config.json").write_text(json.dumps({"api": f"{server.url}/"}))

@@ -6,18 +6,16 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
+from api.deps import story_library
 from kidstory.config.settings import Settings
 
 READER = "https://d1234abcd.cloudfront.net"
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch, event_loop_sockets: None) -> TestClient:
+def client(event_loop_sockets: None) -> TestClient:
     environ = {"TABLE_NAME": "stories", "MEDIA_BUCKET": "media", "STATE_MACHINE_ARN": "arn"}
-    for name, value in environ.items():  # what importing the API's module needs
-        monkeypatch.setenv(name, value)
-    from api.main import create_app
-
     settings = Settings.from_environ(environ | {"CORS_ORIGINS": READER, "MAX_REQUEST_SIZE_MB": "1"})
     return TestClient(create_app(settings))
 
@@ -40,15 +38,11 @@ def test_other_origins_are_not_allowed(client: TestClient) -> None:
     assert "access-control-allow-origin" not in response.headers
 
 
-def test_an_unexpected_error_is_a_500_with_cors_headers(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import api.main
-
+def test_an_unexpected_error_is_a_500_with_cors_headers(client: TestClient) -> None:
     def broken() -> object:
         raise RuntimeError("the table is gone")
 
-    monkeypatch.setattr(api.main, "story_library", broken)
+    client.app.dependency_overrides[story_library] = broken  # type: ignore[attr-defined]
 
     response = client.get("/api/v1/stories", headers={"Origin": READER})
 

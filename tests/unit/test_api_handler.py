@@ -50,10 +50,7 @@ def rest_event(path: str, host: str, stage: str = "dev") -> dict[str, Any]:
 @pytest.fixture
 def handler(monkeypatch: pytest.MonkeyPatch, event_loop_sockets: None) -> Any:
     for name, value in {"TABLE_NAME": "t", "MEDIA_BUCKET": "b", "STATE_MACHINE_ARN": "arn"}.items():
-        monkeypatch.setenv(name, value)
-    from kidstory.config.load import get_settings
-
-    get_settings.cache_clear()
+        monkeypatch.setenv(name, value)  # what the deployed app reads at its import
     return importlib.import_module("api.handler").handler
 
 

@@ -4,22 +4,30 @@ gets 401, as it would where keys are required."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from kidstory.access import issue_key
-from kidstory.adapters import story_table
+from kidstory.config.settings import Settings
 from kidstory.models import utc_now
-from tests.unit.test_api_moderation import api, environment  # noqa: F401 (fixtures)
+from kidstory.repository import StoryTable
+from tests.unit.test_api_moderation import settings
+
+__all__ = ["settings"]  # fixtures used here
 
 STORIES = "/api/v1/stories"
 
 
 @pytest.fixture
-def client(api: Any, event_loop_sockets: None) -> TestClient:  # noqa: F811
-    return TestClient(api.create_app(api.get_settings()))
+def client(settings: Settings, event_loop_sockets: None) -> TestClient:
+    return TestClient(create_app(settings))
+
+
+def story_table(client: TestClient) -> StoryTable:
+    """The table the app checks keys in."""
+    table: StoryTable = client.app.state.services.table  # type: ignore[attr-defined]
+    return table
 
 
 def test_no_credentials_is_the_anonymous_caller_when_keys_are_not_required(
@@ -49,11 +57,11 @@ def test_credentials_that_are_sent_and_not_valid_are_refused(
 
 def test_a_revoked_key_is_refused_at_once(client: TestClient) -> None:
     key, token = issue_key("short-lived")
-    story_table().put_api_key(key)
+    story_table(client).put_api_key(key)
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get(STORIES, headers=headers).status_code == 200
 
-    story_table().revoke_api_key(key.key_id, utc_now())
+    story_table(client).revoke_api_key(key.key_id, utc_now())
 
     assert client.get(STORIES, headers=headers).status_code == 401
     assert (
@@ -68,7 +76,7 @@ def test_a_revoked_key_is_refused_at_once(client: TestClient) -> None:
 
 def test_a_mistyped_key_is_refused(client: TestClient) -> None:
     key, token = issue_key("typo")
-    story_table().put_api_key(key)
+    story_table(client).put_api_key(key)
 
     response = client.get(STORIES, headers={"Authorization": f"Bearer {token[:-1]}x"})
 

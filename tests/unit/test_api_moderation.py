@@ -6,7 +6,6 @@ the moderation the settings choose."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,8 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pytest_socket import disable_socket, enable_socket
 
+from api.app import create_app
+from api.deps import Services
 from kidstory import adapters
-from kidstory.config.load import get_settings
 from kidstory.config.settings import Settings
 from kidstory.library import StoryLibrary
 from kidstory.media_store import MediaStore
@@ -34,7 +34,6 @@ from tests.unit.test_moderation import error, moderation
 STATE_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:StoryWorkflow"
 GENERATE = "/api/v1/stories/generate"
 IDEA = {"prompt": "A dragon looks for a friend", "age_group": "6-8", "num_illustrations": 2}
-SETTINGS_VARIABLES = [name.upper() for name in Settings.model_fields]
 
 
 class Starter:
@@ -46,37 +45,22 @@ class Starter:
         return f"{STATE_MACHINE}:{job_id}"
 
 
-@pytest.fixture
-def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    """The API's settings from a clean environment, read afresh in each test."""
-    for name in SETTINGS_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in {
-        "TABLE_NAME": TABLE,
-        "MEDIA_BUCKET": BUCKET,
-        "STATE_MACHINE_ARN": STATE_MACHINE,
-    }.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    yield monkeypatch
-    get_settings.cache_clear()
-    for cached in (adapters.story_table, adapters.media_store, adapters.story_steps):
-        cached.cache_clear()
+def api_settings(**variables: str) -> Settings:
+    """The API's settings: its table, bucket and state machine (on moto), and `variables`."""
+    environ = {"TABLE_NAME": TABLE, "MEDIA_BUCKET": BUCKET, "STATE_MACHINE_ARN": STATE_MACHINE}
+    return Settings.from_environ(environ | variables)
 
 
 @pytest.fixture
-def api(environment: pytest.MonkeyPatch, aws: None) -> Any:
-    main = importlib.import_module("api.main")
-    story_library = main.story_library  # a test may replace it
-    story_library.cache_clear()
-    yield main
-    story_library.cache_clear()
+def settings(aws: None) -> Settings:
+    """The API's settings, its table and bucket made on moto."""
+    return api_settings()
 
 
 class Service:
     """The app, with the story library using OpenAI's moderation on `mock`."""
 
-    def __init__(self, api: Any, mock: RecordedReplies, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, settings: Settings, mock: RecordedReplies) -> None:
         client = openai_client(
             api_key="sk-test",
             base_url=None,
@@ -96,11 +80,10 @@ class Service:
             daily=2000,
             moderator=moderator,
         )
-        monkeypatch.setattr(api, "story_library", lambda: library)
         # the app's event loop needs a local socket pair; still no network sockets
         enable_socket()
         disable_socket(allow_unix_socket=True)
-        self.http = TestClient(api.create_app(get_settings()), raise_server_exceptions=False)
+        self.http = TestClient(create_app(settings, library=library), raise_server_exceptions=False)
 
     def items(self) -> list[dict[str, Any]]:
         """Everything in the table: jobs, charges, idempotency keys."""
@@ -108,10 +91,10 @@ class Service:
 
 
 def test_an_idea_the_provider_flags_is_refused_with_its_reason_and_costs_nothing(
-    api: Any, environment: pytest.MonkeyPatch
+    settings: Settings,
 ) -> None:
     mock = RecordedReplies(moderation(("harassment",)))
-    service = Service(api, mock, environment)
+    service = Service(settings, mock)
 
     response = service.http.post(GENERATE, json=IDEA)
 
@@ -131,10 +114,10 @@ def test_an_idea_the_provider_flags_is_refused_with_its_reason_and_costs_nothing
 
 
 def test_the_word_list_refuses_first_without_asking_the_provider(
-    api: Any, environment: pytest.MonkeyPatch
+    settings: Settings,
 ) -> None:
     mock = RecordedReplies()  # any request would fail: no answer is queued
-    service = Service(api, mock, environment)
+    service = Service(settings, mock)
 
     response = service.http.post(GENERATE, json=IDEA | {"prompt": "A story about a bloody gun"})
 
@@ -153,9 +136,9 @@ def test_the_word_list_refuses_first_without_asking_the_provider(
     ],
 )
 def test_a_moderation_outage_is_a_503_and_starts_nothing(
-    api: Any, environment: pytest.MonkeyPatch, answer: httpx2.Response, retry_after: str | None
+    settings: Settings, answer: httpx2.Response, retry_after: str | None
 ) -> None:
-    service = Service(api, RecordedReplies(answer), environment)
+    service = Service(settings, RecordedReplies(answer))
 
     response = service.http.post(GENERATE, json=IDEA)
 
@@ -168,20 +151,20 @@ def test_a_moderation_outage_is_a_503_and_starts_nothing(
     assert (service.items(), service.starter.started) == ([], [])
 
 
-def test_a_slow_moderation_is_a_503(api: Any, environment: pytest.MonkeyPatch) -> None:
+def test_a_slow_moderation_is_a_503(settings: Settings) -> None:
     def too_slow(request: httpx2.Request) -> httpx2.Response:
         raise httpx2.ReadTimeout("timed out", request=request)
 
-    service = Service(api, RecordedReplies(too_slow), environment)
+    service = Service(settings, RecordedReplies(too_slow))
 
     assert service.http.post(GENERATE, json=IDEA).status_code == 503
     assert service.starter.started == []
 
 
 def test_an_idea_both_checks_allow_starts_the_story(
-    api: Any, environment: pytest.MonkeyPatch
+    settings: Settings,
 ) -> None:
-    service = Service(api, RecordedReplies(moderation()), environment)
+    service = Service(settings, RecordedReplies(moderation()))
 
     response = service.http.post(GENERATE, json=IDEA)
 
@@ -190,10 +173,10 @@ def test_an_idea_both_checks_allow_starts_the_story(
 
 
 def test_the_api_counts_stories_asked_for_and_moderation_throttles(
-    api: Any, environment: pytest.MonkeyPatch
+    settings: Settings,
 ) -> None:
     throttled = error(429, "Rate limit reached", "rate_limit_exceeded", **{"retry-after": "1"})
-    service = Service(api, RecordedReplies(throttled, moderation()), environment)
+    service = Service(settings, RecordedReplies(throttled, moderation()))
     metrics.clear_metrics()
 
     refused = service.http.post(GENERATE, json=IDEA)
@@ -208,15 +191,14 @@ def test_the_api_counts_stories_asked_for_and_moderation_throttles(
 # Wiring: the moderation the settings choose reaches the API and the story writer
 
 
-def test_the_api_checks_ideas_with_the_chosen_guardrail_as_input(
-    api: Any, environment: pytest.MonkeyPatch
-) -> None:
-    environment.setenv("MODERATION_PROVIDER", "bedrock")
-    environment.setenv("BEDROCK_GUARDRAIL_ID", "gr7k2mq9x4ab")
-    environment.setenv("BEDROCK_GUARDRAIL_VERSION", "4")
-    get_settings.cache_clear()
+def test_the_api_checks_ideas_with_the_chosen_guardrail_as_input(aws: None) -> None:
+    settings = api_settings(
+        MODERATION_PROVIDER="bedrock",
+        BEDROCK_GUARDRAIL_ID="gr7k2mq9x4ab",
+        BEDROCK_GUARDRAIL_VERSION="4",
+    )
 
-    moderator = api.story_library()._moderator
+    moderator = Services(settings).library._moderator
 
     assert isinstance(moderator, LayeredModerator)
     baseline, provider = moderator.moderators
@@ -225,8 +207,16 @@ def test_the_api_checks_ideas_with_the_chosen_guardrail_as_input(
     assert (provider.guardrail, provider.version, provider.source) == ("gr7k2mq9x4ab", "4", "INPUT")
 
 
+@pytest.fixture
+def story_writer(aws: None) -> Iterator[None]:
+    """kidstory.adapters keeps the story writer it builds for the process; not this test's."""
+    yield
+    for cached in (adapters.story_table, adapters.media_store, adapters.story_steps):
+        cached.cache_clear()
+
+
 def test_the_story_writer_checks_pages_with_the_chosen_moderation_as_output(
-    environment: pytest.MonkeyPatch, aws: None
+    story_writer: None,
 ) -> None:
     settings = Settings.from_environ(
         {
@@ -245,5 +235,5 @@ def test_the_story_writer_checks_pages_with_the_chosen_moderation_as_output(
     assert (provider.version, provider.source) == ("DRAFT", "OUTPUT")
 
 
-def test_the_word_list_alone_is_the_default(api: Any) -> None:
-    assert isinstance(api.story_library()._moderator, OfflineModerator)
+def test_the_word_list_alone_is_the_default(settings: Settings) -> None:
+    assert isinstance(Services(settings).library._moderator, OfflineModerator)

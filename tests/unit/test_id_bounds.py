@@ -4,21 +4,17 @@ a key over its limits with a ValidationException, a 500 before this)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pytest_socket import disable_socket, enable_socket
 
+from api.app import create_app
 from kidstory.access import parse_token
-from kidstory.config.load import get_settings
 from kidstory.library import StoryLibrary
 from kidstory.models import ID_MAX_LENGTH, could_be_id, new_id
 from kidstory.repository import StoryTable
-from tests.unit.test_api_moderation import Starter, api, environment
-
-__all__ = ["api", "environment"]  # fixtures used here
+from tests.unit.test_api_moderation import Starter, api_settings
 
 LONG = "a" * (ID_MAX_LENGTH + 1)
 HUGE = "b" * 3000  # over DynamoDB's 2048-byte partition key limit
@@ -41,14 +37,11 @@ def dynamodb() -> NoDynamoDB:
 
 
 @pytest.fixture
-def http(api: Any, environment: pytest.MonkeyPatch, dynamodb: NoDynamoDB) -> Iterator[TestClient]:
+def http(dynamodb: NoDynamoDB, event_loop_sockets: None) -> TestClient:
     table = StoryTable(dynamodb, "unused")
     stories = StoryLibrary(table, Starter(), media=None, per_minute=10, daily=50)  # type: ignore[arg-type]
-    environment.setattr(api, "story_library", lambda: stories)
-    environment.setattr(api, "story_library_table", lambda: table)
-    enable_socket()
-    disable_socket(allow_unix_socket=True)
-    yield TestClient(api.create_app(get_settings()), raise_server_exceptions=False)
+    app = create_app(api_settings(), library=stories, table=table)
+    return TestClient(app, raise_server_exceptions=False)
 
 
 @pytest.mark.parametrize("story_id", [LONG, HUGE])

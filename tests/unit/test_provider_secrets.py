@@ -156,7 +156,7 @@ def test_the_parameters_utility_loads_only_when_a_parameter_is_named() -> None:
 
 
 def test_the_api_reads_the_media_signing_key_at_its_first_signed_link(ssm, environment):
-    from api.main import MediaAccess
+    from api.media_access import MediaAccess
     from kidstory.media_links import new_signing_key
 
     private_pem, _ = new_signing_key()
@@ -170,7 +170,6 @@ def test_the_api_reads_the_media_signing_key_at_its_first_signed_link(ssm, envir
     }.items():
         environment.setenv(name, value)
 
-    get_settings.cache_clear()  # importing api.main read the settings already
     settings = get_settings()  # at cold start: no key read
     assert settings.media_signing_key is None
     url = MediaAccess(settings).cdn_url("stories/s/a.png")
@@ -180,7 +179,7 @@ def test_the_api_reads_the_media_signing_key_at_its_first_signed_link(ssm, envir
 
 
 def test_an_unreadable_media_signing_key_is_named(ssm, environment):
-    from api.main import MediaAccess
+    from api.media_access import MediaAccess
 
     for name, value in {
         "MEDIA_BASE_URL": "https://d111.cloudfront.net",
@@ -188,7 +187,6 @@ def test_an_unreadable_media_signing_key_is_named(ssm, environment):
         "MEDIA_SIGNING_KEY_PARAMETER": "/kidstory/dev/missing",
     }.items():
         environment.setenv(name, value)
-    get_settings.cache_clear()  # importing api.main read the settings already
 
     with pytest.raises(SettingsError, match=r"MEDIA_SIGNING_KEY_PARAMETER.*/kidstory/dev/missing"):
         MediaAccess(get_settings()).cdn_url("stories/s/a.png")

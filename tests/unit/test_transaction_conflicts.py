@@ -7,7 +7,6 @@ botocore's Stubber where a precise mix of reasons is needed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,20 +14,20 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from fastapi.testclient import TestClient
-from pytest_socket import disable_socket, enable_socket
 
+from api.app import create_app
 from infra.local.conflicts import injected
 from kidstory.access import SHARED_KEY_CALLER, Caller, Charge, RateLimited, Window
-from kidstory.config.load import get_settings
+from kidstory.config.settings import Settings
 from kidstory.library import StoryLibrary, WorkflowUnavailable
 from kidstory.media_store import MediaStore
 from kidstory.models import Job, StoryRequest
 from kidstory.repository import StoryTable
 from kidstory.transactions import ConflictRetry, TableBusy
 from tests.unit.conftest import BUCKET, TABLE
-from tests.unit.test_api_moderation import GENERATE, IDEA, Starter, api, environment
+from tests.unit.test_api_moderation import GENERATE, IDEA, Starter, settings
 
-__all__ = ["api", "environment"]  # fixtures used here
+__all__ = ["settings"]  # fixtures used here
 
 NOW = datetime(2026, 11, 25, 10, 30, 15, tzinfo=UTC)
 WINDOWS = [Window("per-minute", 60, 10), Window("daily", 86_400, 50)]
@@ -242,12 +241,9 @@ def test_a_request_whose_workflow_cannot_start_is_refunded(table: StoryTable) ->
 
 
 @pytest.fixture
-def busy_app(api: Any, environment: pytest.MonkeyPatch, waits: Waits) -> Iterator[TestClient]:
+def busy_app(settings: Settings, waits: Waits, event_loop_sockets: None) -> TestClient:
     stories = library(StoryTable(boto3.client("dynamodb"), TABLE, conflicts=waits.policy))
-    environment.setattr(api, "story_library", lambda: stories)
-    enable_socket()
-    disable_socket(allow_unix_socket=True)
-    yield TestClient(api.create_app(get_settings()), raise_server_exceptions=False)
+    return TestClient(create_app(settings, library=stories), raise_server_exceptions=False)
 
 
 def test_the_api_answers_503_with_retry_after_when_conflicts_outlast_the_retries(

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from kidstory.errors import TooManyRequests
 from kidstory.models import ANONYMOUS, StoryRequest, could_be_id, new_id, utc_now
 
 TOKEN_PREFIX = "ks"
@@ -107,12 +108,8 @@ def request_cost(request: StoryRequest) -> int:
     )
 
 
-class RateLimited(Exception):
+class RateLimited(TooManyRequests):
     """Over a limit; `retry_after_seconds` says when the window that is full resets."""
-
-    def __init__(self, message: str, retry_after_seconds: int) -> None:
-        super().__init__(message)
-        self.retry_after_seconds = retry_after_seconds
 
 
 @dataclass(frozen=True)

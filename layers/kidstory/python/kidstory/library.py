@@ -20,6 +20,14 @@ from kidstory.contract import (
     WebhookDelivery,
     WebhookSecretResponse,
 )
+from kidstory.errors import (
+    ConflictError,
+    FieldRefused,
+    GoneError,
+    InvalidRequest,
+    NotFoundError,
+    ServiceUnavailable,
+)
 from kidstory.media_store import MediaStore
 from kidstory.models import (
     Asset,
@@ -47,46 +55,53 @@ class Starter(Protocol):
     def start(self, job_id: str) -> str: ...
 
 
-class NotFound(LookupError):
+class NotFound(NotFoundError):
     """No such job or story (or not one the caller may see)."""
 
 
-class WorkflowUnavailable(RuntimeError):
+class WorkflowUnavailable(ServiceUnavailable):
     """The workflow could not be started; the job was marked failed."""
 
 
-class StillRunning(RuntimeError):
+class StillRunning(ConflictError):
     """The story is still being made; it can be deleted once its job has ended."""
 
 
-class PromptRefused(ValueError):
+class PromptRefused(FieldRefused):
     """The idea is not one we write a children's story about; the reason says why."""
 
+    issue_type = "content_policy"
+    field = "prompt"
 
-class ModerationUnavailable(RuntimeError):
+
+class ModerationUnavailable(ServiceUnavailable):
     """The idea could not be checked for safety (the moderation provider failed); nothing was
     recorded or started, and the same request may be sent again."""
 
-    def __init__(self, message: str, *, retry_after_seconds: int | None = None) -> None:
-        super().__init__(message)
-        self.retry_after_seconds = retry_after_seconds
+    warning = "moderation unavailable"
 
 
-class WebhookUrlRefused(ValueError):
+class WebhookUrlRefused(FieldRefused):
     """The webhook_url is not one we deliver to (checked again at every delivery)."""
 
+    issue_type = "webhook_url"
+    field = "webhook_url"
 
-class IdempotencyConflict(ValueError):
+
+class IdempotencyConflict(InvalidRequest):
     """An Idempotency-Key was used again with a different request."""
 
 
-class IdempotencyKeyGone(LookupError):
+class IdempotencyKeyGone(GoneError):
     """An Idempotency-Key whose job (and story) was deleted: its answer is gone for good, and
     a new key makes a new story."""
 
 
-class CostOverLimit(ValueError):
+class CostOverLimit(FieldRefused):
     """A request that costs more than one of the caller's windows holds: waiting cannot help."""
+
+    issue_type = "cost_limit"
+    field = "num_illustrations"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kidstory.errors import ServiceUnavailable
+
 CONFLICT = "TransactionConflict"
 CONDITION_FAILED = "ConditionalCheckFailed"
 # Cancellation reasons that say "not now" rather than "no": the write may succeed if tried again.
@@ -22,10 +24,11 @@ TRANSIENT_REASONS = frozenset({CONFLICT, "ThrottlingError", "ProvisionedThroughp
 TABLE_BUSY_RETRY_AFTER_SECONDS = 1
 
 
-class TableBusy(RuntimeError):
+class TableBusy(ServiceUnavailable):
     """A write kept meeting concurrent writes to the same items, more times than it is tried;
     nothing was written, and the same request may be sent again shortly."""
 
+    warning = "writes kept conflicting"
     retry_after_seconds = TABLE_BUSY_RETRY_AFTER_SECONDS
 
 

@@ -1,0 +1,68 @@
+"""The answers the OpenAPI document lists for each route besides its success."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kidstory.contract import ErrorResponse
+
+ResponseDocs = dict[int | str, dict[str, Any]]
+
+NOT_FOUND: ResponseDocs = {404: {"model": ErrorResponse}}
+UNAUTHORIZED: ResponseDocs = {
+    401: {"model": ErrorResponse, "description": "Missing or invalid API key"}
+}
+STILL_RUNNING: ResponseDocs = {409: {"model": ErrorResponse}}
+GENERATE: ResponseDocs = {
+    400: {"model": ErrorResponse, "description": "The body cannot be read (not UTF-8)"},
+    **UNAUTHORIZED,
+    410: {
+        "model": ErrorResponse,
+        "description": "The story made for this Idempotency-Key was deleted",
+    },
+    413: {"model": ErrorResponse, "description": "Request body over the size limit"},
+    422: {
+        "description": "Invalid request (a message per field), a prompt refused by "
+        "moderation, a request that costs more than a limit of the caller's allows at "
+        "once, or an Idempotency-Key reused with another body",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/HTTPValidationError"},
+                        {"$ref": "#/components/schemas/ErrorResponse"},
+                    ]
+                }
+            }
+        },
+    },
+    429: {
+        "model": ErrorResponse,
+        "description": "Over a rate limit or daily quota",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until the limit's window resets",
+                "schema": {"type": "integer"},
+            }
+        },
+    },
+    503: {
+        "model": ErrorResponse,
+        "description": "The idea could not be checked for safety (the moderation service "
+        "failed), the story workflow could not be started, or concurrent requests kept "
+        "the records busy; Retry-After, when present, says when to try again",
+    },
+}
+
+
+def media(media_type: str) -> ResponseDocs:
+    """A media file's answers: the file, or a redirect to where it is served from."""
+    return {
+        200: {
+            "description": "The file",
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+        },
+        307: {"description": "Where the file is served from (the CDN, when configured)"},
+        **UNAUTHORIZED,
+        **NOT_FOUND,
+    }

@@ -1,0 +1,1 @@
+"""The API's routes, one router per part of the service a client uses."""

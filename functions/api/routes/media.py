@@ -1,0 +1,109 @@
+"""A story's pictures and clips: to the holder of a signed link, or to the owner's own key."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
+
+from api import PREFIX, docs
+from api.deps import BearerDep, Services, ServicesDep, caller_for
+from kidstory.models import AssetKind, could_be_id
+
+router = APIRouter(prefix=PREFIX, tags=["media"])
+
+ExpiresQuery = Annotated[
+    str | None, Query(max_length=20, description="Expiry of a signed media link (epoch seconds)")
+]
+SignatureQuery = Annotated[
+    str | None, Query(max_length=100, description="Signature of a signed media link")
+]
+
+
+@router.get("/images/{file_path:path}", response_class=Response, responses=docs.media("image/*"))
+def image(
+    file_path: str,
+    request: Request,
+    credentials: BearerDep,
+    found: ServicesDep,
+    expires: ExpiresQuery = None,
+    signature: SignatureQuery = None,
+) -> Any:
+    return media(found, AssetKind.IMAGE, file_path, expires, signature, request, credentials)
+
+
+@router.get("/videos/{file_path:path}", response_class=Response, responses=docs.media("video/*"))
+def video(
+    file_path: str,
+    request: Request,
+    credentials: BearerDep,
+    found: ServicesDep,
+    expires: ExpiresQuery = None,
+    signature: SignatureQuery = None,
+) -> Any:
+    return media(found, AssetKind.VIDEO, file_path, expires, signature, request, credentials)
+
+
+def media(
+    found: Services,
+    kind: AssetKind,
+    file_path: str,
+    expires: str | None,
+    signature: str | None,
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+) -> Any:
+    """The file at `file_path` (stories/<story id>/<file>), or where it is served from; 404
+    alike for a path that is not ours, a file the caller may not fetch, or one that is not
+    there."""
+    key = posixpath.normpath(file_path)
+    if (
+        key != file_path
+        or not key.startswith("stories/")
+        or key.count("/") != 2
+        or ".." in key.split("/")
+        or not all(map(could_be_id, key.split("/")[1:]))  # too long to be ours: no lookup
+    ):
+        raise HTTPException(status_code=404, detail="Media not found")
+    sent = "authorization" in request.headers
+    if not may_fetch(found, key, expires, signature, credentials, sent=sent):
+        raise HTTPException(status_code=404, detail="Media not found")
+    if found.settings.media_base_url:
+        return RedirectResponse(
+            found.media_access.cdn_url(key), headers={"Cache-Control": "no-store"}
+        )
+    stored = found.media_store.open(key)
+    expected_type = "image/" if kind is AssetKind.IMAGE else "video/"
+    if stored is None or not stored.content_type.startswith(expected_type):
+        raise HTTPException(status_code=404, detail="Media not found")
+    chunks: Iterator[bytes] = stored.chunks
+    return StreamingResponse(
+        chunks,
+        media_type=stored.content_type,
+        headers={
+            "Content-Length": str(stored.size_bytes),
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+def may_fetch(
+    found: Services,
+    key: str,
+    expires: str | None,
+    signature: str | None,
+    credentials: HTTPAuthorizationCredentials | None,
+    *,
+    sent: bool,
+) -> bool:
+    """A signed link for `key`, or the bearer key of the story's owner (401 for a missing key
+    where keys are required, and for a wrong one always)."""
+    if found.media_access.signed(key, expires, signature):
+        return True
+    caller = caller_for(found, credentials, sent=sent)
+    story = found.table.get_story_item(key.split("/")[1])
+    return story is not None and story.owner == caller.owner

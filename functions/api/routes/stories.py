@@ -1,0 +1,91 @@
+"""Stories: ask for one, follow its job, list, read and delete them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from api import PREFIX, docs
+from api.deps import CallerDep, LibraryDep, MediaAccessDep
+from kidstory.contract import GenerateResponse, JobStatusResponse, StoryListResponse, StoryResponse
+from kidstory.models import StoryRequest
+from kidstory.observability import logger
+
+router = APIRouter(prefix=PREFIX, tags=["stories"])
+
+
+@router.post(
+    "/generate",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=GenerateResponse,
+    responses=docs.GENERATE,
+)
+def generate(
+    request: StoryRequest,
+    caller: CallerDep,
+    response: Response,
+    library: LibraryDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=255,
+            description="Repeat a request safely: the same key returns the same job",
+        ),
+    ] = None,
+) -> GenerateResponse:
+    submitted = library.submit(request, caller, idempotency_key)
+    job = submitted.job
+    if submitted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+        message = "Story generation was already started for this Idempotency-Key."
+    else:
+        logger.info("job accepted", extra={"job_id": job.job_id})
+        message = "Story generation started. Use the job_id to check status."
+    return GenerateResponse(job_id=job.job_id, status=job.status, message=message)
+
+
+@router.get(
+    "/jobs/{job_id}",
+    response_model=JobStatusResponse,
+    responses={**docs.UNAUTHORIZED, **docs.NOT_FOUND},
+)
+def job_status(job_id: str, caller: CallerDep, library: LibraryDep) -> JobStatusResponse:
+    return library.job_status(job_id, caller)
+
+
+@router.get("", response_model=StoryListResponse, responses=docs.UNAUTHORIZED)
+def list_stories(
+    caller: CallerDep,
+    library: LibraryDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> StoryListResponse:
+    return library.list_stories(caller, limit=limit, offset=offset)
+
+
+@router.get(
+    "/{story_id}",
+    response_model=StoryResponse,
+    responses={**docs.UNAUTHORIZED, **docs.NOT_FOUND},
+)
+def get_story(
+    story_id: str,
+    request: Request,
+    caller: CallerDep,
+    library: LibraryDep,
+    access: MediaAccessDep,
+) -> StoryResponse:
+    return library.story(story_id, caller, access.urls(request))
+
+
+@router.delete(
+    "/{story_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**docs.UNAUTHORIZED, **docs.NOT_FOUND, **docs.STILL_RUNNING},
+)
+def delete_story(story_id: str, caller: CallerDep, library: LibraryDep) -> Response:
+    """Delete a story (by its id or its job's id) with its pictures, clips and job."""
+    library.delete_story(story_id, caller)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
