@@ -109,9 +109,7 @@ def synthesize_case(stage: str, overrides: Mapping[str, Any], outdir: Path) -> d
         env={**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(outdir)},
         check=True,
     )
-    template: dict[str, Any] = json.loads(
-        (outdir / f"KidStory-{stage}.template.json").read_text()
-    )
+    template: dict[str, Any] = json.loads((outdir / f"KidStory-{stage}.template.json").read_text())
     return template
 
 

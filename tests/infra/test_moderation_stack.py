@@ -18,7 +18,7 @@ import aws_cdk as cdk
 import pytest
 
 from infra.config import StageConfig, StageConfigError, project_context
-from infra.moderation import moderation_statements
+from infra.provider_access import moderation_statements
 from kidstory.config.settings import Settings
 from tests.infra.test_providers_stack import (
     ACCOUNT,
@@ -361,7 +361,7 @@ def test_an_offline_stage_grants_no_guardrail_and_names_the_word_list(synthesize
 
 def test_every_stage_defaults_to_the_word_list_alone():
     for name, values in project_context()["stages"].items():
-        assert StageConfig.from_mapping(name, values).moderation_provider == "offline"
+        assert StageConfig.from_mapping(name, values).moderation.provider == "offline"
 
 
 # Stage settings
