@@ -109,14 +109,17 @@ def story_functions(
         storage.allow_table_read_write(media_function)
         storage.allow_media_read_write(media_function)
     grant_image_provider(generate_image, config)
-    grant_moderation(
-        generate_image,
-        config,
-        key_granted=bool(config.images.key_parameter),
-    )
+    # Pictures and clip frames are shown only to a moderation provider that reads pictures
+    # (not ollama's text-only safety model): the others get no moderation grant.
+    if config.moderation.reads_pictures:
+        grant_moderation(
+            generate_image,
+            config,
+            key_granted=bool(config.images.key_parameter),
+        )
     grant_video_provider(start_video, check_video, config, storage)
-    if config.video.provider != "offline":  # the clip provider needs no OpenAI key
-        grant_moderation(check_video, config)
+    if config.video.provider != "offline" and config.moderation.reads_pictures:
+        grant_moderation(check_video, config)  # the clip provider needs no OpenAI key
 
     assemble = functions.create(scope, "assemble", timeout=Duration.minutes(1))
     mark_failed = functions.create(scope, "mark_failed", timeout=Duration.minutes(1))

@@ -523,6 +523,23 @@ def test_ollama_moderation_behind_a_gateway_may_read_the_gateways_key_and_no_mor
     assert moderation_statements(stack, config, key_granted=True) == []
 
 
+def test_ollama_moderation_behind_a_gateway_grants_its_key_to_the_text_checkers_alone(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    key = "/kidstory/dev/ollama-gateway-key"
+    template = synthesize(
+        str(tmp_path_factory.mktemp("ollama-moderation-gateway")),
+        {**OLLAMA_STAGE, **BEDROCK_CLIPS, "provider_key_parameter": key},
+    )
+
+    parameter = arn(":ssm:", REGION, ":", ACCOUNT, f":parameter{key}")
+    readers = {
+        role for role, found in grants(template, "ssm:GetParameter").items() if parameter in found
+    }
+    # pictures and clip frames are not shown to a text-only safety model: no key for them
+    assert readers == {role_of(template, function) for function in TEXT_CHECKERS}
+
+
 @pytest.mark.parametrize(
     ("values", "problem"),
     [
