@@ -13,7 +13,7 @@ from infra import parameter_arn, pin_logical_id
 from infra.cdn import MediaCdn
 from infra.config import StageConfig
 from infra.lambda_factory import FunctionFactory
-from infra.moderation import grant_moderation
+from infra.provider_access import grant_moderation
 from infra.storage import Storage
 
 

@@ -3,7 +3,8 @@
 Synthesizes the local stage (as `make run` does), reads the state machine's DefinitionString
 and writes a Mermaid flowchart to docs/state-machine.md, the one page that draws it (the README
 and docs/architecture.md link to it). tests/infra/test_diagram.py fails when the page differs
-from what the current definition draws, so the picture cannot drift from infra/workflow.py.
+from what the current definition draws, so the picture cannot drift from
+infra/workflow/definition.py.
 
 Drawing: every state is a node (a Task names what it calls); Map item processors and Parallel
 branches are boxes around their states; Choice rules are labelled arrows; Catch arrows are

@@ -15,15 +15,10 @@ from typing import Any
 import pytest
 
 from infra.config import (
-    DEFAULT_BEDROCK_IMAGE_MODEL,
-    DEFAULT_BEDROCK_MEDIA_REGION,
-    DEFAULT_BEDROCK_VIDEO_MODEL,
     StageConfig,
     StageConfigError,
     project_context,
 )
-from kidstory.config.models import default_model
-from kidstory.config.settings import Settings
 from tests.infra.test_providers_stack import (
     ACCOUNT,
     SYNTH_ENVIRONMENT_KEYS,
@@ -234,13 +229,6 @@ def test_offline_media_ignore_the_provider_settings_so_a_stage_can_be_switched_b
 
     assert switched.image_provider_environment == {"IMAGE_PROVIDER": "offline"}
     assert switched.video_provider_environment == {"VIDEO_PROVIDER": "offline"}
-
-
-def test_the_stack_grants_the_media_models_the_functions_default_to():
-    assert default_model("bedrock", "image") == DEFAULT_BEDROCK_IMAGE_MODEL
-    assert default_model("bedrock", "video") == DEFAULT_BEDROCK_VIDEO_MODEL
-    for field in ("bedrock_image_region", "bedrock_video_region"):
-        assert Settings.model_fields[field].default == DEFAULT_BEDROCK_MEDIA_REGION
 
 
 def test_openai_pictures_go_through_the_stages_openai_gateway(

@@ -18,7 +18,7 @@ import aws_cdk as cdk
 import pytest
 
 from infra.config import StageConfig, StageConfigError, project_context
-from infra.moderation import moderation_statements
+from infra.provider_access import moderation_statements
 from kidstory.config.settings import Settings
 from tests.infra.test_providers_stack import (
     ACCOUNT,
@@ -361,7 +361,7 @@ def test_an_offline_stage_grants_no_guardrail_and_names_the_word_list(synthesize
 
 def test_every_stage_defaults_to_the_word_list_alone():
     for name, values in project_context()["stages"].items():
-        assert StageConfig.from_mapping(name, values).moderation_provider == "offline"
+        assert StageConfig.from_mapping(name, values).moderation.provider == "offline"
 
 
 # Stage settings
@@ -521,6 +521,23 @@ def test_ollama_moderation_behind_a_gateway_may_read_the_gateways_key_and_no_mor
     assert config.moderation_environment["OLLAMA_API_KEY_PARAMETER"] == key
     assert stack.resolve(grant.to_statement_json())["Action"] == "ssm:GetParameter"
     assert moderation_statements(stack, config, key_granted=True) == []
+
+
+def test_ollama_moderation_behind_a_gateway_grants_its_key_to_the_text_checkers_alone(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    key = "/kidstory/dev/ollama-gateway-key"
+    template = synthesize(
+        str(tmp_path_factory.mktemp("ollama-moderation-gateway")),
+        {**OLLAMA_STAGE, **BEDROCK_CLIPS, "provider_key_parameter": key},
+    )
+
+    parameter = arn(":ssm:", REGION, ":", ACCOUNT, f":parameter{key}")
+    readers = {
+        role for role, found in grants(template, "ssm:GetParameter").items() if parameter in found
+    }
+    # pictures and clip frames are not shown to a text-only safety model: no key for them
+    assert readers == {role_of(template, function) for function in TEXT_CHECKERS}
 
 
 @pytest.mark.parametrize(

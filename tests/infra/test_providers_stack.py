@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, get_args
 
 import aws_cdk as cdk
 import pytest
@@ -18,15 +18,20 @@ from aws_cdk.assertions import Template
 
 from app import build
 from infra.config import (
-    DEFAULT_BEDROCK_REGION,
-    DEFAULT_BEDROCK_TEXT_MODEL,
     StageConfig,
     StageConfigError,
     project_context,
 )
-from infra.workflow import bedrock_invoke_statements
-from kidstory.config.models import default_model
-from kidstory.config.settings import Settings
+from infra.config.media import ImageProvider, VideoProvider
+from infra.config.moderation import ModerationProvider
+from infra.config.text import TextProvider
+from infra.provider_access import bedrock_invoke_statements
+from kidstory.config.settings import (
+    ImageProviderName,
+    ModerationProviderName,
+    ProviderName,
+    VideoProviderName,
+)
 
 # In the synthesizing process's environment, as a careless stack could pick them up.
 SYNTH_ENVIRONMENT_KEYS = {
@@ -222,7 +227,7 @@ def test_bedrock_story_writer_may_invoke_exactly_its_model_through_the_profile(b
 
 def test_an_offline_stage_grants_no_model_or_parameter(synthesized):
     template = synthesized.template.to_json()
-    assert synthesized.stack.config.llm_provider == "offline"
+    assert synthesized.stack.config.text.provider == "offline"
     for role, held in statements_by_role(template).items():
         assert not of_service(held, "bedrock"), role
         assert not key_reads(held), role
@@ -398,16 +403,26 @@ def test_offline_ignores_the_provider_settings_so_a_stage_can_be_switched_to_it(
 def test_every_stage_defaults_to_offline():
     for name, values in project_context()["stages"].items():
         config = StageConfig.from_mapping(name, values)
-        assert (config.llm_provider, config.image_provider, config.video_provider) == (
+        assert (config.text.provider, config.images.provider, config.video.provider) == (
             "offline",
             "offline",
             "offline",
         )
 
 
-def test_the_stack_grants_the_model_the_functions_default_to():
-    assert default_model("bedrock", "text") == DEFAULT_BEDROCK_TEXT_MODEL
-    assert Settings.model_fields["bedrock_region"].default == DEFAULT_BEDROCK_REGION
+def test_every_provider_a_stage_can_choose_is_one_the_functions_know():
+    kinds = {
+        TextProvider: ProviderName,
+        ImageProvider: ImageProviderName,
+        VideoProvider: VideoProviderName,
+        ModerationProvider: ModerationProviderName,
+    }
+    for kind, names in kinds.items():
+        union, _ = get_args(kind)
+        chosen = {
+            get_args(model.model_fields["provider"].annotation)[0] for model in get_args(union)
+        }
+        assert chosen <= set(get_args(names)), kind
 
 
 def test_an_ollama_gateways_key_parameter_is_the_only_one_the_writer_may_read(

@@ -350,10 +350,10 @@ def test_functions_get_their_settings_from_the_environment(synthesized):
     assert api["API_KEY"] == config.api_key
     assert float(api["MAX_REQUEST_SIZE_MB"]) == config.max_request_size_mb
 
-    assert environment("WriteStoryFunction")["LLM_PROVIDER"] == config.llm_provider
-    assert environment("GenerateImageFunction")["IMAGE_PROVIDER"] == config.image_provider
+    assert environment("WriteStoryFunction")["LLM_PROVIDER"] == config.text.provider
+    assert environment("GenerateImageFunction")["IMAGE_PROVIDER"] == config.images.provider
     for logical_id in ["StartVideoFunction", "CheckVideoFunction"]:
-        assert environment(logical_id)["VIDEO_PROVIDER"] == config.video_provider
+        assert environment(logical_id)["VIDEO_PROVIDER"] == config.video.provider
     assert environment("CheckVideoFunction")["VIDEO_MAX_CHECKS"] == str(config.video_max_checks)
 
 
@@ -714,7 +714,7 @@ def test_stage_settings_are_checked_with_clear_errors():
         StageConfig.from_mapping("local", {**local, "log_retention_days": 10})
     with pytest.raises(StageConfigError, match='removal must be "retain" for prod'):
         StageConfig.from_mapping("prod", {**local, "removal": "destroy"})
-    with pytest.raises(StageConfigError, match="media_max_concurrency must be int"):
+    with pytest.raises(StageConfigError, match="media_max_concurrency must be a whole number"):
         StageConfig.from_mapping("local", {**local, "media_max_concurrency": "many"})
 
 

@@ -134,7 +134,8 @@ def test_jobs_are_found_on_the_sparse_index_oldest_first_without_a_scan(
 
 def test_mark_processing_takes_the_job_off_the_list(table: StoryTable) -> None:
     job = _job(table, timedelta(minutes=10))
-    # what the workflow's MarkProcessing task writes (infra/workflow.py; tests/infra pins it)
+    # what the workflow's MarkProcessing task writes (infra/workflow/definition.py; tests/infra
+    # pins it)
     boto3.client("dynamodb").update_item(
         TableName=TABLE,
         Key={"pk": {"S": f"JOB#{job.job_id}"}, "sk": {"S": "JOB"}},
