@@ -53,7 +53,7 @@ from kidstory.library import (
 from kidstory.media_links import ApiLinks, CloudFrontLinks
 from kidstory.models import Asset, AssetKind, StoryRequest, could_be_id
 from kidstory.observability import logger
-from kidstory.repository import StoryTable
+from kidstory.store.story_table import StoryTable
 from kidstory.transactions import TableBusy
 
 VERSION = "1.0.0"

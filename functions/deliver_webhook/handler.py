@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from kidstory.adapters import story_table
+from kidstory.adapters import jobs, webhook_secrets
 from kidstory.config.load import get_settings
 from kidstory.observability import about_job, logger, metrics, tracer
 from kidstory.webhooks import EventEnvelope, WebhookFailed, deliver
@@ -38,7 +38,10 @@ def deliver_notice(envelope: EventEnvelope, record: SQSRecord) -> None:
     settings = get_settings()
     try:
         attempt = deliver(
-            envelope, story_table(), allow_private=settings.webhook_allow_private_targets
+            envelope,
+            jobs(),
+            webhook_secrets(),
+            allow_private=settings.webhook_allow_private_targets,
         )
     except WebhookFailed as failed:
         tries = int(record.attributes.approximate_receive_count)

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from kidstory.adapters import story_events, story_table
+from kidstory.adapters import jobs, story_events
 from kidstory.config.load import get_settings
 from kidstory.executions import WorkflowStarter
 from kidstory.observability import logger, metrics, tracer
@@ -19,7 +19,7 @@ from kidstory.sweeper import PendingJobSweeper
 def sweeper() -> PendingJobSweeper:
     settings = get_settings()
     return PendingJobSweeper(
-        story_table(settings),
+        jobs(settings),
         WorkflowStarter(boto3.client("stepfunctions"), settings.require_state_machine_arn()),
         story_events(settings),
         grace=timedelta(seconds=settings.pending_grace_seconds),

@@ -25,8 +25,8 @@ from kidstory.observability import metrics
 from kidstory.providers.bedrock_moderation import BedrockGuardrailModerator
 from kidstory.providers.openai_moderation import OpenAIModerator
 from kidstory.providers.openai_text import openai_client
-from kidstory.repository import StoryTable
 from kidstory.safety import LayeredModerator, OfflineModerator
+from kidstory.store.story_table import StoryTable
 from tests.unit.conftest import BUCKET, TABLE
 from tests.unit.recorded_http import RecordedReplies
 from tests.unit.test_moderation import error, moderation

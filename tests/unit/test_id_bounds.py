@@ -15,7 +15,7 @@ from kidstory.access import parse_token
 from kidstory.config.load import get_settings
 from kidstory.library import StoryLibrary
 from kidstory.models import ID_MAX_LENGTH, could_be_id, new_id
-from kidstory.repository import StoryTable
+from kidstory.store.story_table import StoryTable
 from tests.unit.test_api_moderation import Starter, api, environment
 
 __all__ = ["api", "environment"]  # fixtures used here

@@ -20,7 +20,7 @@ from kidstory.models import Job, JobStatus, StoryRequest
 from kidstory.observability import logger
 from kidstory.providers.base import Medium, StoryBrief
 from kidstory.providers.offline_text import OfflineTextProvider
-from kidstory.repository import StoryTable
+from kidstory.store.story_table import StoryTable
 from kidstory.sweeper import SweepReport
 from kidstory.workflow import JobOutcome, StorySteps
 from tests.unit.conftest import BUCKET, TABLE, JsonLines
@@ -89,7 +89,7 @@ def settings_of_the_unit_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     }.items():
         monkeypatch.setenv(name, value)
-    cached = (load.get_settings, adapters.story_table)
+    cached = (load.get_settings, adapters.story_table, adapters.jobs, adapters.webhook_secrets)
     for function in cached:
         function.cache_clear()
     yield

@@ -50,7 +50,6 @@ from kidstory.providers.offline_media import draw_illustration
 from kidstory.providers.offline_text import OfflineTextProvider
 from kidstory.providers.openai_moderation import OpenAIModerator
 from kidstory.providers.openai_text import openai_client
-from kidstory.repository import StoryTable
 from kidstory.safety import (
     ALLOWED,
     LayeredModerator,
@@ -59,6 +58,7 @@ from kidstory.safety import (
     Verdict,
     picture_within,
 )
+from kidstory.store.story_table import StoryTable
 from kidstory.story_graph import build_story_graph, run_story_graph
 from kidstory.workflow import (
     AssembleInput,

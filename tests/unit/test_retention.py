@@ -10,7 +10,7 @@ from kidstory.media_store import MediaStore
 from kidstory.models import Job, StoryRequest
 from kidstory.providers.offline import OfflineImageProvider, OfflineVideoProvider
 from kidstory.providers.offline_text import OfflineTextProvider
-from kidstory.repository import StoryTable
+from kidstory.store.story_table import StoryTable
 from kidstory.workflow import JobRef, StorySteps
 from tests.unit.conftest import TABLE
 

@@ -29,7 +29,6 @@ from kidstory.providers.errors import (
 from kidstory.providers.offline import OfflineImageProvider, OfflineVideoProvider
 from kidstory.providers.offline_media import draw_illustration, render_video
 from kidstory.providers.offline_text import OfflineTextProvider
-from kidstory.repository import StoryTable
 from kidstory.safety import (
     ALLOWED,
     LayeredPictureModerator,
@@ -38,6 +37,7 @@ from kidstory.safety import (
     Verdict,
     content_checks,
 )
+from kidstory.store.story_table import StoryTable
 from kidstory.workflow import (
     AssembleInput,
     CaughtError,

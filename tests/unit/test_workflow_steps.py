@@ -23,7 +23,7 @@ from kidstory.providers.base import (
 from kidstory.providers.errors import ProviderThrottled, VideoTimedOut
 from kidstory.providers.offline import OfflineImageProvider, OfflineVideoProvider
 from kidstory.providers.offline_text import OfflineTextProvider
-from kidstory.repository import StoryTable
+from kidstory.store.story_table import StoryTable
 from kidstory.workflow import (
     AssembleInput,
     CaughtError,

@@ -9,17 +9,34 @@ import boto3
 from kidstory.config.load import get_settings
 from kidstory.config.settings import Settings
 from kidstory.media_store import MediaStore
-from kidstory.repository import StoryTable
+from kidstory.store.jobs import Jobs
+from kidstory.store.story_table import StoryTable
+from kidstory.store.webhook_secrets import WebhookSecretStore
 from kidstory.story_events import StoryEvents
 from kidstory.workflow import StorySteps
 
 
 @cache
 def story_table(settings: Settings | None = None) -> StoryTable:
+    """Every piece of the table: the API's."""
     settings = settings or get_settings()
     return StoryTable(
         boto3.client("dynamodb"), settings.table_name, retention_days=settings.story_retention_days
     )
+
+
+@cache
+def jobs(settings: Settings | None = None) -> Jobs:
+    settings = settings or get_settings()
+    return Jobs(
+        boto3.client("dynamodb"), settings.table_name, retention_days=settings.story_retention_days
+    )
+
+
+@cache
+def webhook_secrets(settings: Settings | None = None) -> WebhookSecretStore:
+    settings = settings or get_settings()
+    return WebhookSecretStore(boto3.client("dynamodb"), settings.table_name)
 
 
 @cache

@@ -46,7 +46,6 @@ from kidstory.providers.errors import (
     ProviderUnavailable,
     VideoTimedOut,
 )
-from kidstory.repository import JobAlreadyEnded, StoryTable
 from kidstory.safety import (
     OfflineModerator,
     PictureModerator,
@@ -54,6 +53,8 @@ from kidstory.safety import (
     check_clip_frames,
     content_checks,
 )
+from kidstory.store.jobs import JobAlreadyEnded
+from kidstory.store.story_table import StoryTable
 
 PICTURE_REDRAWS = 2
 # A throttled provider that says how long to wait (Retry-After) is waited for, up to this long,
