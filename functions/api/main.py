@@ -67,9 +67,9 @@ READER_DIR = Path(__file__).resolve().parent / "reader"
 def story_library() -> StoryLibrary:
     import boto3
 
-    from kidstory.adapters import media_store
     from kidstory.executions import WorkflowStarter
     from kidstory.providers import text_moderator
+    from kidstory.wiring import media_store
 
     settings = get_settings()
     starter = WorkflowStarter(boto3.client("stepfunctions"), settings.require_state_machine_arn())
@@ -85,7 +85,7 @@ def story_library() -> StoryLibrary:
 
 
 def story_library_table() -> StoryTable:
-    from kidstory.adapters import story_table
+    from kidstory.wiring import story_table
 
     return story_table(get_settings())
 
@@ -543,7 +543,7 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(status_code=404, detail="Media not found")
         if settings.media_base_url:
             return RedirectResponse(access.cdn_url(key), headers={"Cache-Control": "no-store"})
-        from kidstory.adapters import media_store
+        from kidstory.wiring import media_store
 
         found = media_store(settings).open(key)
         expected_type = "image/" if kind is AssetKind.IMAGE else "video/"

@@ -13,10 +13,10 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from kidstory.adapters import jobs, webhook_secrets
 from kidstory.config.load import get_settings
 from kidstory.observability import about_job, logger, metrics, tracer
 from kidstory.webhooks import EventEnvelope, WebhookFailed, deliver
+from kidstory.wiring import jobs, webhook_secrets
 
 processor = BatchProcessor(event_type=EventType.SQS)
 sqs = boto3.client("sqs")

@@ -8,11 +8,11 @@ from typing import Any
 
 import boto3
 
-from kidstory.adapters import jobs, story_events
 from kidstory.config.load import get_settings
 from kidstory.executions import WorkflowStarter
 from kidstory.observability import logger, metrics, tracer
 from kidstory.sweeper import PendingJobSweeper
+from kidstory.wiring import jobs, story_events
 
 
 @cache

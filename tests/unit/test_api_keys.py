@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kidstory.access import issue_key
-from kidstory.adapters import story_table
 from kidstory.models import utc_now
+from kidstory.wiring import story_table
 from tests.unit.test_api_moderation import api, environment  # noqa: F401 (fixtures)
 
 STORIES = "/api/v1/stories"

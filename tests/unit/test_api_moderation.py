@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pytest_socket import disable_socket, enable_socket
 
-from kidstory import adapters
+from kidstory import wiring
 from kidstory.config.load import get_settings
 from kidstory.config.settings import Settings
 from kidstory.library import StoryLibrary
@@ -60,7 +60,7 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()
-    for cached in (adapters.story_table, adapters.media_store, adapters.story_steps):
+    for cached in (wiring.story_table, wiring.media_store, wiring.story_writing):
         cached.cache_clear()
 
 
@@ -237,7 +237,7 @@ def test_the_story_writer_checks_pages_with_the_chosen_moderation_as_output(
         }
     )
 
-    moderator = adapters.story_steps(settings)._moderator()
+    moderator = wiring.story_writing(settings)._moderator()
 
     assert isinstance(moderator, LayeredModerator)
     provider = moderator.moderators[1]

@@ -23,8 +23,8 @@ from pydantic import BaseModel
 
 from kidstory import observability
 from kidstory.models import Job, JobStatus, utc_now
+from kidstory.steps.payloads import JobOutcome
 from kidstory.store.jobs import Jobs
-from kidstory.workflow import JobOutcome
 
 # At most this many jobs per sweep, so one run stays well inside its timeout; the rest wait for
 # the next run (oldest first).
