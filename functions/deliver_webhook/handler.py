@@ -13,6 +13,9 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+# the table's pieces load during init, not on the first call
+import kidstory.store.jobs
+import kidstory.store.webhook_secrets  # noqa: F401
 from kidstory.config.load import get_settings
 from kidstory.observability import about_job, logger, metrics, tracer
 from kidstory.webhooks import EventEnvelope, WebhookFailed, deliver

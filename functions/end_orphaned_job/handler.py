@@ -3,6 +3,7 @@ reaching MarkFailed, fail its job and announce story.failed, so no job stays pro
 
 from typing import Any
 
+import kidstory.steps.outcome  # noqa: F401  the step loads during init, not on the first call
 from kidstory.observability import logger, metrics, tracer
 from kidstory.steps.payloads import ExecutionEnded
 from kidstory.wiring import outcomes, story_events

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import kidstory.steps.clips  # noqa: F401  the step loads during init, not on the first call
 from kidstory.observability import logger, metrics, tracer
 from kidstory.steps.payloads import AssetRef
 from kidstory.wiring import clips

@@ -2,7 +2,9 @@
 
 from typing import Any
 
-import kidstory.story_graph  # noqa: F401  LangGraph loads during init, not on the first story
+# the step and LangGraph load during init, not on the first story
+import kidstory.steps.write_story
+import kidstory.story_graph  # noqa: F401
 from kidstory.observability import logger, metrics, tracer
 from kidstory.steps.payloads import JobRef
 from kidstory.wiring import story_writing
