@@ -19,7 +19,7 @@ MEDIA_BUCKET_ID = "MediaBucket"
 # Only what the code calls (TransactWriteItems is authorized by its items' Put/Update).
 TABLE_READ = ["dynamodb:GetItem", "dynamodb:Query"]
 TABLE_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
-# partition keys of the table's items (kidstory.repository)
+# partition keys of the table's items (kidstory.store.table)
 JOB_ITEMS = "JOB#*"
 OWNER_ITEMS = "OWNER#*"
 

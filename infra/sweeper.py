@@ -20,7 +20,7 @@ from infra.storage import Storage
 # period (PENDING_GRACE_SECONDS, 2 minutes by default) has passed.
 SWEEP_INTERVAL = Duration.minutes(5)
 SWEEP_TIMEOUT = Duration.minutes(2)
-# The key prefix of job items (kidstory.repository.job_key): the only items the sweeper updates.
+# The key prefix of job items (kidstory.store.table.job_key): the only items the sweeper updates.
 JOB_KEY_PATTERN = "JOB#*"
 
 

@@ -17,7 +17,7 @@ from api.middleware import RequestFraming, UnexpectedErrors
 from api.routes import health, media, stories, webhooks
 from kidstory.config.settings import Settings
 from kidstory.library import StoryLibrary
-from kidstory.repository import StoryTable
+from kidstory.store.story_table import StoryTable
 
 # The web reader: static files, served at /reader/ (and from CloudFront on AWS).
 READER_DIR = Path(__file__).resolve().parent / "reader"

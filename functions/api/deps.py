@@ -22,7 +22,7 @@ from kidstory.access import (
 from kidstory.config.settings import Settings
 from kidstory.library import StoryLibrary
 from kidstory.media_store import MediaStore
-from kidstory.repository import StoryTable
+from kidstory.store.story_table import StoryTable
 
 
 class Services:

@@ -13,10 +13,13 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from kidstory.adapters import story_table
+# the table's pieces load during init, not on the first call
+import kidstory.store.jobs
+import kidstory.store.webhook_secrets  # noqa: F401
 from kidstory.config.load import get_settings
 from kidstory.observability import about_job, logger, metrics, tracer
 from kidstory.webhooks import EventEnvelope, WebhookFailed, deliver
+from kidstory.wiring import jobs, webhook_secrets
 
 processor = BatchProcessor(event_type=EventType.SQS)
 sqs = boto3.client("sqs")
@@ -38,7 +41,10 @@ def deliver_notice(envelope: EventEnvelope, record: SQSRecord) -> None:
     settings = get_settings()
     try:
         attempt = deliver(
-            envelope, story_table(), allow_private=settings.webhook_allow_private_targets
+            envelope,
+            jobs(),
+            webhook_secrets(),
+            allow_private=settings.webhook_allow_private_targets,
         )
     except WebhookFailed as failed:
         tries = int(record.attributes.approximate_receive_count)

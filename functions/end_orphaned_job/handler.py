@@ -3,9 +3,10 @@ reaching MarkFailed, fail its job and announce story.failed, so no job stays pro
 
 from typing import Any
 
-from kidstory.adapters import story_events, story_steps
+import kidstory.steps.outcome  # noqa: F401  the step loads during init, not on the first call
 from kidstory.observability import logger, metrics, tracer
-from kidstory.workflow import ExecutionEnded
+from kidstory.steps.payloads import ExecutionEnded
+from kidstory.wiring import outcomes, story_events
 
 
 @tracer().capture_lambda_handler
@@ -14,7 +15,7 @@ from kidstory.workflow import ExecutionEnded
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     ended = ExecutionEnded.model_validate(event["detail"])
     logger.thread_safe_append_keys(job_id=ended.name)
-    outcome = story_steps().end_orphaned_job(ended)
+    outcome = outcomes().end_orphaned_job(ended)
     if outcome is None:
         logger.info("nothing to announce", extra={"status": ended.status})
         return None

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from kidstory.adapters import story_steps
+import kidstory.steps.clips  # noqa: F401  the step loads during init, not on the first call
 from kidstory.observability import logger, metrics, tracer
-from kidstory.workflow import AssetRef
+from kidstory.steps.payloads import AssetRef
+from kidstory.wiring import clips
 
 
 @tracer().capture_lambda_handler
@@ -13,4 +14,4 @@ from kidstory.workflow import AssetRef
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     given = AssetRef.model_validate(event)
     logger.thread_safe_append_keys(job_id=given.job_id)
-    return story_steps().start_video(given).model_dump(mode="json")
+    return clips().start_video(given).model_dump(mode="json")

@@ -8,18 +8,18 @@ from typing import Any
 
 import boto3
 
-from kidstory.adapters import story_events, story_table
 from kidstory.config.load import get_settings
 from kidstory.executions import WorkflowStarter
 from kidstory.observability import logger, metrics, tracer
 from kidstory.sweeper import PendingJobSweeper
+from kidstory.wiring import jobs, story_events
 
 
 @cache
 def sweeper() -> PendingJobSweeper:
     settings = get_settings()
     return PendingJobSweeper(
-        story_table(settings),
+        jobs(settings),
         WorkflowStarter(boto3.client("stepfunctions"), settings.require_state_machine_arn()),
         story_events(settings),
         grace=timedelta(seconds=settings.pending_grace_seconds),

@@ -2,10 +2,12 @@
 
 from typing import Any
 
-import kidstory.story_graph  # noqa: F401  LangGraph loads during init, not on the first story
-from kidstory.adapters import story_steps
+# the step and LangGraph load during init, not on the first story
+import kidstory.steps.write_story
+import kidstory.story_graph  # noqa: F401
 from kidstory.observability import logger, metrics, tracer
-from kidstory.workflow import JobRef
+from kidstory.steps.payloads import JobRef
+from kidstory.wiring import story_writing
 
 
 @tracer().capture_lambda_handler
@@ -14,4 +16,4 @@ from kidstory.workflow import JobRef
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     given = JobRef.model_validate(event)
     logger.thread_safe_append_keys(job_id=given.job_id)
-    return story_steps().write_story(given).model_dump(mode="json")
+    return story_writing().write_story(given).model_dump(mode="json")

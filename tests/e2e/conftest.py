@@ -22,11 +22,22 @@ MAX_REQUEST_SIZE_MB = "1"
 
 
 def _clear_process_caches() -> None:
-    from kidstory import adapters
+    from kidstory import wiring
     from kidstory.config import load
 
     load.get_settings.cache_clear()
-    for cached in (adapters.story_table, adapters.media_store, adapters.story_steps):
+    for cached in (
+        wiring.story_table,
+        wiring.jobs,
+        wiring.stories,
+        wiring.webhook_secrets,
+        wiring.media_store,
+        wiring.story_events,
+        wiring.story_writing,
+        wiring.pictures,
+        wiring.clips,
+        wiring.outcomes,
+    ):
         cached.cache_clear()
 
 

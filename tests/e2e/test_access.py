@@ -12,8 +12,8 @@ import pytest
 
 from infra.local.emulator import LocalStack
 from kidstory.access import issue_key
-from kidstory.adapters import story_table
 from kidstory.models import utc_now
+from kidstory.wiring import story_table
 from tests.e2e.conftest import ApiClient
 
 IDEA = {"prompt": "A gentle giraffe learns to whistle", "age_group": "3-5", "num_illustrations": 1}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from infra.local.emulator import LocalStack
 from kidstory.access import issue_key
-from kidstory.adapters import story_table
+from kidstory.wiring import story_table
 from tests.e2e.conftest import ApiClient
 
 IDEA = {"prompt": "A curious hedgehog visits the moon", "age_group": "6-8", "num_illustrations": 2}

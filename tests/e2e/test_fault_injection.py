@@ -14,11 +14,11 @@ import pytest
 
 from infra.local.emulator import LocalStack
 from kidstory.access import issue_key
-from kidstory.adapters import story_table
 from kidstory.providers.base import MediaSpec, StoryBrief
 from kidstory.providers.errors import ContentRefused, ProviderThrottled, ProviderUnavailable
 from kidstory.providers.offline import OfflineImageProvider
 from kidstory.providers.offline_text import OfflineTextProvider
+from kidstory.wiring import story_table
 from tests.e2e.conftest import ApiClient
 
 JOBS = 50

@@ -18,7 +18,7 @@ from pydantic import AnyHttpUrl, TypeAdapter, ValidationError
 
 from infra.local.emulator import LocalStack
 from kidstory.access import issue_key
-from kidstory.adapters import story_table
+from kidstory.wiring import story_table
 from tests.e2e.conftest import ApiClient
 
 MIN_REQUESTS = 1000

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from infra.local.emulator import LocalStack
-from kidstory.adapters import story_table
 from kidstory.models import AgeGroup, AssetKind
 from kidstory.providers import bedrock_image, bedrock_text
 from kidstory.providers.prompts import AGE_GUIDES
+from kidstory.wiring import story_table
 from tests.e2e.conftest import ApiClient, _clear_process_caches
 from tests.e2e.fake_models import (
     ART_STYLE,

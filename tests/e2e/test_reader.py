@@ -27,8 +27,8 @@ from api.app import create_app
 from infra.local.api_server import ApiServer, free_port
 from infra.local.emulator import LocalStack
 from kidstory.access import issue_key
-from kidstory.adapters import story_table
 from kidstory.config.load import get_settings
+from kidstory.wiring import story_table
 from tests.e2e.conftest import ApiClient
 
 READER_DIR = Path(__file__).resolve().parents[2] / "functions" / "api" / "reader"

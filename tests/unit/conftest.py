@@ -15,7 +15,7 @@ from pytest_socket import disable_socket, enable_socket
 
 from kidstory.media_store import MediaStore
 from kidstory.observability import logger
-from kidstory.repository import StoryTable
+from kidstory.store.story_table import StoryTable
 
 TABLE = "kidstory-unit"
 BUCKET = "kidstory-unit-media"

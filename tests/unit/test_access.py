@@ -19,7 +19,7 @@ from kidstory.access import (
 )
 from kidstory.key_admin import main as key_admin
 from kidstory.models import StoryRequest
-from kidstory.repository import StoryTable
+from kidstory.store.story_table import StoryTable
 from tests.unit.conftest import TABLE
 
 NOW = datetime(2026, 11, 25, 9, 30, 15, tzinfo=UTC)

@@ -11,7 +11,7 @@ from api.app import create_app
 from kidstory.access import issue_key
 from kidstory.config.settings import Settings
 from kidstory.models import utc_now
-from kidstory.repository import StoryTable
+from kidstory.store.story_table import StoryTable
 from tests.unit.test_api_moderation import settings
 
 __all__ = ["settings"]  # fixtures used here

@@ -17,7 +17,7 @@ from pytest_socket import disable_socket, enable_socket
 
 from api.app import create_app
 from api.deps import Services
-from kidstory import adapters
+from kidstory import wiring
 from kidstory.config.settings import Settings
 from kidstory.library import StoryLibrary
 from kidstory.media_store import MediaStore
@@ -25,8 +25,8 @@ from kidstory.observability import metrics
 from kidstory.providers.bedrock_moderation import BedrockGuardrailModerator
 from kidstory.providers.openai_moderation import OpenAIModerator
 from kidstory.providers.openai_text import openai_client
-from kidstory.repository import StoryTable
 from kidstory.safety import LayeredModerator, OfflineModerator
+from kidstory.store.story_table import StoryTable
 from tests.unit.conftest import BUCKET, TABLE
 from tests.unit.recorded_http import RecordedReplies
 from tests.unit.test_moderation import error, moderation
@@ -209,9 +209,9 @@ def test_the_api_checks_ideas_with_the_chosen_guardrail_as_input(aws: None) -> N
 
 @pytest.fixture
 def story_writer(aws: None) -> Iterator[None]:
-    """kidstory.adapters keeps the story writer it builds for the process; not this test's."""
+    """kidstory.wiring keeps the story writer it builds for the process; not this test's."""
     yield
-    for cached in (adapters.story_table, adapters.media_store, adapters.story_steps):
+    for cached in (wiring.story_table, wiring.media_store, wiring.story_writing):
         cached.cache_clear()
 
 
@@ -227,7 +227,7 @@ def test_the_story_writer_checks_pages_with_the_chosen_moderation_as_output(
         }
     )
 
-    moderator = adapters.story_steps(settings)._moderator()
+    moderator = wiring.story_writing(settings)._moderator()
 
     assert isinstance(moderator, LayeredModerator)
     provider = moderator.moderators[1]

@@ -13,7 +13,7 @@ from api.app import create_app
 from kidstory.access import parse_token
 from kidstory.library import StoryLibrary
 from kidstory.models import ID_MAX_LENGTH, could_be_id, new_id
-from kidstory.repository import StoryTable
+from kidstory.store.story_table import StoryTable
 from tests.unit.test_api_moderation import Starter, api_settings
 
 LONG = "a" * (ID_MAX_LENGTH + 1)

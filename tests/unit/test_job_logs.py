@@ -13,16 +13,17 @@ import boto3
 import pytest
 from pytest_socket import enable_socket
 
-from kidstory import adapters
+from kidstory import wiring
 from kidstory.config import load
 from kidstory.media_store import MediaStore
 from kidstory.models import Job, JobStatus, StoryRequest
 from kidstory.observability import logger
 from kidstory.providers.base import Medium, StoryBrief
 from kidstory.providers.offline_text import OfflineTextProvider
-from kidstory.repository import StoryTable
+from kidstory.steps.payloads import JobOutcome
+from kidstory.steps.write_story import StoryWriting
+from kidstory.store.story_table import StoryTable
 from kidstory.sweeper import SweepReport
-from kidstory.workflow import JobOutcome, StorySteps
 from tests.unit.conftest import BUCKET, TABLE, JsonLines
 from tests.unit.test_sweeper import FakeEvents, FakeStarter, _job, _sweeper
 from tests.unit.test_webhooks import Receiver, _job_with_webhook
@@ -45,6 +46,16 @@ WORKFLOW_EVENTS: dict[str, dict[str, Any]] = {
     "assemble": {"job_id": JOB, "story_id": "story-7", "media": [[], []]},
     "mark_failed": {"job_id": JOB, "error": {"Error": "States.Timeout"}},
     "end_orphaned_job": {"detail": {"name": JOB, "status": "TIMED_OUT"}},
+}
+# the step each of them builds (kidstory.wiring)
+STEPS = {
+    "write_story": "story_writing",
+    "generate_image": "pictures",
+    "start_video": "clips",
+    "check_video": "clips",
+    "assemble": "outcomes",
+    "mark_failed": "outcomes",
+    "end_orphaned_job": "outcomes",
 }
 
 
@@ -89,7 +100,7 @@ def settings_of_the_unit_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     }.items():
         monkeypatch.setenv(name, value)
-    cached = (load.get_settings, adapters.story_table)
+    cached = (load.get_settings, wiring.jobs, wiring.webhook_secrets)
     for function in cached:
         function.cache_clear()
     yield
@@ -102,7 +113,7 @@ def test_every_line_of_a_workflow_step_carries_its_job_id(
     function: str, logged: JsonLines, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     module = HANDLERS[function]
-    monkeypatch.setattr(module, "story_steps", LoggingSteps)
+    monkeypatch.setattr(module, STEPS[function], LoggingSteps)
     if hasattr(module, "story_events"):
         monkeypatch.setattr(module, "story_events", LoggingEvents)
 
@@ -118,7 +129,7 @@ def test_the_next_invocation_of_a_warm_container_does_not_inherit_the_job_id(
 ) -> None:
     generate_image = HANDLERS["generate_image"]
     sweep = HANDLERS["sweep_pending_jobs"]
-    monkeypatch.setattr(generate_image, "story_steps", LoggingSteps)
+    monkeypatch.setattr(generate_image, "pictures", LoggingSteps)
     monkeypatch.setattr(sweep, "sweeper", IdleSweeper)
 
     generate_image.handler(ASSET, Context())
@@ -154,7 +165,7 @@ def test_lines_logged_on_the_story_graphs_threads_carry_the_job_id(
     table.put_job(job)
     write_story = HANDLERS["write_story"]
     monkeypatch.setattr(
-        write_story, "story_steps", lambda: StorySteps(table, media, text=LoggingWriter)
+        write_story, "story_writing", lambda: StoryWriting(table, table, text=LoggingWriter)
     )
 
     write_story.handler({"job_id": job.job_id}, Context())

@@ -174,6 +174,7 @@ def test_concurrent_invocations_keep_their_own_log_context(logged: Any) -> None:
     from kidstory.observability import logger
 
     installed = LambdaPowertoolsFormatter.__dict__.get("log_format")
+    logger.clear_state()  # what tests before this one may have appended
     keep_log_keys_per_invocation()
     both_running = threading.Barrier(3)
 

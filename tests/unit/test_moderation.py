@@ -50,7 +50,6 @@ from kidstory.providers.offline_media import draw_illustration
 from kidstory.providers.offline_text import OfflineTextProvider
 from kidstory.providers.openai_moderation import OpenAIModerator
 from kidstory.providers.openai_text import openai_client
-from kidstory.repository import StoryTable
 from kidstory.safety import (
     ALLOWED,
     LayeredModerator,
@@ -59,16 +58,11 @@ from kidstory.safety import (
     Verdict,
     picture_within,
 )
+from kidstory.steps.payloads import AssembleInput, CaughtError, JobRef, MediaResult, StoryDraft
+from kidstory.store.story_table import StoryTable
 from kidstory.story_graph import build_story_graph, run_story_graph
-from kidstory.workflow import (
-    AssembleInput,
-    CaughtError,
-    JobRef,
-    MediaResult,
-    StoryDraft,
-    StorySteps,
-)
 from tests.unit.recorded_http import RecordedReplies
+from tests.unit.story_workflow import EveryStep
 
 BASE = {"TABLE_NAME": "stories", "MEDIA_BUCKET": "media"}
 IDEA = "A dragon and a knight have a fight over the last cookie"
@@ -1011,14 +1005,14 @@ class CountingPainter(OfflineImageProvider):
 
 def picture_steps(
     table: StoryTable, media: MediaStore, painter: CountingPainter, pictures: Any
-) -> tuple[StorySteps, StoryDraft]:
+) -> tuple[EveryStep, StoryDraft]:
     job = Job(
         request=StoryRequest.model_validate(
             {"prompt": "A fox who loves the sea", "age_group": "6-8", "num_illustrations": 1}
         )
     )
     table.put_job(job)
-    steps = StorySteps(
+    steps = EveryStep(
         table,
         media,
         text=OfflineTextProvider,

@@ -10,9 +10,10 @@ from kidstory.media_store import MediaStore
 from kidstory.models import Job, StoryRequest
 from kidstory.providers.offline import OfflineImageProvider, OfflineVideoProvider
 from kidstory.providers.offline_text import OfflineTextProvider
-from kidstory.repository import StoryTable
-from kidstory.workflow import JobRef, StorySteps
+from kidstory.steps.payloads import JobRef
+from kidstory.store.story_table import StoryTable
 from tests.unit.conftest import TABLE
+from tests.unit.story_workflow import EveryStep
 
 
 def test_every_item_of_a_story_expires_after_the_retention(aws: None, media: MediaStore) -> None:
@@ -20,7 +21,7 @@ def test_every_item_of_a_story_expires_after_the_retention(aws: None, media: Med
     table = StoryTable(client, TABLE, retention_days=7)
     job = Job(request=StoryRequest(prompt="A bear", age_group="3-5", num_illustrations=2))
     table.put_job(job)
-    steps = StorySteps(
+    steps = EveryStep(
         table,
         media,
         text=OfflineTextProvider,

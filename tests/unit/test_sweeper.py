@@ -15,9 +15,10 @@ from kidstory.config.errors import SettingsError
 from kidstory.config.settings import Settings
 from kidstory.executions import WorkflowStarter
 from kidstory.models import Character, Job, JobStatus, Stage, Story, StoryRequest, utc_now
-from kidstory.repository import PENDING_LIST_KEY, StoryTable, job_key
+from kidstory.steps.payloads import JobOutcome
+from kidstory.store.story_table import StoryTable
+from kidstory.store.table import PENDING_LIST_KEY, job_key
 from kidstory.sweeper import PendingJobSweeper, expired_reason
-from kidstory.workflow import JobOutcome
 from tests.unit.conftest import TABLE
 
 GRACE = timedelta(minutes=2)

@@ -22,7 +22,7 @@ from kidstory.config.settings import Settings
 from kidstory.library import StoryLibrary, WorkflowUnavailable
 from kidstory.media_store import MediaStore
 from kidstory.models import Job, StoryRequest
-from kidstory.repository import StoryTable
+from kidstory.store.story_table import StoryTable
 from kidstory.transactions import ConflictRetry, TableBusy
 from tests.unit.conftest import BUCKET, TABLE
 from tests.unit.test_api_moderation import GENERATE, IDEA, Starter, settings

@@ -15,7 +15,7 @@ from pytest_socket import enable_socket
 from standardwebhooks.webhooks import Webhook
 
 from kidstory.models import Job, StoryRequest, utc_now
-from kidstory.repository import StoryTable
+from kidstory.store.story_table import StoryTable
 from kidstory.webhooks import (
     EventEnvelope,
     StoryEvent,
@@ -286,7 +286,7 @@ def test_a_notice_is_signed_with_the_owners_secret_and_recorded(
     receiver = Receiver()
     job = _job_with_webhook(table, receiver.port)
 
-    attempt = deliver(_queued_event(job), table, allow_private=True)
+    attempt = deliver(_queued_event(job), table, table, allow_private=True)
 
     assert attempt is not None and attempt.delivered
     [(_, headers, body)] = receiver.requests
@@ -306,7 +306,7 @@ def test_a_rejected_notice_is_recorded_and_tried_again_later(
     job = _job_with_webhook(table, receiver.port)
 
     with pytest.raises(WebhookFailed, match="answered 500"):
-        deliver(_queued_event(job), table, allow_private=True)
+        deliver(_queued_event(job), table, table, allow_private=True)
 
     stored = table.get_job(job.job_id)
     assert stored is not None and stored.webhook_attempts[0]["status_code"] == 500
@@ -316,7 +316,7 @@ def test_a_rejected_notice_is_recorded_and_tried_again_later(
 def test_a_refused_url_is_recorded_and_not_tried_again(table: StoryTable) -> None:
     job = _job_with_webhook(table, 8080)  # http and loopback: refused outside the local stack
 
-    attempt = deliver(_queued_event(job), table)
+    attempt = deliver(_queued_event(job), table, table)
 
     assert attempt is not None and attempt.error is not None
     assert attempt.error.startswith("refused: webhook URLs must use https")

@@ -29,7 +29,6 @@ from kidstory.providers.errors import (
 from kidstory.providers.offline import OfflineImageProvider, OfflineVideoProvider
 from kidstory.providers.offline_media import draw_illustration, render_video
 from kidstory.providers.offline_text import OfflineTextProvider
-from kidstory.repository import StoryTable
 from kidstory.safety import (
     ALLOWED,
     LayeredPictureModerator,
@@ -38,15 +37,16 @@ from kidstory.safety import (
     Verdict,
     content_checks,
 )
-from kidstory.workflow import (
+from kidstory.steps.payloads import (
     AssembleInput,
     CaughtError,
     JobRef,
     MediaResult,
     StoryDraft,
-    StorySteps,
     VideoPoll,
 )
+from kidstory.store.story_table import StoryTable
+from tests.unit.story_workflow import EveryStep
 
 CLIP = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(4096)
 
@@ -84,8 +84,8 @@ def steps_with(
     media: MediaStore,
     video: object,
     pictures: PictureModerator | None = None,
-) -> StorySteps:
-    return StorySteps(
+) -> EveryStep:
+    return EveryStep(
         table,
         media,
         text=OfflineTextProvider,
@@ -96,7 +96,7 @@ def steps_with(
     )
 
 
-def draft_of(table: StoryTable, steps: StorySteps, **options: object) -> StoryDraft:
+def draft_of(table: StoryTable, steps: EveryStep, **options: object) -> StoryDraft:
     request = {"prompt": "A penguin learns to skate", "age_group": "3-5"} | options
     job = Job(request=StoryRequest.model_validate({"num_illustrations": 2} | request))
     table.put_job(job)
@@ -278,7 +278,7 @@ def moderated(frames: Frames) -> LayeredPictureModerator:
 
 def started_clip(
     table: StoryTable, media: MediaStore, frames: Frames | None, clip: bytes
-) -> tuple[StorySteps, StoryDraft, VideoPoll, BucketWritingVideo]:
+) -> tuple[EveryStep, StoryDraft, VideoPoll, BucketWritingVideo]:
     provider = BucketWritingVideo(media)
     provider.clip = clip
     steps = steps_with(table, media, provider, moderated(frames) if frames else None)

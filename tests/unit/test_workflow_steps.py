@@ -23,8 +23,7 @@ from kidstory.providers.base import (
 from kidstory.providers.errors import ProviderThrottled, VideoTimedOut
 from kidstory.providers.offline import OfflineImageProvider, OfflineVideoProvider
 from kidstory.providers.offline_text import OfflineTextProvider
-from kidstory.repository import StoryTable
-from kidstory.workflow import (
+from kidstory.steps.payloads import (
     AssembleInput,
     CaughtError,
     ExecutionEnded,
@@ -32,11 +31,12 @@ from kidstory.workflow import (
     MarkFailedInput,
     MediaResult,
     StoryDraft,
-    StorySteps,
     VideoPoll,
     describe_failure,
 )
+from kidstory.store.story_table import StoryTable
 from tests.unit.conftest import JsonLines
+from tests.unit.story_workflow import EveryStep
 
 
 class NeverReadyVideo(OfflineVideoProvider):
@@ -47,13 +47,13 @@ class NeverReadyVideo(OfflineVideoProvider):
         return VideoCheck(done=False)
 
 
-def _steps(table: StoryTable, media: MediaStore, **overrides: object) -> StorySteps:
+def _steps(table: StoryTable, media: MediaStore, **overrides: object) -> EveryStep:
     providers = {
         "text": OfflineTextProvider,
         "image": OfflineImageProvider,
         "video": OfflineVideoProvider,
     } | overrides
-    return StorySteps(table, media, video_max_checks=3, **providers)  # type: ignore[arg-type]
+    return EveryStep(table, media, video_max_checks=3, **providers)  # type: ignore[arg-type]
 
 
 def _job(table: StoryTable, **options: object) -> Job:
@@ -460,7 +460,7 @@ def test_throttling_is_counted_for_every_kind_of_provider(
     table: StoryTable,
     media: MediaStore,
     throttled: dict[str, type],
-    step: Callable[[StorySteps, StoryDraft], object],
+    step: Callable[[EveryStep, StoryDraft], object],
 ) -> None:
     job = _job(table, generate_videos=True, num_illustrations=1)
     draft = _steps(table, media).write_story(JobRef(job_id=job.job_id))

@@ -12,7 +12,7 @@ import boto3
 
 from kidstory.access import issue_key
 from kidstory.models import utc_now
-from kidstory.repository import StoryTable
+from kidstory.store.api_keys import ApiKeys
 
 LOCAL_TABLE = "StoryTable"
 
@@ -44,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )
-        table = StoryTable(client, args.table or LOCAL_TABLE)
+        table = ApiKeys(client, args.table or LOCAL_TABLE)
     elif args.table:
-        table = StoryTable(boto3.client("dynamodb"), args.table)
+        table = ApiKeys(boto3.client("dynamodb"), args.table)
     else:
         parser.error("name the table with --table or TABLE_NAME (or use --local)")
 

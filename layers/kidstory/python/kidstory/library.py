@@ -40,8 +40,8 @@ from kidstory.models import (
     utc_now,
 )
 from kidstory.providers.errors import ProviderError, ProviderThrottled
-from kidstory.repository import StoryTable
 from kidstory.safety import OfflineModerator, TextModerator
+from kidstory.store.story_table import StoryTable
 from kidstory.webhooks import (
     PREVIOUS_SECRET_VALID,
     WebhookAttempt,

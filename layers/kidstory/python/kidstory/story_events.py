@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kidstory.models import JobStatus
-from kidstory.workflow import JobOutcome
+from kidstory.steps.payloads import JobOutcome
 
 EVENT_SOURCE = "kidstory"
 DETAIL_TYPES = {JobStatus.COMPLETED: "story.completed", JobStatus.FAILED: "story.failed"}

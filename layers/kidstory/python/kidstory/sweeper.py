@@ -23,8 +23,8 @@ from pydantic import BaseModel
 
 from kidstory import observability
 from kidstory.models import Job, JobStatus, utc_now
-from kidstory.repository import StoryTable
-from kidstory.workflow import JobOutcome
+from kidstory.steps.payloads import JobOutcome
+from kidstory.store.jobs import Jobs
 
 # At most this many jobs per sweep, so one run stays well inside its timeout; the rest wait for
 # the next run (oldest first).
@@ -67,7 +67,7 @@ def expired_reason(max_age: timedelta) -> str:
 class PendingJobSweeper:
     def __init__(
         self,
-        table: StoryTable,
+        jobs: Jobs,
         starter: Starter,
         events: Announcer,
         *,
@@ -77,7 +77,7 @@ class PendingJobSweeper:
     ) -> None:
         if max_age <= grace:
             raise ValueError("the maximum pending age must be longer than the grace period")
-        self._table = table
+        self._jobs = jobs
         self._starter = starter
         self._events = events
         self._grace = grace
@@ -87,7 +87,7 @@ class PendingJobSweeper:
     def sweep(self) -> SweepReport:
         now = utc_now()
         report = SweepReport()
-        for seen, job in enumerate(self._table.pending_jobs(now - self._grace)):
+        for seen, job in enumerate(self._jobs.pending_jobs(now - self._grace)):
             if seen >= self._batch:
                 observability.logger.warning("sweep batch full; the rest wait for the next run")
                 break
@@ -108,20 +108,20 @@ class PendingJobSweeper:
     def _sweep_one(self, job: Job, too_old: datetime, report: SweepReport) -> None:
         log = observability.logger
         if job.status is JobStatus.PROCESSING:  # its execution has it
-            self._table.unlist_pending(job.job_id)
+            self._jobs.unlist_pending(job.job_id)
             report.unlisted.append(job.job_id)
             return
         if job.status.is_terminal:  # failed here, but the announcement was cut short
             self._announce(job)
-            self._table.unlist_pending(job.job_id)
+            self._jobs.unlist_pending(job.job_id)
             report.unlisted.append(job.job_id)
             return
         if job.created_at < too_old:
             reason = expired_reason(self._max_age)
-            if self._table.expire_pending_job(job.job_id, reason):
+            if self._jobs.expire_pending_job(job.job_id, reason):
                 job.status, job.error = JobStatus.FAILED, reason
                 self._announce(job)
-                self._table.unlist_pending(job.job_id)
+                self._jobs.unlist_pending(job.job_id)
                 report.expired.append(job.job_id)
                 log.warning("failed a job left pending too long")
             return

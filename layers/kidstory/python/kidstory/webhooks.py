@@ -276,26 +276,31 @@ def signed_headers(message: str, payload: str, keys: list[str], when: datetime) 
     }
 
 
-class WebhookStore(Protocol):
-    """What delivery needs from storage (StoryTable provides it)."""
+class WebhookJobs(Protocol):
+    """The jobs delivery reads and records its attempts on (kidstory.store.jobs.Jobs)."""
 
     def get_job(self, job_id: str) -> Job | None: ...
-
-    def webhook_secrets(self, owner: str) -> WebhookSecrets: ...
 
     def record_webhook_attempt(self, job_id: str, attempt: WebhookAttempt) -> None: ...
 
 
+class SigningSecrets(Protocol):
+    """Where the owners' signing secrets are (kidstory.store.webhook_secrets)."""
+
+    def webhook_secrets(self, owner: str) -> WebhookSecrets: ...
+
+
 def deliver(
     envelope: EventEnvelope,
-    store: WebhookStore,
+    jobs: WebhookJobs,
+    signing: SigningSecrets,
     *,
     allow_private: bool = False,
     resolve: Resolver = system_resolver,
 ) -> WebhookAttempt | None:
     """Deliver one queued event to its job's webhook, if the job has one; raise WebhookFailed
     when it should be tried again."""
-    job = store.get_job(envelope.detail.job_id)
+    job = jobs.get_job(envelope.detail.job_id)
     if job is None or job.request.webhook_url is None:
         return None
     now = utc_now()
@@ -313,18 +318,18 @@ def deliver(
             str(job.request.webhook_url), allow_private=allow_private, resolve=resolve
         )
         payload = notice.model_dump_json()
-        keys = store.webhook_secrets(job.owner).signing_keys(now)
+        keys = signing.webhook_secrets(job.owner).signing_keys(now)
         headers = signed_headers(message_id(envelope.detail), payload, keys, now)
         attempt.status_code = post_notice(target, payload.encode(), headers)
     except WebhookRefused as refused:
         attempt.error = f"refused: {refused}"
-        store.record_webhook_attempt(job.job_id, attempt)
+        jobs.record_webhook_attempt(job.job_id, attempt)
         return attempt
     except WebhookFailed as failed:
         attempt.error = str(failed)
-        store.record_webhook_attempt(job.job_id, attempt)
+        jobs.record_webhook_attempt(job.job_id, attempt)
         raise
-    store.record_webhook_attempt(job.job_id, attempt)
+    jobs.record_webhook_attempt(job.job_id, attempt)
     if not attempt.delivered:
         raise WebhookFailed(f"{target.host} answered {attempt.status_code}")
     return attempt

@@ -1,0 +1,140 @@
+"""What each process builds from its settings, once: the table's pieces, the media store, the
+event bus and the workflow steps. Each is imported when first built, so a function loads only
+what it uses (a picture function never loads the story graph)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+import boto3
+
+from kidstory.config.load import get_settings
+from kidstory.config.settings import Settings
+
+if TYPE_CHECKING:
+    from kidstory.media_store import MediaStore
+    from kidstory.steps.clips import Clips
+    from kidstory.steps.outcome import Outcomes
+    from kidstory.steps.pictures import Pictures
+    from kidstory.steps.write_story import StoryWriting
+    from kidstory.store.jobs import Jobs
+    from kidstory.store.stories import Stories
+    from kidstory.store.story_table import StoryTable
+    from kidstory.store.webhook_secrets import WebhookSecretStore
+    from kidstory.story_events import StoryEvents
+
+
+# the table
+
+
+@cache
+def story_table(settings: Settings | None = None) -> StoryTable:
+    """Every piece of the table: the API's."""
+    from kidstory.store.story_table import StoryTable
+
+    settings = settings or get_settings()
+    return StoryTable(
+        boto3.client("dynamodb"), settings.table_name, retention_days=settings.story_retention_days
+    )
+
+
+@cache
+def jobs(settings: Settings | None = None) -> Jobs:
+    from kidstory.store.jobs import Jobs
+
+    settings = settings or get_settings()
+    return Jobs(
+        boto3.client("dynamodb"), settings.table_name, retention_days=settings.story_retention_days
+    )
+
+
+@cache
+def stories(settings: Settings | None = None) -> Stories:
+    from kidstory.store.stories import Stories
+
+    settings = settings or get_settings()
+    return Stories(
+        boto3.client("dynamodb"), settings.table_name, retention_days=settings.story_retention_days
+    )
+
+
+@cache
+def webhook_secrets(settings: Settings | None = None) -> WebhookSecretStore:
+    from kidstory.store.webhook_secrets import WebhookSecretStore
+
+    settings = settings or get_settings()
+    return WebhookSecretStore(boto3.client("dynamodb"), settings.table_name)
+
+
+# the bucket and the bus
+
+
+@cache
+def media_store(settings: Settings | None = None) -> MediaStore:
+    from kidstory.media_store import MediaStore
+
+    settings = settings or get_settings()
+    return MediaStore(boto3.client("s3"), settings.media_bucket)
+
+
+@cache
+def story_events(settings: Settings | None = None) -> StoryEvents:
+    from kidstory.story_events import StoryEvents
+
+    settings = settings or get_settings()
+    return StoryEvents(boto3.client("events"), settings.require_event_bus_name())
+
+
+# the workflow's steps (providers are made on first use)
+
+
+@cache
+def story_writing(settings: Settings | None = None) -> StoryWriting:
+    from kidstory import providers
+    from kidstory.steps.write_story import StoryWriting
+
+    settings = settings or get_settings()
+    return StoryWriting(
+        jobs(settings),
+        stories(settings),
+        text=cache(lambda: providers.text_provider(settings)),
+        moderator=lambda: providers.text_moderator(settings, "OUTPUT"),
+    )
+
+
+@cache
+def pictures(settings: Settings | None = None) -> Pictures:
+    from kidstory import providers
+    from kidstory.steps.pictures import Pictures
+
+    settings = settings or get_settings()
+    return Pictures(
+        stories(settings),
+        media_store(settings),
+        image=cache(lambda: providers.image_provider(settings)),
+        pictures=lambda: providers.picture_moderator(settings),
+    )
+
+
+@cache
+def clips(settings: Settings | None = None) -> Clips:
+    from kidstory import providers
+    from kidstory.steps.clips import Clips
+
+    settings = settings or get_settings()
+    return Clips(
+        stories(settings),
+        media_store(settings),
+        video=cache(lambda: providers.video_provider(settings)),
+        pictures=lambda: providers.picture_moderator(settings),
+        video_max_checks=settings.video_max_checks,
+    )
+
+
+@cache
+def outcomes(settings: Settings | None = None) -> Outcomes:
+    from kidstory.steps.outcome import Outcomes
+
+    settings = settings or get_settings()
+    return Outcomes(jobs(settings), stories(settings), media_store(settings))
