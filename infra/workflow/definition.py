@@ -17,6 +17,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.notifications import EVENT_SOURCE, STORY_COMPLETED, STORY_FAILED
 from kidstory.providers.errors import ProviderThrottled, ProviderTimeout, ProviderUnavailable
+from kidstory.transactions import TableBusy
 
 # The provider errors worth another try (kidstory.providers.errors: `retryable`); Step Functions
 # sees a Lambda error by its class name.
@@ -33,7 +34,10 @@ LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.TooManyRequestsException",
     "Lambda.ClientExecutionTimeoutException",
 ]
-RETRYABLE_ERRORS = PROVIDER_ERRORS + LAMBDA_TRANSIENT_ERRORS
+# What any step fails with that the next try can pass: Lambda's transient errors, and a table
+# whose writes kept conflicting through the step's own retries (nothing was written).
+STEP_TRANSIENT_ERRORS = [*LAMBDA_TRANSIENT_ERRORS, TableBusy.__name__]
+RETRYABLE_ERRORS = PROVIDER_ERRORS + STEP_TRANSIENT_ERRORS
 MAX_RETRY_DELAY = Duration.seconds(60)
 # What DynamoDB fails with and may not fail with again, as Step Functions' optimized integration
 # names it ("DynamoDB." and DynamoDB's error code; AmazonDynamoDBException when no answer came):
@@ -311,7 +315,7 @@ def mark_failed(
                 }
             ),
         ),
-        LAMBDA_TRANSIENT_ERRORS,
+        STEP_TRANSIENT_ERRORS,
         config,
     ).next(then)
 
@@ -353,7 +357,7 @@ def story_definition(
                         "media": sfn.JsonPath.list_at("$.media"),
                     }
                 ),
-                retry_on=LAMBDA_TRANSIENT_ERRORS,
+                retry_on=STEP_TRANSIENT_ERRORS,
                 config=config,
                 on_error=failed,
             )

@@ -77,6 +77,7 @@ RETRYABLE = [
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
     "Lambda.ClientExecutionTimeoutException",
+    "TableBusy",  # writes that kept conflicting: nothing was written, the step may run again
 ]
 
 

@@ -59,6 +59,7 @@ def test_every_lambda_task_tries_lambdas_own_errors_again(states):
             "Lambda.SdkClientException",
             "Lambda.TooManyRequestsException",
             "Lambda.ClientExecutionTimeoutException",
+            "TableBusy",  # its writes kept conflicting and nothing was written
         } <= retried, name
 
 
