@@ -51,7 +51,7 @@ lint: setup
 	$(BIN)/python -m infra.deploy_checks  # cfn-lint and asl-validator on every stage's synthesized template
 
 key: setup ## issue a client key on the local stack: make key NAME="Reading app"
-	$(BIN)/python -m kidstory.key_admin --local create --name "$(NAME)"
+	$(BIN)/python -m kidstory.clients.key_admin --local create --name "$(NAME)"
 
 synth: setup ## synthesize the dev stage offline into cdk.out/ (cdk-nag checks run)
 	$(BIN)/python -m infra.local.synth $(or $(STAGE),dev)

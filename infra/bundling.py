@@ -266,36 +266,51 @@ class PipInstall:
 
 @jsii.implements(ILocalBundling)
 class CopyWithBytecode:
-    """Copies one folder of our code into the asset, as `<output>/<into>`, with its bytecode."""
+    """Copies one folder of our code into the asset, as `<output>/<into>`, with its bytecode,
+    less the folders `omit` names (relative to it)."""
 
-    def __init__(self, source: Path, into: str) -> None:
+    def __init__(self, source: Path, into: str, omit: list[str] | None = None) -> None:
         self.source = source
         self.into = into
+        self.omit = {self.source / folder for folder in omit or []}
+
+    def _ignored(self, folder: str, names: list[str]) -> set[str]:
+        skipped = set(shutil.ignore_patterns("__pycache__", "*.egg-info")(folder, names))
+        return skipped | {name for name in names if Path(folder) / name in self.omit}
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **options: Any) -> bool:
         target = Path(output_dir) / self.into
-        shutil.copytree(
-            self.source, target, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
-        )
+        shutil.copytree(self.source, target, ignore=self._ignored)
         compile_bytecode(target)
         return True
 
 
-def code_with_bytecode(root: Path, package: str, exclude: list[str] | None = None) -> lambda_.Code:
-    """The asset of `root/package`, placed at `package/` in the zip, with its bytecode. With
-    bundling skipped it is `root` as it is, less `exclude`."""
+def code_with_bytecode(
+    root: Path, package: str, exclude: list[str] | None = None, omit: list[str] | None = None
+) -> lambda_.Code:
+    """The asset of `root/package`, placed at `package/` in the zip, with its bytecode, less the
+    folders of `package` that `omit` names. With bundling skipped it is `root` as it is, less
+    `exclude` and those folders."""
+    omit = omit or []
+    removed = "".join(f" && rm -rf /asset-output/{package}/{folder}" for folder in omit)
     return lambda_.Code.from_asset(
         str(root),
-        exclude=[*(exclude or []), "**/__pycache__", "**/*.egg-info"],
+        exclude=[
+            *(exclude or []),
+            *(f"{package}/{folder}" for folder in omit),
+            "**/__pycache__",
+            "**/*.egg-info",
+        ],
         bundling=BundlingOptions(
             image=DockerImage.from_registry(BUILD_IMAGE),
             command=[
                 "bash",
                 "-c",
                 f"mkdir -p /asset-output/{package} && "
-                f"cp -r /asset-input/{package}/. /asset-output/{package}/ && {DOCKER_COMPILE}",
+                f"cp -r /asset-input/{package}/. /asset-output/{package}/{removed} && "
+                f"{DOCKER_COMPILE}",
             ],
-            local=CopyWithBytecode(root / package, package),
+            local=CopyWithBytecode(root / package, package, omit),
             environment=_what_is_shipped(),
         ),
     )

@@ -59,9 +59,13 @@ def function_code(name: str) -> lambda_.Code:
     return code_with_bytecode(FUNCTIONS_DIR, name, exclude=others)
 
 
+CLIENTS = "kidstory/clients"  # in the layer's python/ folder
+
+
 def kidstory_layer_code() -> lambda_.Code:
-    """The kidstory layer: `layers/kidstory/python`, Lambda's layout for Python packages."""
-    return code_with_bytecode(KIDSTORY_LAYER_DIR, "python")
+    """The kidstory layer: `layers/kidstory/python`, Lambda's layout for Python packages, less
+    the clients (kidstory.clients), which run on people's machines."""
+    return code_with_bytecode(KIDSTORY_LAYER_DIR, "python", omit=[CLIENTS])
 
 
 class FunctionFactory(Construct):

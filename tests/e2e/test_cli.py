@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from kidstory import cli
-from kidstory.cli import main, progress_line
+from kidstory.clients.cli import main, progress_line
 from tests.e2e.conftest import API_KEY
 
 

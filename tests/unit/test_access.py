@@ -17,7 +17,7 @@ from kidstory.access import (
     request_cost,
     secret_matches,
 )
-from kidstory.key_admin import main as key_admin
+from kidstory.clients.key_admin import main as key_admin
 from kidstory.models import StoryRequest
 from kidstory.store.story_table import StoryTable
 from tests.unit.conftest import TABLE

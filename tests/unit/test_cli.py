@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from kidstory.cli import Api, main
+from kidstory.clients.cli import Api, main
 
 API = "https://api.example.test/dev"
 JOB = "3cb28b83-0000-4000-8000-000000000001"

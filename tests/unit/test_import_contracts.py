@@ -1,5 +1,5 @@
-"""The leaf contracts of .importlinter name every module of kidstory: a module added without
-being named there would escape them."""
+"""The contracts of .importlinter that list modules name every module of kidstory: a module
+added without being named there would escape them."""
 
 from __future__ import annotations
 
@@ -27,3 +27,11 @@ def test_a_leaf_contract_forbids_every_other_module(contract: str, leaf: str) ->
     forbidden = set(contracts[f"importlinter:contract:{contract}"]["forbidden_modules"].split())
 
     assert forbidden == _modules() - {f"kidstory.{leaf}"} | {"api", "infra"}
+
+
+def test_every_module_but_the_clients_is_kept_from_importing_them() -> None:
+    contracts = configparser.ConfigParser()
+    contracts.read(ROOT / ".importlinter")
+    sources = set(contracts["importlinter:contract:clients-outside"]["source_modules"].split())
+
+    assert sources == _modules() - {"kidstory.clients"} | {"api"}

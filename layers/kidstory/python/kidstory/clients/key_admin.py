@@ -1,4 +1,4 @@
-"""Manage API keys: `python -m kidstory.key_admin create --name "Reading app"`, `list`,
+"""Manage API keys: `python -m kidstory.clients.key_admin create --name "Reading app"`, `list`,
 `revoke KEY_ID`. Works on the table named by --table or TABLE_NAME, with the AWS credentials of
 your shell; `--local` points it at the local stack of `make run`."""
 
@@ -23,7 +23,7 @@ def local_endpoint() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kidstory.key_admin", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m kidstory.clients.key_admin", description=__doc__)
     parser.add_argument("--table", default=os.environ.get("TABLE_NAME"), help="table name")
     parser.add_argument("--local", action="store_true", help="use the local stack (make run)")
     commands = parser.add_subparsers(dest="command", required=True)
