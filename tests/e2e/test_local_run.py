@@ -44,7 +44,15 @@ def test_make_run_serves_takes_keys_and_stops_cleanly_on_ctrl_c() -> None:
         assert run.poll() is None, run.communicate()[1].decode()[-2000:]
 
         key = subprocess.run(
-            [sys.executable, "-m", "kidstory.clients.key_admin", "--local", "create", "--name", "run"],
+            [
+                sys.executable,
+                "-m",
+                "kidstory.clients.key_admin",
+                "--local",
+                "create",
+                "--name",
+                "run",
+            ],
             cwd=PROJECT_ROOT,
             env=environment,
             capture_output=True,

@@ -13,7 +13,7 @@ from kidstory.providers.offline_text import OfflineTextProvider
 from kidstory.steps.payloads import JobRef
 from kidstory.store.story_table import StoryTable
 from tests.unit.conftest import TABLE
-from tests.unit.story_workflow import EveryStep
+from tests.unit.steps.story_workflow import EveryStep
 
 
 def test_every_item_of_a_story_expires_after_the_retention(aws: None, media: MediaStore) -> None:

@@ -14,7 +14,7 @@ from kidstory.access import parse_token
 from kidstory.library import StoryLibrary
 from kidstory.models import ID_MAX_LENGTH, could_be_id, new_id
 from kidstory.store.story_table import StoryTable
-from tests.unit.test_api_moderation import Starter, api_settings
+from tests.unit.api.test_api_moderation import Starter, api_settings
 
 LONG = "a" * (ID_MAX_LENGTH + 1)
 HUGE = "b" * 3000  # over DynamoDB's 2048-byte partition key limit

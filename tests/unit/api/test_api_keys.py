@@ -12,7 +12,7 @@ from kidstory.access import issue_key
 from kidstory.config.settings import Settings
 from kidstory.models import utc_now
 from kidstory.store.story_table import StoryTable
-from tests.unit.test_api_moderation import settings
+from tests.unit.api.test_api_moderation import settings
 
 __all__ = ["settings"]  # fixtures used here
 

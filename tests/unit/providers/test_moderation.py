@@ -62,7 +62,7 @@ from kidstory.steps.payloads import AssembleInput, CaughtError, JobRef, MediaRes
 from kidstory.store.story_table import StoryTable
 from kidstory.story_graph import build_story_graph, run_story_graph
 from tests.unit.recorded_http import RecordedReplies
-from tests.unit.story_workflow import EveryStep
+from tests.unit.steps.story_workflow import EveryStep
 
 BASE = {"TABLE_NAME": "stories", "MEDIA_BUCKET": "media"}
 IDEA = "A dragon and a knight have a fight over the last cookie"

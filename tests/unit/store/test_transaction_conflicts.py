@@ -24,8 +24,8 @@ from kidstory.media_store import MediaStore
 from kidstory.models import Job, StoryRequest
 from kidstory.store.story_table import StoryTable
 from kidstory.transactions import ConflictRetry, TableBusy
+from tests.unit.api.test_api_moderation import GENERATE, IDEA, Starter, settings
 from tests.unit.conftest import BUCKET, TABLE
-from tests.unit.test_api_moderation import GENERATE, IDEA, Starter, settings
 
 __all__ = ["settings"]  # fixtures used here
 

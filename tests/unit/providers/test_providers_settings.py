@@ -22,7 +22,7 @@ from kidstory.providers.offline_text import OfflineTextProvider
 from kidstory.providers.ollama_text import OllamaTextProvider
 from kidstory.providers.openai_text import OpenAITextProvider
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BASE = {"TABLE_NAME": "stories", "MEDIA_BUCKET": "media"}
 
 

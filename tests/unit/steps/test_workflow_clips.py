@@ -46,7 +46,7 @@ from kidstory.steps.payloads import (
     VideoPoll,
 )
 from kidstory.store.story_table import StoryTable
-from tests.unit.story_workflow import EveryStep
+from tests.unit.steps.story_workflow import EveryStep
 
 CLIP = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(4096)
 

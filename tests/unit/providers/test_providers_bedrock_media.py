@@ -27,7 +27,7 @@ from kidstory.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from tests.unit.test_providers_openai_image import PNG
+from tests.unit.providers.test_providers_openai_image import PNG
 
 IMAGE_MODEL = "stability.stable-image-core-v1:1"
 VIDEO_MODEL = "luma.ray-v2:0"

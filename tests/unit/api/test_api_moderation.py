@@ -28,8 +28,8 @@ from kidstory.providers.openai_text import openai_client
 from kidstory.safety import LayeredModerator, OfflineModerator
 from kidstory.store.story_table import StoryTable
 from tests.unit.conftest import BUCKET, TABLE
+from tests.unit.providers.test_moderation import error, moderation
 from tests.unit.recorded_http import RecordedReplies
-from tests.unit.test_moderation import error, moderation
 
 STATE_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:StoryWorkflow"
 GENERATE = "/api/v1/stories/generate"

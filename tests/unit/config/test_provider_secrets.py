@@ -20,7 +20,7 @@ from kidstory.config.errors import SettingsError
 from kidstory.config.load import get_settings
 from kidstory.config.secrets import with_provider_keys
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BASE = {"TABLE_NAME": "t", "MEDIA_BUCKET": "b"}
 PARAMETER = "/kidstory/dev/openai-api-key"
 

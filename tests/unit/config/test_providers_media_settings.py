@@ -28,7 +28,7 @@ from kidstory.providers.bedrock_video import BedrockVideoProvider
 from kidstory.providers.offline import OfflineImageProvider, OfflineVideoProvider
 from kidstory.providers.openai_image import OpenAIImageProvider
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BASE = {"TABLE_NAME": "stories", "MEDIA_BUCKET": "media"}
 
 

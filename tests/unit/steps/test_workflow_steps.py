@@ -36,7 +36,7 @@ from kidstory.steps.payloads import (
 )
 from kidstory.store.story_table import StoryTable
 from tests.unit.conftest import JsonLines
-from tests.unit.story_workflow import EveryStep
+from tests.unit.steps.story_workflow import EveryStep
 
 
 class NeverReadyVideo(OfflineVideoProvider):

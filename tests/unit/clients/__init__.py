@@ -1,0 +1,1 @@
+"""The clients (kidstory.clients)."""

@@ -1,0 +1,1 @@
+"""Providers (kidstory.providers) and moderation by them."""

@@ -1,0 +1,1 @@
+"""The workflow steps (kidstory.steps)."""

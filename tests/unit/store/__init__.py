@@ -1,0 +1,1 @@
+"""The table (kidstory.store)."""
