@@ -23,7 +23,9 @@ def local_endpoint() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kidstory.clients.key_admin", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m kidstory.clients.key_admin", description=__doc__
+    )
     parser.add_argument("--table", default=os.environ.get("TABLE_NAME"), help="table name")
     parser.add_argument("--local", action="store_true", help="use the local stack (make run)")
     commands = parser.add_subparsers(dest="command", required=True)
