@@ -49,6 +49,9 @@ def test_completed_job_reports_its_story(client: ApiClient) -> None:
     readability = story["readability"]
     assert readability["fits_age_group"] is True
     assert 0 < readability["grade_level"] <= readability["band_max_grade"] == 6.0
+    assert story["complete"] is True
+    partial = client.http.get(f"/api/v1/stories/{story['id']}", params={"partial": "true"})
+    assert partial.status_code == 200 and partial.json()["complete"] is True
 
 
 @pytest.mark.parametrize(

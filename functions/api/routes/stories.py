@@ -76,8 +76,16 @@ def get_story(
     caller: CallerDep,
     library: LibraryDep,
     access: MediaAccessDep,
+    partial: Annotated[
+        bool,
+        Query(
+            description="Also while its pictures and clips are being made: the text, and the "
+            "pictures and clips made so far (`complete` false). Without it, a story is found "
+            "only once completed."
+        ),
+    ] = False,
 ) -> StoryResponse:
-    return library.story(story_id, caller, access.urls(request))
+    return library.story(story_id, caller, access.urls(request), partial=partial)
 
 
 @router.delete(

@@ -84,6 +84,11 @@ class StoryResponse(BaseModel):
     )
     offline: bool = Field(description="True when made by the offline provider")
     notice: str | None = Field(default=None, description="Says so when the output is offline")
+    complete: bool = Field(
+        default=True,
+        description="False for a story read with ?partial=true while its pictures and clips "
+        "are still being made: those listed are the ones made so far",
+    )
 
 
 class StorySummary(BaseModel):

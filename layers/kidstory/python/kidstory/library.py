@@ -233,7 +233,8 @@ class StoryLibrary:
         return JobStatusResponse(
             job_id=job.job_id,
             status=job.status,
-            story_id=job.story_id if job.status is JobStatus.COMPLETED else None,
+            # the story can be read (with ?partial=true) as soon as its text is written
+            story_id=job.story_id if job.status is not JobStatus.FAILED else None,
             error=job.error,
             created_at=job.created_at,
             updated_at=job.updated_at,
@@ -254,8 +255,17 @@ class StoryLibrary:
             ),
         )
 
-    def story(self, story_or_job_id: str, caller: Caller, media_url: MediaUrls) -> StoryResponse:
-        """A completed story of the caller's, by its id or by the id of the job that made it."""
+    def story(
+        self,
+        story_or_job_id: str,
+        caller: Caller,
+        media_url: MediaUrls,
+        *,
+        partial: bool = False,
+    ) -> StoryResponse:
+        """A completed story of the caller's, by its id or by the id of the job that made it;
+        with `partial`, also one whose pictures and clips are still being made, with those made
+        so far (`complete` false)."""
         if not could_be_id(story_or_job_id):
             raise NotFound(f"Story {story_or_job_id} not found")
         found = self._table.get_story(story_or_job_id)
@@ -263,11 +273,8 @@ class StoryLibrary:
             job = self._table.get_job(story_or_job_id)
             if job is not None and job.story_id:
                 found = self._table.get_story(job.story_id)
-        if (
-            found is None
-            or found[0].status is not JobStatus.COMPLETED
-            or found[0].owner != caller.owner
-        ):
+        readable = {JobStatus.COMPLETED, JobStatus.PROCESSING} if partial else {JobStatus.COMPLETED}
+        if found is None or found[0].status not in readable or found[0].owner != caller.owner:
             raise NotFound(f"Story {story_or_job_id} not found")
         story, assets = found
         done = sorted(
@@ -289,6 +296,7 @@ class StoryLibrary:
             readability=story.readability,
             offline=story.offline,
             notice=OFFLINE_NOTICE if story.offline else None,
+            complete=story.status is JobStatus.COMPLETED,
         )
 
     def delete_story(self, story_or_job_id: str, caller: Caller) -> None:
