@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from kidstory import cli
+from kidstory.clients import cli
 from kidstory.clients.cli import main, progress_line
 from tests.e2e.conftest import API_KEY
 
