@@ -65,8 +65,8 @@ DOCKER_CONSTRAINTS = "/constraints"  # where the Docker fallback mounts CONSTRAI
 # 125 MiB of the clip functions' 250 MiB, 58 MiB packed.
 PACKED_BINARIES = "imageio_ffmpeg/binaries/ffmpeg-*"
 DOCKER_PACK = (
-    f'for binary in /asset-output/python/{PACKED_BINARIES}; do [ -e "$binary" ] && '
-    'gzip -6 "$binary"; done; true'
+    f"for binary in /asset-output/python/{PACKED_BINARIES}; do "
+    '[ -e "$binary" ] || continue; gzip -6 "$binary" || exit 1; done'
 )
 
 
@@ -323,9 +323,9 @@ def dependency_layer_code(source: Path) -> lambda_.Code:
             f"pip install -r {SHIPPED} -c {DOCKER_CONSTRAINTS}/{CONSTRAINTS.name} --no-deps",
             "--target /asset-output/python",
             *LAMBDA_WHEELS,
-            "&&",
+            "&& {",
             DOCKER_PACK,
-            "&&",
+            "; } &&",
             DOCKER_COMPILE,
         ]
     )

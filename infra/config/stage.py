@@ -122,18 +122,18 @@ class StageConfig(BaseModel):
     provider_concurrency: int | None = Field(default=None, gt=0)
     """Reserved concurrency of each function that calls a provider (WriteStory, GenerateImage,
     StartVideo, CheckVideo): the most of each running at once over all executions, held for
-    them in the account's pool. null: none reserved, they share the account's pool (docs/
-    concurrency.md)."""
+    them in the account's pool. null: none reserved, they share the account's pool
+    (docs/deploy-risks.md, Concurrency)."""
     function_settings: dict[str, Any] | None = None
     """Runtime settings given to every function, by variable name, from TUNABLE_SETTINGS
-    (README, Configuration); validated at synth as the functions would read them."""
-    # The providers (README, Providers), each from its own keys of cdk.json.
+    (docs/configuration.md, Stage settings); validated at synth as the functions would read them."""
+    # The providers (docs/configuration.md), each from its own keys of cdk.json.
     text: TextProvider
     images: ImageProvider
     video: VideoProvider
     moderation: ModerationProvider
     """Moderation of ideas (the API), story pages (WriteStory), pictures and clip frames, on
-    top of the offline word list, which always runs (README, Child safety)."""
+    top of the offline moderator, which always runs (docs/configuration.md, Moderation)."""
 
     @field_validator(*_NUMBERS, mode="before")
     @classmethod

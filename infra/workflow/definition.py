@@ -1,6 +1,6 @@
-"""The StoryWorkflow definition (docs/design.md): small functions that each return a fragment of
-the chain with its Retry and Catch attached, so `story_definition` reads top to bottom like the
-design. Pure: states only, no resources."""
+"""The StoryWorkflow definition (docs/architecture.md): small functions that each return a
+fragment of the chain with its Retry and Catch attached, so `story_definition` reads top to
+bottom like the design. Pure: states only, no resources."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""StoryWorkflow: the state machine of one story job (docs/design.md), with its role and log
+"""StoryWorkflow: the state machine of one story job (docs/architecture.md), with its role and log
 group, its steps' functions (functions.py), its definition (definition.py) and the rule that
 ends orphaned jobs (orphaned_jobs.py)."""
 

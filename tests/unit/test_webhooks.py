@@ -199,8 +199,16 @@ class SlowReceiver:
     """A receiver that answers one byte every `every` seconds, for `limit` seconds at most, or
     one that answers with a body of `body_bytes`."""
 
-    def __init__(self, *, every: float = 0.2, limit: float = 15.0, body_bytes: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        every: float = 0.2,
+        limit: float = 15.0,
+        body_bytes: int = 0,
+        think: float = 0.0,
+    ) -> None:
         self.finished = threading.Event()
+        self._think = think
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self._every, self._limit, self._body_bytes = every, limit, body_bytes
@@ -210,6 +218,7 @@ class SlowReceiver:
         connection, _ = self.listener.accept()
         with connection:
             connection.recv(65536)
+            time.sleep(self._think)  # works on the notice before it answers
             try:
                 if self._body_bytes:
                     connection.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -242,6 +251,15 @@ def test_a_receiver_that_trickles_its_answer_fails_the_try_at_the_deadline(
         post_notice(target, b"{}", {}, deadline_seconds=1.0)
 
     assert receiver.finished.wait(5)  # it was cut off, not waited for
+
+
+def test_a_receiver_may_take_its_time_within_the_deadline(loopback: None) -> None:
+    # longer than the connect timeout (3 s), and longer than any one read of the old 5 s limit
+    # would need to be: only the whole try is bounded
+    receiver = SlowReceiver(every=0, think=4.0)
+    target = WebhookTarget("http", "hooks.example", receiver.port, "/", "127.0.0.1")
+
+    assert post_notice(target, b"{}", {}) == 204
 
 
 def test_a_large_answer_is_not_read_and_fails_the_try(loopback: None) -> None:

@@ -266,3 +266,37 @@ def test_the_api_answers_202_when_conflicts_give_way(busy_app: TestClient) -> No
 
     assert accepted.status_code == 202
     assert len(jobs()) == 1
+
+
+def test_a_story_that_cannot_be_stored_is_an_error_not_an_ended_job(waits: Waits) -> None:
+    """Only the job's own condition means "it has already ended"; a story item DynamoDB refuses
+    (too large...) must fail the step, so the workflow fails the job instead of leaving it."""
+    from botocore.exceptions import ClientError
+
+    from kidstory.models import Story
+    from kidstory.store.jobs import JobAlreadyEnded
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table = StoryTable(client, TABLE, conflicts=waits.policy)
+    story = Story.model_validate(
+        {
+            "id": "s-1",
+            "job_id": "j-1",
+            "title": "T",
+            "content": "C",
+            "pages": ["C"],
+            "character": {"name": "N", "species": "otter", "look": "brown"},
+            "art_style": "watercolour",
+            "age_group": "6-8",
+            "prompt": "An otter",
+            "owner": "key:a",
+            "status": "completed",
+        }
+    )
+    with Stubber(client) as stubber:
+        cancelled(stubber, "None", "ValidationError")
+        cancelled(stubber, "ConditionalCheckFailed", "None")
+        with pytest.raises(ClientError, match="TransactionCanceledException"):
+            table.finish_story(story, None)
+        with pytest.raises(JobAlreadyEnded):
+            table.finish_story(story, None)

@@ -8,7 +8,7 @@ sending, the status line, headers or body alike), and the answer's body is read 
 
 from __future__ import annotations
 
-import os
+import contextlib
 import socket
 import threading
 from dataclasses import dataclass
@@ -38,66 +38,74 @@ class Answer:
 
 
 class _Watchdog:
-    """Shuts a socket down once `seconds` have passed, unless the exchange ended first."""
+    """Shuts a connection down once `seconds` have passed, unless the exchange ended first. It
+    holds a duplicate of the connection's socket of its own, so it never touches a descriptor
+    that someone else may have closed or reused."""
 
     def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
         self._lock = threading.Lock()
-        self._fileno: int | None = None
+        self._socket: socket.socket | None = None
         self._finished = False
         self.expired = False
-        self._seconds = seconds
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
 
     def watch(self, sock: socket.socket) -> None:
-        """From now on the deadline, not a per-operation timeout, ends the exchange."""
-        sock.settimeout(self._seconds)
-        # The descriptor outlives the socket object: TLS wraps it into another object.
-        self._fileno = sock.fileno()
+        """The connection's socket, just made: shut down at the deadline (at once if it passed
+        while connecting). shutdown() acts on the connection behind any descriptor of it, so the
+        duplicate stops reads and writes on the original, whatever object TLS wraps it in."""
+        with self._lock:
+            self._socket = sock.dup()
+            if self.expired:
+                self._shut_down()
 
     def _expire(self) -> None:
         with self._lock:
             if self._finished:
                 return
             self.expired = True
-            if self._fileno is None:
-                return
-            # shutdown() acts on the connection behind any descriptor of it; a duplicate leaves
-            # the owner's descriptor for the owner to close.
-            duplicate = socket.socket(fileno=os.dup(self._fileno))
-            try:
-                duplicate.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            finally:
-                duplicate.close()
+            self._shut_down()
+
+    def _shut_down(self) -> None:
+        if self._socket is not None:
+            with contextlib.suppress(OSError):  # already closed by the peer or the owner
+                self._socket.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> _Watchdog:
         self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        with self._lock:  # before the connection is closed and its descriptor reused
+        with self._lock:
             self._finished = True
             self._timer.cancel()
+            if self._socket is not None:
+                self._socket.close()
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _DeadlineConnection:
+    """Connects within the connect timeout; from then on reads and writes wait up to the whole
+    deadline (urllib3 applies the connection's timeout to every read), and the watchdog ends
+    them when it passes."""
+
     watchdog: _Watchdog
+    timeout: Any
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        self.timeout = self.watchdog.seconds
+        sock.settimeout(self.watchdog.seconds)
         self.watchdog.watch(sock)
         return sock
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    watchdog: _Watchdog
+class _WatchedHTTPConnection(_DeadlineConnection, HTTPConnection):
+    pass
 
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        self.watchdog.watch(sock)
-        return sock
+
+class _WatchedHTTPSConnection(_DeadlineConnection, HTTPSConnection):
+    pass
 
 
 def post(

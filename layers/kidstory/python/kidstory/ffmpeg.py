@@ -3,8 +3,8 @@ clip functions' layer ships it packed.
 
 The binary is 125 MiB of the 250 MiB a function's code and layers may unpack to, so the video
 layer ships it gzip-packed (58 MiB; infra/bundling.py packs it) and the first use in a process
-unpacks it into /tmp, about a second on Lambda. Where it is not packed (development machines,
-tests), imageio-ffmpeg's own binary is used as it is.
+unpacks it into a folder of its own under /tmp, about a second on Lambda. Where it is not
+packed (development machines, tests), imageio-ffmpeg's own binary is used as it is.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import threading
+from functools import cache
 from pathlib import Path
 
 PACKED_SUFFIX = ".gz"
@@ -33,7 +34,14 @@ def ffmpeg_executable() -> str:
     packed = packed_binary(Path(imageio_ffmpeg.__file__).parent / "binaries")
     if packed is None:
         return str(imageio_ffmpeg.get_ffmpeg_exe())
-    return str(unpacked(packed, Path(tempfile.gettempdir())))
+    return str(unpacked(packed, _private_folder()))
+
+
+@cache
+def _private_folder() -> Path:
+    """A folder of this process's own under the temporary folder (mode 0700): what runs from it
+    is what this process wrote, never a file someone else left in /tmp."""
+    return Path(tempfile.mkdtemp(prefix="kidstory-ffmpeg-"))
 
 
 def unpacked(packed: Path, into: Path) -> Path:
@@ -43,8 +51,11 @@ def unpacked(packed: Path, into: Path) -> Path:
     with _unpacking:
         if not target.exists():
             partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-            with gzip.open(packed, "rb") as source, partial.open("wb") as sink:
-                shutil.copyfileobj(source, sink, length=1024 * 1024)
-            partial.chmod(0o755)
-            partial.replace(target)
+            try:
+                with gzip.open(packed, "rb") as source, partial.open("wb") as sink:
+                    shutil.copyfileobj(source, sink, length=1024 * 1024)
+                partial.chmod(0o755)
+                partial.replace(target)
+            finally:
+                partial.unlink(missing_ok=True)
     return target

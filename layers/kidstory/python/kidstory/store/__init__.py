@@ -1,1 +1,1 @@
-"""The DynamoDB table, one module per kind of item it holds (key design: docs/design.md)."""
+"""The DynamoDB table, one module per kind of item it holds (key design: docs/architecture.md)."""

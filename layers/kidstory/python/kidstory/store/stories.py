@@ -56,7 +56,11 @@ class Stories(Table):
                     {"Put": {"TableName": self._table, "Item": self._story_item(story)}},
                 ],
             )
-        except self._client.exceptions.TransactionCanceledException:
+        except self._client.exceptions.TransactionCanceledException as cancelled:
+            # the job's condition (it exists and has not ended) failed: it keeps its outcome;
+            # any other reason (an item too large...) is an error the workflow must see
+            if cancellation_codes(cancelled)[:1] != [CONDITION_FAILED]:
+                raise
             raise JobAlreadyEnded(
                 f"job {story.job_id} does not exist or has already ended"
             ) from None

@@ -1,5 +1,5 @@
 """The one DynamoDB table: its keys, how items are serialized, their TTL, and the retried write
-every piece of the store shares (key design: docs/design.md, DynamoDB)."""
+every piece of the store shares (key design: docs/architecture.md, DynamoDB)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ KEY_LIST_KEY = "KEYS"
 # A job is listed in gsi1 under PENDING_LIST_KEY while it is pending (a sparse entry, sort key
 # <created_at>#<job_id>), so the pending-job sweeper finds jobs left behind without a scan. Every
 # write that moves a job on removes the entry: `job_update` (kidstory.store.jobs), and the
-# workflow's MarkProcessing task (infra/workflow.py), with `REMOVE gsi1pk, gsi1sk`.
+# workflow's MarkProcessing task (infra/workflow/definition.py), with `REMOVE gsi1pk, gsi1sk`.
 PENDING_LIST_KEY = "PENDING"
 
 
