@@ -84,3 +84,23 @@ def test_a_hard_text_is_sent_back_with_advice() -> None:
 
     assert not readability.fits_age_group
     assert "too hard for ages 3-5" in (advice(readability, AgeGroup.PRESCHOOL) or "")
+
+
+@pytest.mark.parametrize(
+    ("idea", "category"),
+    [
+        ("a story about \u0455\u0435\u0445 for kids", "sexual"),  # Cyrillic letters drawn as Latin
+        ("a story about s\u0435x for kids", "sexual"),
+        ("the boy shoots his sister and then they look at pictures", "violence"),
+    ],
+)
+def test_lookalike_letters_and_a_harmless_word_elsewhere_do_not_excuse_an_idea(
+    idea: str, category: str
+) -> None:
+    verdict = OfflineModerator().check(idea)
+
+    assert (verdict.allowed, verdict.category) == (False, category)
+
+
+def test_ideas_in_other_scripts_are_read_as_they_are() -> None:
+    assert OfflineModerator().check("Маша и медведь: a bear and a girl have a picnic").allowed

@@ -1,7 +1,8 @@
 """How the offline moderator reads an idea or a page: it undoes the usual ways of hiding a word
-(case, accents, punctuation, leetspeak such as "k!ll" or "s3x", letters spaced out as "s e x" or
-split as "sui cide"), sets aside benign phrases ("killer whale"), then looks for the phrases of
-every category (kidstory.safety_rules) and, after them, for their words. The first finding names
+(case, accents, Cyrillic and Greek lookalike letters, punctuation, leetspeak such as "k!ll" or
+"s3x", letters spaced out as "s e x" or split as "sui cide"), sets aside benign phrases ("killer
+whale"), then looks for the phrases of every category (kidstory.safety_rules) and, after them,
+for their words; what makes a phrase count or not must stand near it. The first finding names
 the category and the words that were found. Standard library only, compiled at first use."""
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ _LEET = str.maketrans(
         "|": "i",
         "€": "e",
     }
+)
+# Cyrillic and Greek letters drawn like Latin ones ("sex" spelled with Cyrillic dze, ie and ha
+# looks the same): read as the Latin letter they pass for, before accents are folded away.
+_LOOKALIKES = str.maketrans(
+    "аеорсухѕіјкмтвнАВЕКМНОРСТУХЅІЈαοριτυνκΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxsijkmtbhABEKMHOPCTYXSIJaopituvkABEZHIKMNOPTYX",
 )
 # A leet character counts as a letter only between letters, or next to one in a word that
 # holds other letters ("k!ll", "$ex", "b0mb"); never in a number with its unit ("3d", "10yo").
@@ -56,7 +63,8 @@ class Finding:
 
 def normalised(text: str) -> str:
     """`text` as the rules read it: lower case letters and digits, one space between words."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    latin = text.translate(_LOOKALIKES)
+    folded = unicodedata.normalize("NFKD", latin).encode("ascii", "ignore").decode("ascii")
     lowered = folded.lower().replace("+", " plus ")
     lowered = _APOSTROPHES.sub("", lowered)
     lowered = _TOKEN.sub(_undo_leet, lowered)
@@ -144,13 +152,11 @@ def first_finding(text: str) -> Finding | None:
     read = _with_split_words_joined(normalised(text), rules.joinable)
     read = rules.benign.sub(_GAP, read)
     for phrase in rules.phrases:
-        found = phrase.pattern.search(read)
-        if (
-            found
-            and (phrase.requires is None or phrase.requires.search(read))
-            and (phrase.unless is None or not phrase.unless.search(read))
-        ):
-            return Finding(phrase.category, _excerpt(found.group(0)), by_phrase=True)
+        for found in phrase.pattern.finditer(read):
+            if (phrase.requires is None or phrase.requires.search(_around(read, found, 12))) and (
+                phrase.unless is None or not phrase.unless.search(_around(read, found, 5))
+            ):
+                return Finding(phrase.category, _excerpt(found.group(0)), by_phrase=True)
     tokens = read.split(" ")
     for category, words in rules.words:
         for start in range(len(tokens)):
@@ -159,6 +165,15 @@ def first_finding(text: str) -> Finding | None:
                 if candidate in words:
                     return Finding(category, candidate, by_phrase=False)
     return None
+
+
+def _around(read: str, found: re.Match[str], words: int) -> str:
+    """The finding and `words` words either side: a sign that makes it count (12 words: its
+    clause or the next) or that excuses it (5: "shoots his sister with a water gun") must stand
+    there; a harmless word elsewhere in the text excuses nothing."""
+    before = read[: found.start()].split(" ")[-words:]
+    after = read[found.end() :].split(" ")[:words]
+    return " ".join([*before, found.group(0), *after])
 
 
 def _excerpt(found: str) -> str:
