@@ -32,7 +32,7 @@ def _stranded_job(client: ApiClient, monkeypatch: pytest.MonkeyPatch, **options:
     """Ask for a story through the API, as if its process died right after the job was written
     (before StartExecution): the client got its job id, and no workflow runs."""
     with monkeypatch.context() as crash:
-        crash.setattr(StoryLibrary, "_start", lambda self, job: None)
+        crash.setattr(StoryLibrary, "_start", lambda self, job, charge: None)
         accepted = client.generate(**(IDEA | {"num_illustrations": 1} | options))
     assert accepted.status_code == 202, accepted.text
     return str(accepted.json()["job_id"])

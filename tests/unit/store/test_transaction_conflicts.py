@@ -237,6 +237,34 @@ def test_a_request_whose_workflow_cannot_start_is_refunded(table: StoryTable) ->
     assert [used(SHARED_KEY_CALLER.owner, w, created) for w in WINDOWS] == [0, 0]
 
 
+def test_a_replay_that_cannot_start_a_pending_job_gives_its_units_back_once(
+    table: StoryTable,
+) -> None:
+    class Stopped:
+        """The first request stopped before starting the workflow (a process that died)."""
+
+        def start(self, job_id: str) -> str:
+            raise SystemExit("gone")
+
+    class Broken:
+        def start(self, job_id: str) -> str:
+            raise ConnectionError("Step Functions is unreachable")
+
+    with pytest.raises(SystemExit):
+        library(table, Stopped()).submit(REQUEST, SHARED_KEY_CALLER, "key-1")
+    (pending,) = jobs()
+    created = datetime.fromisoformat(pending["created_at"]["S"])
+    assert [used(SHARED_KEY_CALLER.owner, w, created) for w in WINDOWS] == [COST, COST]
+
+    replays = library(table, Broken())
+    with pytest.raises(WorkflowUnavailable):
+        replays.submit(REQUEST, SHARED_KEY_CALLER, "key-1")
+    again = replays.submit(REQUEST, SHARED_KEY_CALLER, "key-1")  # the job has ended: as it is
+
+    assert again.replayed and again.job.status.value == "failed"
+    assert [used(SHARED_KEY_CALLER.owner, w, created) for w in WINDOWS] == [0, 0]
+
+
 # the API's answer
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from kidstory import observability
@@ -41,7 +42,9 @@ from kidstory.models import (
 )
 from kidstory.providers.errors import ProviderError, ProviderThrottled
 from kidstory.safety import OfflineModerator, TextModerator
+from kidstory.store.jobs import JobAlreadyEnded
 from kidstory.store.story_table import StoryTable
+from kidstory.transactions import TableBusy
 from kidstory.webhooks import (
     PREVIOUS_SECRET_VALID,
     WebhookAttempt,
@@ -174,11 +177,11 @@ class StoryLibrary:
         if idempotency_key is not None:
             earlier = self._table.get_idempotency(caller.owner, idempotency_key)
             if earlier is not None:
-                return self._replay(earlier.job_id, earlier.fingerprint, request)
-        windows = caller.windows(self._per_minute, self._daily)
-        charge = Charge(caller.owner, request_cost(request), windows, utc_now())
+                return self._replay(earlier.job_id, earlier.fingerprint, request, caller)
+        now = utc_now()  # the job's time is its charge's: a refund finds the same windows
+        charge = self._charge(caller, request, now)
         _fits_every_window(charge)
-        job = Job(request=request, owner=caller.owner)
+        job = Job(request=request, owner=caller.owner, created_at=now, updated_at=now)
         # the job is stored and charged in one write: a request that made no job (refused,
         # a replay, a write that failed) was charged nothing
         if idempotency_key is None:
@@ -186,16 +189,18 @@ class StoryLibrary:
         else:
             earlier = self._table.put_job_once(job, idempotency_key, fingerprint(request), charge)
             if earlier is not None:
-                return self._replay(earlier.job_id, earlier.fingerprint, request)
-        try:
-            self._start(job)
-        except WorkflowUnavailable:
-            self._table.refund(charge)  # the job failed at once: nothing was made for it
-            raise
+                return self._replay(earlier.job_id, earlier.fingerprint, request, caller)
+        self._start(job, charge)
         observability.count("StoriesRequested")
         return Submitted(job)
 
-    def _replay(self, job_id: str, earlier_fingerprint: str, request: StoryRequest) -> Submitted:
+    def _charge(self, caller: Caller, request: StoryRequest, at: datetime) -> Charge:
+        windows = caller.windows(self._per_minute, self._daily)
+        return Charge(caller.owner, request_cost(request), windows, at)
+
+    def _replay(
+        self, job_id: str, earlier_fingerprint: str, request: StoryRequest, caller: Caller
+    ) -> Submitted:
         if earlier_fingerprint != fingerprint(request):
             raise IdempotencyConflict(
                 "This Idempotency-Key was already used with a different request body"
@@ -209,16 +214,33 @@ class StoryLibrary:
         if job.status is JobStatus.PENDING:
             # the first request may have stopped before starting the workflow; starting it
             # again is safe: the execution is named after the job, so it runs at most once
-            self._start(job)
+            self._start(job, self._charge(caller, job.request, job.created_at))
         return Submitted(job, replayed=True)
 
-    def _start(self, job: Job) -> None:
+    def _start(self, job: Job, charge: Charge) -> None:
+        """Start the job's workflow; when it cannot start, the job fails and its units are
+        given back, once: by whichever request (the first or a replay) ended the job."""
         try:
             self._starter.start(job.job_id)
         except Exception as error:
             reason = f"The story workflow could not be started: {type(error).__name__}"
-            self._table.update_job(job.job_id, JobStatus.FAILED, error=reason)
+            try:
+                self._table.update_job(job.job_id, JobStatus.FAILED, error=reason)
+            except JobAlreadyEnded:
+                pass  # another request ended it, and gave the units back
+            else:
+                self._give_back(charge)
             raise WorkflowUnavailable(reason) from error
+
+    def _give_back(self, charge: Charge) -> None:
+        """Refund a charge for a job that made nothing; a refund the table is too busy for is
+        logged, and the caller still hears why the job failed."""
+        try:
+            self._table.refund(charge)
+        except TableBusy:
+            observability.logger.warning(
+                "units not given back", extra={"owner": charge.owner, "units": charge.units}
+            )
 
     def _owned_job(self, job_id: str, caller: Caller) -> Job:
         if not could_be_id(job_id):  # no such key can even be stored: no need to look
