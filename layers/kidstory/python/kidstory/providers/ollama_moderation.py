@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import openai
 
 from kidstory.providers.errors import ProviderError
-from kidstory.providers.ollama_text import ollama_client
+from kidstory.providers.ollama_text import ollama_client_for
 from kidstory.providers.openai_text import provider_error
 from kidstory.safety import ALLOWED, ModerationSource, Verdict, refused_for
 
@@ -62,15 +62,9 @@ class OllamaModerator:
 
     @classmethod
     def from_settings(cls, settings: Settings, source: ModerationSource) -> OllamaModerator:
-        key = settings.ollama_api_key
-        client = ollama_client(
-            settings.ollama_base_url,
-            timeout_seconds=settings.moderation_timeout_seconds,
-            api_key=key.get_secret_value() if key else None,
-        )
         return cls(
             settings.ollama_moderation_model,
-            client=client,
+            client=ollama_client_for(settings, timeout_seconds=settings.moderation_timeout_seconds),
             timeout_seconds=settings.moderation_timeout_seconds,
             source=source,
         )

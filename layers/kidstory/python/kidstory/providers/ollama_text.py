@@ -37,20 +37,24 @@ def ollama_client(
     )
 
 
+def ollama_client_for(settings: Settings, *, timeout_seconds: float) -> openai.OpenAI:
+    """The client of the stage's Ollama server (OLLAMA_BASE_URL, with OLLAMA_API_KEY if set)."""
+    key = settings.ollama_api_key
+    return ollama_client(
+        settings.ollama_base_url,
+        timeout_seconds=timeout_seconds,
+        api_key=key.get_secret_value() if key else None,
+    )
+
+
 class OllamaTextProvider(StructuredTextProvider[openai.OpenAI]):
     name = "ollama"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OllamaTextProvider:
-        key = settings.ollama_api_key
-        client = ollama_client(
-            settings.ollama_base_url,
-            timeout_seconds=settings.provider_timeout_seconds,
-            api_key=key.get_secret_value() if key else None,
-        )
         return cls(
             settings.ollama_text_model,
-            client=client,
+            client=ollama_client_for(settings, timeout_seconds=settings.provider_timeout_seconds),
             timeout_seconds=settings.provider_timeout_seconds,
             repair_attempts=settings.provider_repair_attempts,
         )
