@@ -50,6 +50,7 @@ class JobStatus(StrEnum):
 class AssetKind(StrEnum):
     IMAGE = "image"
     VIDEO = "video"
+    AUDIO = "audio"  # a page read aloud (narration)
 
 
 class AssetStatus(StrEnum):
@@ -176,8 +177,20 @@ class Readability(BaseModel):
     fits_age_group: bool
 
 
+class WordTiming(BaseModel):
+    """One spoken word of a page: when the narration says it (from the synthesizer's own marks)
+    and where it stands in the page's text (`text[char_start:char_end]`, Python string
+    offsets)."""
+
+    text: str
+    start_ms: int = Field(ge=0)
+    end_ms: int = Field(ge=0)
+    char_start: int = Field(ge=0)
+    char_end: int = Field(ge=0)
+
+
 class Asset(BaseModel):
-    """One illustration or video clip of a story, tracked on its own."""
+    """One illustration, video clip or page narration of a story, tracked on its own."""
 
     asset_id: str = Field(default_factory=new_id)
     story_id: str
@@ -195,10 +208,13 @@ class Asset(BaseModel):
     content_type: str | None = None
     size_bytes: int | None = None
     operation_id: str | None = None
+    duration_ms: int | None = Field(default=None, description="Narration: the audio's length")
+    words: list[WordTiming] | None = Field(default=None, description="Narration: word timings")
+    voice: str | None = Field(default=None, description="Narration: the voice that read it")
 
     @property
     def extension(self) -> str:
-        return "png" if self.kind is AssetKind.IMAGE else "mp4"
+        return {AssetKind.IMAGE: "png", AssetKind.VIDEO: "mp4", AssetKind.AUDIO: "mp3"}[self.kind]
 
     def media_key(self) -> str:
         return f"stories/{self.story_id}/{self.asset_id}.{self.extension}"

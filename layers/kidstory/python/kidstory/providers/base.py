@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from kidstory.models import AgeGroup, Character, ScenePrompt, StoryText
+from kidstory.models import AgeGroup, Character, ScenePrompt, StoryText, WordTiming
 
 Medium = Literal["image", "video"]
 
@@ -86,3 +86,25 @@ class VideoProvider(Protocol):
     def start_video(self, spec: MediaSpec) -> VideoOperation: ...
 
     def check_video(self, operation_id: str, spec: MediaSpec) -> VideoCheck: ...
+
+
+@dataclass(frozen=True)
+class SpokenPage:
+    """A page read aloud: its audio (`content_type` audio/mpeg), the audio's length and each
+    word's timing, in order, as the synthesizer reported them."""
+
+    audio: bytes
+    content_type: str
+    duration_ms: int
+    words: list[WordTiming]
+    voice: str
+
+
+class NarrationProvider(Protocol):
+    """Reads a page aloud. `voice` None means the provider's default voice for `language` (a
+    BCP 47 tag such as "en", "de", "he")."""
+
+    name: str
+    model: str
+
+    def narrate(self, text: str, *, language: str, voice: str | None = None) -> SpokenPage: ...
