@@ -12,7 +12,14 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import pin_logical_id
-from infra.bundling import LAMBDA_PYTHON, code_with_bytecode, dependency_layer_code
+from infra.bundling import (
+    ARM64,
+    LAMBDA_PYTHON,
+    Architecture,
+    code_with_bytecode,
+    dependency_layer_code,
+    group_architecture,
+)
 from infra.config import PROJECT_ROOT, StageConfig
 from infra.monitoring import NAMESPACE, SERVICE
 from infra.storage import Storage
@@ -23,13 +30,16 @@ DEPENDENCY_LAYERS_DIR = PROJECT_ROOT / "layers" / "deps"
 
 # Third-party packages come in layers by need, so that no function carries what it does not use
 # (together they exceed Lambda's 250 MB limit). Every function gets "core".
-Dependencies = Literal["api", "story", "media", "video"]
+Dependencies = Literal["api", "story", "media", "video", "narration"]
 
 RUNTIME = lambda_.Runtime(f"python{LAMBDA_PYTHON}", lambda_.RuntimeFamily.PYTHON)
 ARCHITECTURE = lambda_.Architecture.ARM_64
+ARCHITECTURES = {ARM64: ARCHITECTURE, "x86_64": lambda_.Architecture.X86_64}
 DEFAULT_MEMORY_MB = 512
 DEFAULT_TIMEOUT = Duration.seconds(30)
 MEDIA_MEMORY_MB = 1024
+# eSpeak NG and the MP3 encoder run in the narration function (offline); Polly only waits.
+NARRATION_MEMORY_MB = 1024
 # The stage's log_level as Lambda's advanced logging controls name it.
 APPLICATION_LOG_LEVELS = {
     "DEBUG": lambda_.ApplicationLogLevel.DEBUG,
@@ -69,7 +79,8 @@ def kidstory_layer_code() -> lambda_.Code:
 
 
 class FunctionFactory(Construct):
-    """Builds functions alike: Python 3.12 on arm64, X-Ray, JSON logs, layers, common env."""
+    """Builds functions alike: Python 3.12 on arm64 (x86_64 for a dependency group with no arm64
+    wheels: bundling.GROUP_ARCHITECTURE), X-Ray, JSON logs, layers, common env."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: StageConfig, storage: Storage
@@ -82,27 +93,34 @@ class FunctionFactory(Construct):
             "KidStoryLayer",
             code=kidstory_layer_code(),
             compatible_runtimes=[RUNTIME],
-            compatible_architectures=[ARCHITECTURE],
+            compatible_architectures=list(ARCHITECTURES.values()),  # pure Python
             description="kidstory: the shared domain, adapters and providers",
             removal_policy=config.removal_policy,
         )
         self._kidstory = kidstory
-        self._dependencies = {
-            group: lambda_.LayerVersion(
-                self,
-                f"{group.capitalize()}DependenciesLayer",
-                code=dependency_layer_code(DEPENDENCY_LAYERS_DIR / group),
-                compatible_runtimes=[RUNTIME],
-                compatible_architectures=[ARCHITECTURE],
-                description=f"Third-party packages: layers/deps/{group}/requirements.txt",
-                removal_policy=config.removal_policy,
-            )
-            for group in ("core", "api", "story", "media", "video")
-        }
+        self._dependencies: dict[tuple[str, Architecture], lambda_.LayerVersion] = {}
 
-    def layers(self, dependencies: Sequence[Dependencies]) -> list[lambda_.ILayerVersion]:
+    def _layer(self, group: str, architecture: Architecture) -> lambda_.LayerVersion:
+        """A dependency group's layer for `architecture`, made when a function first needs it."""
+        if (group, architecture) not in self._dependencies:
+            suffix = "" if architecture == ARM64 else "X86"
+            self._dependencies[group, architecture] = lambda_.LayerVersion(
+                self,
+                f"{group.capitalize()}Dependencies{suffix}Layer",
+                code=dependency_layer_code(DEPENDENCY_LAYERS_DIR / group, architecture),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURES[architecture]],
+                description=f"Third-party packages: layers/deps/{group}/requirements.txt"
+                + ("" if architecture == ARM64 else f" ({architecture})"),
+                removal_policy=self._config.removal_policy,
+            )
+        return self._dependencies[group, architecture]
+
+    def layers(
+        self, dependencies: Sequence[Dependencies], architecture: Architecture = ARM64
+    ) -> list[lambda_.ILayerVersion]:
         groups = ["core", *dependencies]
-        return [*(self._dependencies[group] for group in groups), self._kidstory]
+        return [*(self._layer(group, architecture) for group in groups), self._kidstory]
 
     def create(
         self,
@@ -122,6 +140,9 @@ class FunctionFactory(Construct):
         """
         config = self._config
         stem = pascal_case(name)
+        architecture = next(
+            (group_architecture(g) for g in dependencies if group_architecture(g) != ARM64), ARM64
+        )
         log_group = logs.LogGroup(
             scope,
             f"{stem}Logs",
@@ -141,7 +162,7 @@ class FunctionFactory(Construct):
             code=function_code(name),
             handler=f"{name}.handler.handler",
             runtime=RUNTIME,
-            architecture=ARCHITECTURE,
+            architecture=ARCHITECTURES[architecture],
             memory_size=memory_size,
             timeout=timeout,
             reserved_concurrent_executions=reserved_concurrency,
@@ -151,7 +172,7 @@ class FunctionFactory(Construct):
             # level through, or LOG_LEVEL=DEBUG would log nothing more
             application_log_level_v2=APPLICATION_LOG_LEVELS[config.log_level],
             log_group=log_group,
-            layers=self.layers(dependencies),
+            layers=self.layers(dependencies, architecture),
             role=role,
             environment={
                 "TABLE_NAME": self._storage.table.table_name,

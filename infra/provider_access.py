@@ -1,6 +1,6 @@
-"""Provider access: every IAM grant a function needs to call the stage's text, picture, clip
-and moderation providers (an SSM key parameter, a Bedrock model or guardrail), and nothing for
-offline."""
+"""Provider access: every IAM grant a function needs to call the stage's text, picture, clip,
+narration and moderation providers (an SSM key parameter, a Bedrock model or guardrail, Polly),
+and nothing for offline."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from infra import parameter_arn
 from infra.config import StageConfig, foundation_model_id, inference_profile_geography
 from infra.config.media import BedrockImages, BedrockVideo
 from infra.config.moderation import BedrockModeration
+from infra.config.narration import PollyNarration
 from infra.config.text import BedrockText
 from infra.storage import MEDIA_PREFIX, Storage
 
@@ -195,3 +196,20 @@ def grant_moderation(
 ) -> None:
     for statement in moderation_statements(Stack.of(function), config, key_granted=key_granted):
         function.add_to_role_policy(statement)
+
+
+def grant_narration(narrate_page: lambda_.Function, config: StageConfig) -> None:
+    """polly:SynthesizeSpeech, for Polly narration: the audio and its word marks are two calls of
+    it. Polly scopes the action by lexicon only, and we use none, so its resource is `*`."""
+    if not isinstance(config.narration, PollyNarration):
+        return
+    narrate_page.add_to_role_policy(
+        iam.PolicyStatement(actions=["polly:SynthesizeSpeech"], resources=["*"])
+    )
+    Validations.of(narrate_page).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions-IAM5[Resource::*]",
+            reason="polly:SynthesizeSpeech supports no resource but a lexicon, and narration "
+            "uses none: the action alone is granted, to this function only.",
+        )
+    )

@@ -12,7 +12,7 @@ from kidstory.library import MediaUrls
 from kidstory.media_links import ApiLinks, CloudFrontLinks
 from kidstory.models import Asset, AssetKind
 
-MEDIA_PREFIX = {AssetKind.IMAGE: "images", AssetKind.VIDEO: "videos"}
+MEDIA_PREFIX = {AssetKind.IMAGE: "images", AssetKind.VIDEO: "videos", AssetKind.AUDIO: "audio"}
 
 
 class MediaAccess:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from infra.config.errors import StageConfigError, stage_problems
 from infra.config.media import ImageProvider, VideoProvider
 from infra.config.moderation import ModerationProvider, OllamaModeration, OpenAIModeration
+from infra.config.narration import NarrationProvider
 from infra.config.text import OllamaText, OpenAIText, TextProvider
 from kidstory.config.errors import SettingsError
 from kidstory.config.settings import Settings
@@ -70,6 +71,7 @@ PROVIDER_SELECTORS = {
     "images": "image_provider",
     "video": "video_provider",
     "moderation": "moderation_provider",
+    "narration": "narration_provider",
 }
 _NUMBERS = (
     "media_max_concurrency",
@@ -121,7 +123,7 @@ class StageConfig(BaseModel):
     log_level: LogLevel = "INFO"
     provider_concurrency: int | None = Field(default=None, gt=0)
     """Reserved concurrency of each function that calls a provider (WriteStory, GenerateImage,
-    StartVideo, CheckVideo): the most of each running at once over all executions, held for
+    StartVideo, CheckVideo, NarratePage): the most of each running at once over all executions, held for
     them in the account's pool. null: none reserved, they share the account's pool
     (docs/deploy-risks.md, Concurrency)."""
     function_settings: dict[str, Any] | None = None
@@ -134,6 +136,8 @@ class StageConfig(BaseModel):
     moderation: ModerationProvider
     """Moderation of ideas (the API), story pages (WriteStory), pictures and clip frames, on
     top of the offline moderator, which always runs (docs/configuration.md, Moderation)."""
+    narration: NarrationProvider
+    """Who reads narrated stories aloud: polly, or offline (eSpeak NG in the function)."""
 
     @field_validator(*_NUMBERS, mode="before")
     @classmethod
@@ -282,6 +286,10 @@ class StageConfig(BaseModel):
         return self.video.environment()
 
     @property
+    def narration_environment(self) -> dict[str, str]:
+        return self.narration.environment()
+
+    @property
     def moderation_environment(self) -> dict[str, str]:
         """What the API and the story writer need for the stage's moderation (never a key)."""
         return self.moderation.environment(self.text)
@@ -311,6 +319,7 @@ class StageConfig(BaseModel):
         data: dict[str, Any] = {"stage": stage}
         chosen: dict[str, dict[str, Any]] = {kind: {} for kind in PROVIDER_SELECTORS}
         chosen["moderation"]["moderation_provider"] = "offline"
+        chosen["narration"]["narration_provider"] = "offline"
         for key, value in values.items():
             kind = _PROVIDER_KEYS.get(key)
             if kind is None:
@@ -367,6 +376,7 @@ _PROVIDER_KEYS: dict[str, str] = {
         ("images", ImageProvider),
         ("video", VideoProvider),
         ("moderation", ModerationProvider),
+        ("narration", NarrationProvider),
     )
     for key in _aliases(union)
 }

@@ -70,6 +70,7 @@ class StoryFunctions:
     generate_image: lambda_.Function
     start_video: lambda_.Function
     check_video: lambda_.Function
+    narrate_page: lambda_.Function
     assemble: lambda_.Function
     mark_failed: lambda_.Function
 
@@ -79,6 +80,7 @@ class StoryFunctions:
             self.generate_image,
             self.start_video,
             self.check_video,
+            self.narrate_page,
             self.assemble,
             self.mark_failed,
         ]
@@ -220,6 +222,19 @@ def video_clip(
     return start.next(wait).next(check).next(ready)
 
 
+def page_reading(
+    scope: Construct, narrate_page: lambda_.IFunction, config: StageConfig
+) -> sfn.IChainable:
+    """One page read aloud: NarratePage, or NarrationFailed."""
+    return media_step(
+        scope,
+        "NarratePage",
+        narrate_page,
+        config=config,
+        on_failure=sfn.Pass(scope, "NarrationFailed"),
+    )
+
+
 def for_each_asset(
     scope: Construct, state_name: str, items_path: str, item: sfn.IChainable, config: StageConfig
 ) -> sfn.Map:
@@ -236,7 +251,8 @@ def for_each_asset(
 def media(
     scope: Construct, functions: StoryFunctions, config: StageConfig, *, on_error: sfn.IChainable
 ) -> sfn.Parallel:
-    """Media: images and videos side by side; the results land at $.media."""
+    """Media: images, videos and the pages read aloud side by side; the results land at
+    $.media."""
     images = for_each_asset(
         scope, "Images", "$.images", illustration(scope, functions.generate_image, config), config
     )
@@ -247,7 +263,19 @@ def media(
         video_clip(scope, functions.start_video, functions.check_video, config),
         config,
     )
-    step = sfn.Parallel(scope, "Media", result_path="$.media").branch(images).branch(videos)
+    narration = for_each_asset(
+        scope,
+        "Narration",
+        "$.narration",
+        page_reading(scope, functions.narrate_page, config),
+        config,
+    )
+    step = (
+        sfn.Parallel(scope, "Media", result_path="$.media")
+        .branch(images)
+        .branch(videos)
+        .branch(narration)
+    )
     return step.add_catch(on_error, errors=[sfn.Errors.ALL], result_path="$.error")
 
 

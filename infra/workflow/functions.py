@@ -10,10 +10,11 @@ from constructs import Construct
 
 from infra.config import StageConfig
 from infra.config.text import OpenAIText
-from infra.lambda_factory import MEDIA_MEMORY_MB, FunctionFactory
+from infra.lambda_factory import MEDIA_MEMORY_MB, NARRATION_MEMORY_MB, FunctionFactory
 from infra.provider_access import (
     grant_image_provider,
     grant_moderation,
+    grant_narration,
     grant_text_provider,
     grant_video_provider,
 )
@@ -121,6 +122,21 @@ def story_functions(
     if config.video.provider != "offline" and config.moderation.reads_pictures:
         grant_moderation(check_video, config)  # the clip provider needs no OpenAI key
 
+    # A page read aloud: Polly (two calls: the audio and its word marks), or eSpeak NG in the
+    # function (offline), which is built for x86_64 only (kidstory.providers.offline_narration).
+    narrate_page = functions.create(
+        scope,
+        "narrate_page",
+        reserved_concurrency=config.provider_concurrency,
+        timeout=Duration.minutes(2),
+        memory_size=NARRATION_MEMORY_MB,
+        environment=config.narration_environment,
+        dependencies=["narration"],
+    )
+    storage.allow_table_read_write(narrate_page)
+    storage.allow_media_read_write(narrate_page)
+    grant_narration(narrate_page, config)
+
     assemble = functions.create(scope, "assemble", timeout=Duration.minutes(1))
     mark_failed = functions.create(scope, "mark_failed", timeout=Duration.minutes(1))
     storage.allow_table_read_write(assemble)
@@ -132,6 +148,7 @@ def story_functions(
         generate_image=generate_image,
         start_video=start_video,
         check_video=check_video,
+        narrate_page=narrate_page,
         assemble=assemble,
         mark_failed=mark_failed,
     )

@@ -17,6 +17,7 @@ PROVIDER_CALLERS = {
     "GenerateImageFunction",
     "StartVideoFunction",
     "CheckVideoFunction",
+    "NarratePageFunction",
 }
 
 
@@ -35,7 +36,7 @@ def test_prod_reserves_concurrency_for_each_function_that_calls_a_provider(tmp_p
     assert reserved(resources) == dict.fromkeys(PROVIDER_CALLERS, limit)
     definition = resources["StoryWorkflow"]["Properties"]["DefinitionString"]["Fn::Join"][1]
     states = all_states(json.loads("".join(p for p in definition if isinstance(p, str)))["States"])
-    for name in ("Images", "Videos"):
+    for name in ("Images", "Videos", "Narration"):
         assert 0 < states[name]["MaxConcurrency"] <= limit
 
 

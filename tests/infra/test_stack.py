@@ -31,6 +31,7 @@ FUNCTIONS = {
     "generate_image": "GenerateImageFunction",
     "start_video": "StartVideoFunction",
     "check_video": "CheckVideoFunction",
+    "narrate_page": "NarratePageFunction",
     "assemble": "AssembleFunction",
     "mark_failed": "MarkFailedFunction",
     "deliver_webhook": "DeliverWebhookFunction",
@@ -43,6 +44,7 @@ WORKFLOW_FUNCTIONS = [
     "GenerateImageFunction",
     "StartVideoFunction",
     "CheckVideoFunction",
+    "NarratePageFunction",
     "AssembleFunction",
     "MarkFailedFunction",
 ]
@@ -60,6 +62,9 @@ STATE_NAMES = {
     "VideoReady?",
     "VideoDone",
     "VideoFailed",
+    "Narration",
+    "NarratePage",
+    "NarrationFailed",
     "Assemble",
     "Publish",
     "PublishCompleted",
@@ -279,7 +284,7 @@ def test_story_events_are_queued_with_a_dead_letter_queue(synthesized):
     )
 
 
-def test_every_function_runs_python_3_12_on_arm64_with_tracing_and_json_logs(synthesized):
+def test_every_function_runs_python_3_12_on_its_architecture_with_tracing_and_json_logs(synthesized):
     functions = {
         logical_id: resource["Properties"]
         for logical_id, resource in synthesized.resources.items()
@@ -291,7 +296,8 @@ def test_every_function_runs_python_3_12_on_arm64_with_tracing_and_json_logs(syn
         function = functions[logical_id]
         assert function["Handler"] == f"{name}.handler.handler"
         assert function["Runtime"] == "python3.12"
-        assert function["Architectures"] == ["arm64"]
+        # eSpeak NG (offline narration) ships for x86_64 only: bundling.GROUP_ARCHITECTURE
+        assert function["Architectures"] == ["x86_64" if name == "narrate_page" else "arm64"]
         assert function["TracingConfig"] == {"Mode": "Active"}
         assert function["LoggingConfig"]["LogFormat"] == "JSON"
         # Lambda's filter passes what the stage logs (local: DEBUG)
@@ -306,6 +312,7 @@ EXTRA_DEPENDENCIES = {
     "generate_image": {"Media"},
     "start_video": {"Video"},
     "check_video": {"Video"},
+    "narrate_page": {"Narration"},
     "assemble": set(),
     "mark_failed": set(),
     "deliver_webhook": set(),
@@ -319,10 +326,13 @@ def test_each_function_carries_only_the_dependency_layers_it_needs(synthesized):
     for name, logical_id in FUNCTIONS.items():
         layers = synthesized.resources[logical_id]["Properties"]["Layers"]
         referenced = {layer["Ref"] for layer in layers}
+        suffix = "X86" if name == "narrate_page" else ""
         groups = {
             group
-            for group in ("Core", "Api", "Story", "Media", "Video")
-            if any(ref.startswith(f"Functions{group}DependenciesLayer") for ref in referenced)
+            for group in ("Core", "Api", "Story", "Media", "Video", "Narration")
+            if any(
+                ref.startswith(f"Functions{group}Dependencies{suffix}Layer") for ref in referenced
+            )
         }
         assert groups == {"Core"} | EXTRA_DEPENDENCIES[name], name
         assert any(ref.startswith("FunctionsKidStoryLayer") for ref in referenced), name
@@ -477,7 +487,11 @@ def test_media_maps_run_at_most_the_configured_number_of_items_at_once(synthesiz
     # conftest overrides the stage's 10 as `-c media_max_concurrency=3` would
     configured = int(synthesized.context["media_max_concurrency"])
     assert synthesized.stack.config.media_max_concurrency == configured
-    for name, items in (("Images", "$.images"), ("Videos", "$.videos")):
+    for name, items in (
+        ("Images", "$.images"),
+        ("Videos", "$.videos"),
+        ("Narration", "$.narration"),
+    ):
         assert states[name]["Type"] == "Map"
         assert states[name]["MaxConcurrency"] == configured
         assert states[name]["ItemsPath"] == items
@@ -486,7 +500,7 @@ def test_media_maps_run_at_most_the_configured_number_of_items_at_once(synthesiz
 
 def test_media_tasks_retry_provider_errors_with_backoff_and_full_jitter(synthesized, states):
     config = synthesized.stack.config
-    for name in ("GenerateImage", "StartVideo", "CheckVideo"):
+    for name in ("GenerateImage", "StartVideo", "CheckVideo", "NarratePage"):
         [retry] = states[name]["Retry"]
         assert retry["ErrorEquals"] == RETRYABLE
         assert retry["BackoffRate"] == 2

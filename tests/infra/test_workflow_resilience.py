@@ -48,6 +48,7 @@ def test_every_lambda_task_tries_lambdas_own_errors_again(states):
         "GenerateImage",
         "StartVideo",
         "CheckVideo",
+        "NarratePage",
         "Assemble",
         "MarkFailed",
     }

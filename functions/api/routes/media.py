@@ -1,4 +1,5 @@
-"""A story's pictures and clips: to the holder of a signed link, or to the owner's own key."""
+"""A story's pictures, clips and narration: to the holder of a signed link, or to the owner's
+own key."""
 
 from __future__ import annotations
 
@@ -48,6 +49,22 @@ def video(
     return media(found, AssetKind.VIDEO, file_path, expires, signature, request, credentials)
 
 
+@router.get("/audio/{file_path:path}", response_class=Response, responses=docs.media("audio/mpeg"))
+def audio(
+    file_path: str,
+    request: Request,
+    credentials: BearerDep,
+    found: ServicesDep,
+    expires: ExpiresQuery = None,
+    signature: SignatureQuery = None,
+) -> Any:
+    return media(found, AssetKind.AUDIO, file_path, expires, signature, request, credentials)
+
+
+# What each kind of file is served as.
+MEDIA_TYPE = {AssetKind.IMAGE: "image/", AssetKind.VIDEO: "video/", AssetKind.AUDIO: "audio/"}
+
+
 def media(
     found: Services,
     kind: AssetKind,
@@ -77,8 +94,7 @@ def media(
             found.media_access.cdn_url(key), headers={"Cache-Control": "no-store"}
         )
     stored = found.media_store.open(key)
-    expected_type = "image/" if kind is AssetKind.IMAGE else "video/"
-    if stored is None or not stored.content_type.startswith(expected_type):
+    if stored is None or not stored.content_type.startswith(MEDIA_TYPE[kind]):
         raise HTTPException(status_code=404, detail="Media not found")
     chunks: Iterator[bytes] = stored.chunks
     return StreamingResponse(

@@ -19,6 +19,7 @@ SHARED_KEY_OWNER = "shared-key"
 IMAGE_COST = 1
 VIDEO_COST = 4
 STORY_COST = 1
+NARRATION_COST = 2  # the whole story read aloud, whatever its pages
 
 
 class ApiKey(BaseModel):
@@ -105,6 +106,7 @@ def request_cost(request: StoryRequest) -> int:
         STORY_COST
         + (count * IMAGE_COST if request.generate_images else 0)
         + (count * VIDEO_COST if request.generate_videos else 0)
+        + (NARRATION_COST if request.narration else 0)
     )
 
 

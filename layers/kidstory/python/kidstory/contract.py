@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from kidstory.models import AgeGroup, Character, JobStatus, Progress, Readability
+from kidstory.models import AgeGroup, Character, JobStatus, Progress, Readability, WordTiming
 
 OFFLINE_NOTICE = (
     "Offline output: written and drawn by the built-in offline provider, not by an AI model."
@@ -67,6 +67,22 @@ class VideoOut(BaseModel):
     display_order: int
 
 
+class NarratedPage(BaseModel):
+    page: int = Field(description="1-based: the story's pages[page - 1]")
+    audio_url: str = Field(description="MP3 of the page read aloud (a signed link)")
+    duration_ms: int
+    words: list[WordTiming] = Field(
+        description="Every word of the page, in order, with when it is spoken and where it "
+        "stands in the page's text (char offsets count Unicode code points)"
+    )
+
+
+class NarrationOut(BaseModel):
+    voice: str | None = Field(description="The voice that read the story")
+    offline: bool = Field(description="True when read by the offline narrator (eSpeak NG)")
+    pages: list[NarratedPage] = Field(description="One per page read so far (all, once complete)")
+
+
 class StoryResponse(BaseModel):
     id: str
     title: str
@@ -84,6 +100,9 @@ class StoryResponse(BaseModel):
     )
     offline: bool = Field(description="True when made by the offline provider")
     notice: str | None = Field(default=None, description="Says so when the output is offline")
+    narration: NarrationOut | None = Field(
+        default=None, description="The story read aloud, for read-along; null when not asked for"
+    )
     complete: bool = Field(
         default=True,
         description="False for a story read with ?partial=true while its pictures and clips "

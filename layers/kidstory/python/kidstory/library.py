@@ -9,11 +9,21 @@ from datetime import datetime
 from typing import Protocol
 
 from kidstory import observability
-from kidstory.access import IMAGE_COST, STORY_COST, VIDEO_COST, Caller, Charge, request_cost
+from kidstory.access import (
+    IMAGE_COST,
+    NARRATION_COST,
+    STORY_COST,
+    VIDEO_COST,
+    Caller,
+    Charge,
+    request_cost,
+)
 from kidstory.contract import (
     OFFLINE_NOTICE,
     ImageOut,
     JobStatusResponse,
+    NarratedPage,
+    NarrationOut,
     StoryListResponse,
     StoryResponse,
     StorySummary,
@@ -36,6 +46,7 @@ from kidstory.models import (
     AssetStatus,
     Job,
     JobStatus,
+    Story,
     StoryRequest,
     could_be_id,
     utc_now,
@@ -121,7 +132,8 @@ def _fits_every_window(charge: Charge) -> None:
             raise CostOverLimit(
                 f"This request costs {charge.units} units, more than your {window.name} limit "
                 f"of {window.limit} allows at once (the story costs {STORY_COST}, a picture "
-                f"{IMAGE_COST}, a clip {VIDEO_COST}). Ask for fewer pictures or clips, or for a "
+                f"{IMAGE_COST}, a clip {VIDEO_COST}, narration {NARRATION_COST}). Ask for fewer "
+                "pictures or clips, or for a "
                 "higher limit."
             )
 
@@ -318,6 +330,7 @@ class StoryLibrary:
             readability=story.readability,
             offline=story.offline,
             notice=OFFLINE_NOTICE if story.offline else None,
+            narration=_narration_out(story, done, media_url) if story.narrated else None,
             complete=story.status is JobStatus.COMPLETED,
         )
 
@@ -387,6 +400,23 @@ def _image_out(asset: Asset, media_url: MediaUrls) -> ImageOut:
         prompt_used=asset.prompt_used,
         scene_description=asset.scene_description,
         display_order=asset.display_order,
+    )
+
+
+def _narration_out(story: Story, done: list[Asset], media_url: MediaUrls) -> NarrationOut:
+    readings = [asset for asset in done if asset.kind is AssetKind.AUDIO]
+    return NarrationOut(
+        voice=next((asset.voice for asset in readings if asset.voice), story.voice),
+        offline=any(asset.provider == "offline" for asset in readings),
+        pages=[
+            NarratedPage(
+                page=asset.display_order + 1,
+                audio_url=media_url(asset),
+                duration_ms=asset.duration_ms or 0,
+                words=asset.words or [],
+            )
+            for asset in readings
+        ],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -79,6 +80,12 @@ def _not_blank(value: str) -> str:
     return value.strip()
 
 
+def picture_page(index: int, count: int, pages: int) -> int:
+    """The page (0-based) that picture or clip `index` of `count` goes with: spread evenly from
+    the first page to the last, halves rounded up (as the web reader places them)."""
+    return 0 if count <= 1 else math.floor(index * (pages - 1) / (count - 1) + 0.5)
+
+
 MAX_ILLUSTRATIONS = 10
 MAX_WEBHOOK_URL_LENGTH = 2048
 
@@ -99,6 +106,18 @@ class StoryRequest(BaseModel):
     generate_videos: bool = Field(default=False, description="Enable video generation")
     webhook_url: Annotated[AnyHttpUrl, UrlConstraints(max_length=MAX_WEBHOOK_URL_LENGTH)] | None = (
         Field(default=None, description="URL to receive a completion notification")
+    )
+    narration: bool = Field(
+        default=False,
+        description="Read every page aloud: an MP3 per page with each word's timing, for "
+        "read-along (the reader and the EPUB's media overlays)",
+    )
+    voice: (
+        Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+-]+$")] | None
+    ) = Field(
+        default=None,
+        description="The narration's voice (a Polly voice id, or an eSpeak NG voice "
+        "offline); unset: the provider's voice for the story's language",
     )
 
 
@@ -121,6 +140,8 @@ class Progress(BaseModel):
     images_total: int = 0
     videos_done: int = 0
     videos_total: int = 0
+    narration_done: int = Field(default=0, description="Pages read aloud so far")
+    narration_total: int = Field(default=0, description="Pages to read aloud (0: not narrated)")
 
 
 class Job(BaseModel):
@@ -235,5 +256,8 @@ class Story(BaseModel):
     offline: bool = Field(default=False, description="True when written by the offline provider")
     num_images: int = 0
     num_videos: int = 0
+    narrated: bool = Field(default=False, description="Every page is read aloud")
+    voice: str | None = Field(default=None, description="The voice asked for, if one was")
+    language: str = Field(default="en", description="BCP 47 tag of the story's language")
     readability: Readability | None = None
     created_at: datetime = Field(default_factory=utc_now)

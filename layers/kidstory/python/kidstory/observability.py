@@ -33,7 +33,7 @@ if "STAGE" not in os.environ and "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
     # on Lambda its metrics would count as another stage's and miss every alarm
     raise RuntimeError("STAGE is not set: the stack gives every function its stage")
 
-ProviderKind = Literal["text", "image", "video"]
+ProviderKind = Literal["text", "image", "video", "narration"]
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)

@@ -15,6 +15,7 @@ from kidstory.config.settings import Settings
 if TYPE_CHECKING:
     from kidstory.media_store import MediaStore
     from kidstory.steps.clips import Clips
+    from kidstory.steps.narration import Narration
     from kidstory.steps.outcome import Outcomes
     from kidstory.steps.pictures import Pictures
     from kidstory.steps.write_story import StoryWriting
@@ -129,6 +130,19 @@ def clips(settings: Settings | None = None) -> Clips:
         video=cache(lambda: providers.video_provider(settings)),
         pictures=lambda: providers.picture_moderator(settings),
         video_max_checks=settings.video_max_checks,
+    )
+
+
+@cache
+def narration(settings: Settings | None = None) -> Narration:
+    from kidstory import providers
+    from kidstory.steps.narration import Narration
+
+    settings = settings or get_settings()
+    return Narration(
+        stories(settings),
+        media_store(settings),
+        narrator=cache(lambda: providers.narration_provider(settings)),
     )
 
 

@@ -25,6 +25,9 @@ ImageProviderName = Literal["offline", "openai", "bedrock"]
 VideoProviderName = Literal["offline", "bedrock", "openai"]
 # Stable Image and Luma Ray2 are served on Bedrock in US West (Oregon).
 DEFAULT_BEDROCK_MEDIA_REGION = "us-west-2"
+# Who reads a narrated story aloud: Amazon Polly, or eSpeak NG in the process (offline).
+NarrationProviderName = Literal["offline", "polly"]
+PollyEngine = Literal["neural", "generative", "standard"]
 # Who checks ideas and story pages besides the offline moderation (which always runs).
 ModerationProviderName = Literal["offline", "openai", "bedrock", "ollama"]
 DEFAULT_OPENAI_MODERATION_MODEL = "omni-moderation-latest"
@@ -120,6 +123,15 @@ class Settings(BaseModel):
     bedrock_video_model: str = Field(default=default_model("bedrock", "video"), min_length=1)
     bedrock_video_region: str = Field(
         default=DEFAULT_BEDROCK_MEDIA_REGION, min_length=1, description="Region of clip calls"
+    )
+    narration_provider: NarrationProviderName = Field(
+        default="offline", description="Reads narrated stories aloud (polly or offline)"
+    )
+    polly_engine: PollyEngine = Field(
+        default="neural", description="Amazon Polly's engine for NARRATION_PROVIDER=polly"
+    )
+    polly_region: str | None = Field(
+        default=None, min_length=1, description="Region of Polly calls; unset: the function's own"
     )
     video_poll_seconds: int = Field(
         default=30, ge=0, le=3600, description="Seconds between checks of a clip being made"

@@ -1,11 +1,17 @@
-"""Providers of text, images and video, chosen by settings. Provider SDKs load only when chosen."""
+"""Providers of text, images, video and narration, chosen by settings. Provider SDKs load only
+when chosen."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from kidstory.providers.base import ImageProvider, TextProvider, VideoProvider
+from kidstory.providers.base import (
+    ImageProvider,
+    NarrationProvider,
+    TextProvider,
+    VideoProvider,
+)
 
 if TYPE_CHECKING:
     from kidstory.config.settings import Settings
@@ -62,6 +68,20 @@ def video_provider(settings: Settings) -> VideoProvider:
     from kidstory.providers.offline import OfflineVideoProvider
 
     return OfflineVideoProvider(latency_seconds=settings.offline_video_seconds)
+
+
+def narration_provider(settings: Settings) -> NarrationProvider:
+    """The reader of `NARRATION_PROVIDER`: Amazon Polly, or eSpeak NG in the process."""
+    if settings.narration_provider == "polly":
+        from kidstory.providers.polly_narration import PollyNarrator, polly_client
+
+        return PollyNarrator(
+            polly_client(settings.polly_region, settings.provider_timeout_seconds),
+            engine=settings.polly_engine,
+        )
+    from kidstory.providers.offline_narration import OfflineNarrator
+
+    return OfflineNarrator()
 
 
 def text_moderator(settings: Settings, source: ModerationSource) -> TextModerator:

@@ -7,7 +7,7 @@ import hashlib
 import re
 import time
 
-from kidstory.models import AgeGroup, Character, ScenePrompt, StoryText
+from kidstory.models import AgeGroup, Character, ScenePrompt, StoryText, picture_page
 from kidstory.providers.base import Medium, StoryBrief
 
 SPECIES = (
@@ -273,7 +273,7 @@ class OfflineTextProvider:
     ) -> list[ScenePrompt]:
         """One scene per chosen page, spread evenly over the story."""
         pages = story.pages
-        chosen = [round(index * (len(pages) - 1) / max(count - 1, 1)) for index in range(count)]
+        chosen = [picture_page(index, count, len(pages)) for index in range(count)]
         scenes = []
         for page_index in chosen:
             first_sentence = re.split(r"(?<=[.!?])\s", pages[page_index], maxsplit=1)[0]

@@ -1,5 +1,6 @@
-"""Making one asset, a picture or a clip: its record begun, a provider's failure recorded on it,
-its bytes stored and counted in its job's progress; the work Pictures and Clips share."""
+"""Making one asset, a picture, a clip or a page's narration: its record begun, a provider's
+failure recorded on it, its bytes stored and counted in its job's progress; the work Pictures,
+Clips and Narration share."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ from kidstory.safety import OfflineModerator, PictureModerator
 from kidstory.steps.payloads import AssetRef, JobNotFound
 from kidstory.steps.throttling import wait_out
 from kidstory.store.stories import Stories
+
+GENERATED_METRIC = {
+    AssetKind.IMAGE: "ImagesGenerated",
+    AssetKind.VIDEO: "VideosGenerated",
+    AssetKind.AUDIO: "PagesNarrated",
+}
 
 
 class AssetWork:
@@ -88,6 +95,4 @@ class AssetWork:
         asset.provider, asset.model = provider, model
         asset.error = None
         if self._stories.complete_asset(asset):
-            observability.count(
-                "ImagesGenerated" if asset.kind is AssetKind.IMAGE else "VideosGenerated"
-            )
+            observability.count(GENERATED_METRIC[asset.kind])

@@ -38,6 +38,7 @@ class StoryDraft(Payload):
     story_id: str
     images: list[AssetRef]
     videos: list[AssetRef]
+    narration: list[AssetRef] = Field(default_factory=list, description="One per page read aloud")
 
 
 class VideoPoll(AssetRef):

@@ -116,22 +116,45 @@ class StoryWriting:
             offline=self._writer.name == "offline",
             num_images=image_count,
             num_videos=video_count,
+            narrated=request.narration,
+            voice=request.voice,
             readability=state.get("readability"),
         )
         self._stories.put_story(story)
         images = self._new_assets(story, AssetKind.IMAGE, state.get("image_scenes", []))
         videos = self._new_assets(story, AssetKind.VIDEO, state.get("video_scenes", []))
-        self._stories.put_assets(images + videos)
+        narration = self._page_readings(story) if request.narration else []
+        self._stories.put_assets(images + videos + narration)
         self._jobs.update_job(job.job_id, JobStatus.PROCESSING, story_id=story.id)
         self._jobs.set_stage(
-            job.job_id, Stage.ILLUSTRATING, images_total=len(images), videos_total=len(videos)
+            job.job_id,
+            Stage.ILLUSTRATING,
+            images_total=len(images),
+            videos_total=len(videos),
+            narration_total=len(narration),
         )
         return StoryDraft(
             job_id=job.job_id,
             story_id=story.id,
             images=[self._ref(asset) for asset in images],
             videos=[self._ref(asset) for asset in videos],
+            narration=[self._ref(asset) for asset in narration],
         )
+
+    def _page_readings(self, story: Story) -> list[Asset]:
+        """One narration per page: its text is what the page says."""
+        return [
+            Asset(
+                asset_id=asset_id_for(story.id, AssetKind.AUDIO, order),
+                story_id=story.id,
+                job_id=story.job_id,
+                kind=AssetKind.AUDIO,
+                display_order=order,
+                prompt_used=page,
+                scene_description=f"Page {order + 1} read aloud",
+            )
+            for order, page in enumerate(story.pages)
+        ]
 
     def _new_assets(self, story: Story, kind: AssetKind, scenes: list[ScenePrompt]) -> list[Asset]:
         return [

@@ -239,9 +239,12 @@ class Jobs(Table):
         *,
         images_total: int | None = None,
         videos_total: int | None = None,
+        narration_total: int | None = None,
     ) -> None:
         """Move the job's progress to `stage` (and set the totals, when known)."""
         fields: dict[str, Any] = {"stage": stage.value}
+        if narration_total is not None:
+            fields["narration_total"] = narration_total
         if images_total is not None:
             fields["images_total"] = images_total
         if videos_total is not None:

@@ -51,7 +51,7 @@ def refusal(charge: Charge, codes: list[str]) -> RateLimited | None:
 def _over_message(window: Window, units: int) -> str:
     return (
         f"Over the {window.name} limit of {window.limit} units "
-        f"(this request costs {units}: 1 per story, 1 per picture, 4 per clip)"
+        f"(this request costs {units}: 1 per story, 1 per picture, 4 per clip, 2 for narration)"
     )
 
 

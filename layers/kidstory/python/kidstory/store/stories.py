@@ -21,6 +21,13 @@ from kidstory.store.table import (
 )
 from kidstory.transactions import CONDITION_FAILED, cancellation_codes
 
+# The job's progress field that counts an asset of each kind when it is done.
+PROGRESS_COUNTER = {
+    AssetKind.IMAGE: "images_done",
+    AssetKind.VIDEO: "videos_done",
+    AssetKind.AUDIO: "narration_done",
+}
+
 
 class Stories(Table):
     """The STORY# partitions: the story item and one item per illustration and clip."""
@@ -143,7 +150,7 @@ class Stories(Table):
         """Store a completed asset and count it in its job's progress, in one transaction, so
         a step retried after a failure can neither lose the count nor count it twice. False
         (nothing written) if the asset was already completed."""
-        counter = "images_done" if asset.kind is AssetKind.IMAGE else "videos_done"
+        counter = PROGRESS_COUNTER[asset.kind]
         try:
             self._write(
                 "transact_write_items",
