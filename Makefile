@@ -9,7 +9,7 @@ export PYTHONPATH := functions:layers/kidstory/python:.
 # is kept for `make deploy` only, where the README asks for Node.js 22 or 24.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup run demo test test-clock-ahead test-unit test-infra test-e2e lint key synth deploy diagram lock-layers bench browser reader-screenshot clean
+.PHONY: setup run demo test test-clock-ahead test-unit test-infra test-e2e lint key synth deploy diagram lock-layers bench browser book-tools reader-screenshot clean
 
 setup: $(STAMP)
 
@@ -27,20 +27,20 @@ run: setup ## the whole product on http://127.0.0.1:8000 (offline providers, emu
 demo: setup ## one story through the running local API (start `make run` first)
 	$(BIN)/python -m infra.local.demo
 
-test: setup browser ## every test: unit, infra (CDK template), end-to-end (HTTP API on emulated AWS)
+test: setup browser book-tools ## every test: unit, infra (CDK template), end-to-end (HTTP API on emulated AWS)
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-clock-ahead
 
 test-clock-ahead: setup ## the unit tier again with the wall clock a year ahead: no test may depend on today's date
 	$(BIN)/python -m pytest tests/unit -q --clock-ahead-days 365
 
-test-unit: setup
+test-unit: setup book-tools
 	$(BIN)/python -m pytest tests/unit
 
 test-infra: setup
 	$(BIN)/python -m pytest tests/infra
 
-test-e2e: setup browser
+test-e2e: setup browser book-tools
 	$(BIN)/python -m pytest tests/e2e
 
 lint: setup
@@ -75,6 +75,14 @@ browser: ## Debian's chromium package for the web reader's browser test (apt-get
 	@test "$$(dpkg-query -W -f='$${Status}' chromium 2>/dev/null)" = "install ok installed" || \
 		{ $(SUDO) apt-get update && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+
+# The W3C's EPUBCheck (run as `java -jar /usr/share/java/epubcheck.jar`) and poppler's pdfinfo,
+# pdffonts and pdfimages: the books' tests check every EPUB and PDF with them.
+book-tools: ## Debian's epubcheck and poppler-utils for the books' tests (apt-get, only when missing)
+	@test "$$(dpkg-query -W -f='$${Status}' epubcheck 2>/dev/null)" = "install ok installed" && \
+		test "$$(dpkg-query -W -f='$${Status}' poppler-utils 2>/dev/null)" = "install ok installed" || \
+		{ $(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends epubcheck poppler-utils; }
 
 reader-screenshot: setup browser ## refresh docs/reader.png (the README's picture of the web reader)
 	READER_SCREENSHOT=docs/reader.png $(BIN)/python -m pytest tests/e2e/test_reader.py -q -k written

@@ -30,7 +30,7 @@ DEPENDENCY_LAYERS_DIR = PROJECT_ROOT / "layers" / "deps"
 
 # Third-party packages come in layers by need, so that no function carries what it does not use
 # (together they exceed Lambda's 250 MB limit). Every function gets "core".
-Dependencies = Literal["api", "story", "media", "video", "narration"]
+Dependencies = Literal["api", "story", "media", "video", "narration", "book"]
 
 RUNTIME = lambda_.Runtime(f"python{LAMBDA_PYTHON}", lambda_.RuntimeFamily.PYTHON)
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -40,6 +40,8 @@ DEFAULT_TIMEOUT = Duration.seconds(30)
 MEDIA_MEMORY_MB = 1024
 # eSpeak NG and the MP3 encoder run in the narration function (offline); Polly only waits.
 NARRATION_MEMORY_MB = 1024
+# A print PDF holds every picture at 300 DPI (2,625 px square for a full page with bleed).
+BOOK_MEMORY_MB = 2048
 # The stage's log_level as Lambda's advanced logging controls name it.
 APPLICATION_LOG_LEVELS = {
     "DEBUG": lambda_.ApplicationLogLevel.DEBUG,

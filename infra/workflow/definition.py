@@ -71,6 +71,7 @@ class StoryFunctions:
     start_video: lambda_.Function
     check_video: lambda_.Function
     narrate_page: lambda_.Function
+    build_book: lambda_.Function
     assemble: lambda_.Function
     mark_failed: lambda_.Function
 
@@ -81,6 +82,7 @@ class StoryFunctions:
             self.start_video,
             self.check_video,
             self.narrate_page,
+            self.build_book,
             self.assemble,
             self.mark_failed,
         ]
@@ -279,6 +281,34 @@ def media(
     return step.add_catch(on_error, errors=[sfn.Errors.ALL], result_path="$.error")
 
 
+def bind_book(
+    scope: Construct, build_book: lambda_.IFunction, config: StageConfig, *, then: sfn.IChainable
+) -> sfn.IChainable:
+    """BuildBook: the story's EPUB and PDFs, made once and kept in the media bucket, then `then`.
+    A book that cannot be made does not fail the story: its error is kept at $.book_error and
+    the job goes on (the book's links then answer 404)."""
+    step = with_retry(
+        tasks.LambdaInvoke(
+            scope,
+            "BuildBook",
+            lambda_function=build_book,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "job_id": sfn.JsonPath.string_at("$.job_id"),
+                    "story_id": sfn.JsonPath.string_at("$.story_id"),
+                }
+            ),
+            payload_response_only=True,
+            retry_on_service_exceptions=False,
+            result_path=sfn.JsonPath.DISCARD,
+        ),
+        STEP_TRANSIENT_ERRORS,
+        config,
+    )
+    step.add_catch(then, errors=[sfn.Errors.ALL], result_path="$.book_error")
+    return step.next(then)
+
+
 def put_story_event(
     scope: Construct, state_name: str, detail_type: str, event_bus: events.IEventBus
 ) -> tasks.EventBridgePutEvents:
@@ -355,10 +385,25 @@ def story_definition(
     event_bus: events.IEventBus,
     config: StageConfig,
 ) -> sfn.IChainable:
-    """MarkProcessing, WriteStory, Media, Assemble, Publish; any step's failure goes to
-    MarkFailed, then Publish."""
+    """MarkProcessing, WriteStory, Media, BuildBook, Assemble, Publish; any step's failure but
+    the book's goes to MarkFailed, then Publish."""
     outcome = publish(scope, event_bus)
     failed = mark_failed(scope, functions.mark_failed, config, then=outcome)
+    assemble = story_step(
+        scope,
+        "Assemble",
+        functions.assemble,
+        sfn.TaskInput.from_object(
+            {
+                "job_id": sfn.JsonPath.string_at("$.job_id"),
+                "story_id": sfn.JsonPath.string_at("$.story_id"),
+                "media": sfn.JsonPath.list_at("$.media"),
+            }
+        ),
+        retry_on=STEP_TRANSIENT_ERRORS,
+        config=config,
+        on_error=failed,
+    ).next(outcome)
     return (
         mark_processing(scope, table, config, on_error=failed)
         .next(
@@ -373,22 +418,5 @@ def story_definition(
             )
         )
         .next(media(scope, functions, config, on_error=failed))
-        .next(
-            story_step(
-                scope,
-                "Assemble",
-                functions.assemble,
-                sfn.TaskInput.from_object(
-                    {
-                        "job_id": sfn.JsonPath.string_at("$.job_id"),
-                        "story_id": sfn.JsonPath.string_at("$.story_id"),
-                        "media": sfn.JsonPath.list_at("$.media"),
-                    }
-                ),
-                retry_on=STEP_TRANSIENT_ERRORS,
-                config=config,
-                on_error=failed,
-            )
-        )
-        .next(outcome)
+        .next(bind_book(scope, functions.build_book, config, then=assemble))
     )

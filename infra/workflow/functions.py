@@ -10,7 +10,12 @@ from constructs import Construct
 
 from infra.config import StageConfig
 from infra.config.text import OpenAIText
-from infra.lambda_factory import MEDIA_MEMORY_MB, NARRATION_MEMORY_MB, FunctionFactory
+from infra.lambda_factory import (
+    BOOK_MEMORY_MB,
+    MEDIA_MEMORY_MB,
+    NARRATION_MEMORY_MB,
+    FunctionFactory,
+)
 from infra.provider_access import (
     grant_image_provider,
     grant_moderation,
@@ -137,6 +142,18 @@ def story_functions(
     storage.allow_media_read_write(narrate_page)
     grant_narration(narrate_page, config)
 
+    # The books: every picture and page's audio read from the bucket, an EPUB and two PDFs
+    # written back (pictures scaled to 300 DPI for print).
+    build_book = functions.create(
+        scope,
+        "build_book",
+        timeout=Duration.minutes(3),
+        memory_size=BOOK_MEMORY_MB,
+        dependencies=["book"],
+    )
+    storage.allow_table_read(build_book)
+    storage.allow_media_read_write(build_book)
+
     assemble = functions.create(scope, "assemble", timeout=Duration.minutes(1))
     mark_failed = functions.create(scope, "mark_failed", timeout=Duration.minutes(1))
     storage.allow_table_read_write(assemble)
@@ -149,6 +166,7 @@ def story_functions(
         start_video=start_video,
         check_video=check_video,
         narrate_page=narrate_page,
+        build_book=build_book,
         assemble=assemble,
         mark_failed=mark_failed,
     )

@@ -36,6 +36,8 @@ def _clear_process_caches() -> None:
         wiring.story_writing,
         wiring.pictures,
         wiring.clips,
+        wiring.narration,
+        wiring.books,
         wiring.outcomes,
     ):
         cached.cache_clear()

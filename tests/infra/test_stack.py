@@ -32,6 +32,7 @@ FUNCTIONS = {
     "start_video": "StartVideoFunction",
     "check_video": "CheckVideoFunction",
     "narrate_page": "NarratePageFunction",
+    "build_book": "BuildBookFunction",
     "assemble": "AssembleFunction",
     "mark_failed": "MarkFailedFunction",
     "deliver_webhook": "DeliverWebhookFunction",
@@ -45,6 +46,7 @@ WORKFLOW_FUNCTIONS = [
     "StartVideoFunction",
     "CheckVideoFunction",
     "NarratePageFunction",
+    "BuildBookFunction",
     "AssembleFunction",
     "MarkFailedFunction",
 ]
@@ -65,6 +67,7 @@ STATE_NAMES = {
     "Narration",
     "NarratePage",
     "NarrationFailed",
+    "BuildBook",
     "Assemble",
     "Publish",
     "PublishCompleted",
@@ -313,6 +316,7 @@ EXTRA_DEPENDENCIES = {
     "start_video": {"Video"},
     "check_video": {"Video"},
     "narrate_page": {"Narration"},
+    "build_book": {"Book"},
     "assemble": set(),
     "mark_failed": set(),
     "deliver_webhook": set(),
@@ -329,7 +333,7 @@ def test_each_function_carries_only_the_dependency_layers_it_needs(synthesized):
         suffix = "X86" if name == "narrate_page" else ""
         groups = {
             group
-            for group in ("Core", "Api", "Story", "Media", "Video", "Narration")
+            for group in ("Core", "Api", "Story", "Media", "Video", "Narration", "Book")
             if any(
                 ref.startswith(f"Functions{group}Dependencies{suffix}Layer") for ref in referenced
             )

@@ -49,6 +49,7 @@ def test_every_lambda_task_tries_lambdas_own_errors_again(states):
         "StartVideo",
         "CheckVideo",
         "NarratePage",
+        "BuildBook",
         "Assemble",
         "MarkFailed",
     }

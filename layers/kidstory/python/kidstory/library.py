@@ -18,6 +18,7 @@ from kidstory.access import (
     Charge,
     request_cost,
 )
+from kidstory.books import book_key, book_keys
 from kidstory.contract import (
     OFFLINE_NOTICE,
     ImageOut,
@@ -334,6 +335,23 @@ class StoryLibrary:
             complete=story.status is JobStatus.COMPLETED,
         )
 
+    def book_key(self, story_or_job_id: str, caller: Caller, name: str) -> tuple[str, str]:
+        """Where the book `name` (kidstory.steps.books.BOOK_FILES) of a completed story of the
+        caller's is kept, and the story's title; NotFound when there is no such story or the
+        story has no such book (one that could not be made)."""
+        if not could_be_id(story_or_job_id):
+            raise NotFound(f"Story {story_or_job_id} not found")
+        story = self._table.get_story_item(story_or_job_id)
+        if story is None:
+            job = self._table.get_job(story_or_job_id)
+            story = self._table.get_story_item(job.story_id) if job and job.story_id else None
+        if story is None or story.status is not JobStatus.COMPLETED or story.owner != caller.owner:
+            raise NotFound(f"Story {story_or_job_id} not found")
+        key = book_key(story.id, name)
+        if not self._media.exists(key):
+            raise NotFound(f"Story {story.id} has no {name}: its book could not be made")
+        return key, story.title
+
     def delete_story(self, story_or_job_id: str, caller: Caller) -> None:
         """Remove a story of the caller's, with its pictures, clips and job, for good."""
         if not could_be_id(story_or_job_id):
@@ -351,7 +369,9 @@ class StoryLibrary:
             found = self._table.get_story(job.story_id)
         if found is not None:
             story, assets = found
-            self._media.delete([asset.s3_key for asset in assets if asset.s3_key])
+            self._media.delete(
+                [asset.s3_key for asset in assets if asset.s3_key] + book_keys(story.id)
+            )
             self._table.delete_story(story.id, job.job_id)
         else:
             self._table.delete_story("", job.job_id)

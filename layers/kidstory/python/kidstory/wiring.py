@@ -14,6 +14,7 @@ from kidstory.config.settings import Settings
 
 if TYPE_CHECKING:
     from kidstory.media_store import MediaStore
+    from kidstory.steps.books import Books
     from kidstory.steps.clips import Clips
     from kidstory.steps.narration import Narration
     from kidstory.steps.outcome import Outcomes
@@ -144,6 +145,14 @@ def narration(settings: Settings | None = None) -> Narration:
         media_store(settings),
         narrator=cache(lambda: providers.narration_provider(settings)),
     )
+
+
+@cache
+def books(settings: Settings | None = None) -> Books:
+    from kidstory.steps.books import Books
+
+    settings = settings or get_settings()
+    return Books(stories(settings), media_store(settings))
 
 
 @cache

@@ -1,7 +1,9 @@
 """`kidstory`: the command-line client of the API.
 
     kidstory generate "A brave little mouse looks for cheese" --age 6-8 --illustrations 3
+    kidstory generate "A dragon who is afraid of the dark" --narration
     kidstory show <story or job id>
+    kidstory export <story or job id> --epub book.epub --pdf book.pdf
     kidstory list
 
 It talks to the local stack (`make run`) by default; `--url` and `--key` (or KIDSTORY_API_URL
@@ -17,6 +19,7 @@ import http.client
 import ipaddress
 import json
 import os
+import shutil
 import sys
 import time
 import urllib.error
@@ -76,6 +79,25 @@ class Patience:
         return min(self.first_wait * 2 ** (failures - 1), self.longest_wait)
 
 
+class KeyStaysHome(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect (a book or a picture on the CDN) without taking the API key along to
+    another host: the link it goes to is signed."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and urllib.parse.urlsplit(newurl).netloc != req.host:
+            new.remove_header("Authorization")
+        return new
+
+
 class Api:
     def __init__(
         self,
@@ -90,7 +112,7 @@ class Api:
         self.url = url.rstrip("/")
         self.key = key
         self.timeout = timeout
-        self.opener = opener or urllib.request.build_opener()
+        self.opener = opener or urllib.request.build_opener(KeyStaysHome())
         self.patience = patience
         self.sleep = sleep
 
@@ -132,6 +154,21 @@ class Api:
         except (OSError, http.client.HTTPException) as error:  # timed out, or cut off
             reason = str(error) or type(error).__name__
             raise ApiError(0, f"no answer from {self.url} ({reason})", transient=True) from None
+
+    def download(self, path: str, sink: Any) -> int:
+        """GET a file at `path` (following the API's redirect to the CDN) into the binary
+        `sink`; the bytes written."""
+        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        request = urllib.request.Request(self.url + path, headers=headers)
+        try:
+            with self.opener.open(request, timeout=self.timeout) as response:
+                before = sink.tell()
+                shutil.copyfileobj(response, sink, length=1024 * 1024)
+                return int(sink.tell() - before)
+        except urllib.error.HTTPError as error:
+            raise ApiError(error.code, _detail(error.read())) from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+            raise ApiError(0, f"no file from {self.url} ({error})") from None
 
     def read(self, path: str, tell: Callable[[str], None]) -> Any:
         """GET `path`, asking again after transient errors (each one told) as `patience` allows;
@@ -276,6 +313,13 @@ def print_story(story: dict[str, Any], out: TextIO) -> None:
         out.write(f"picture {image['display_order'] + 1}: {image['image_url']}\n")
     for video in story["videos"]:
         out.write(f"clip {video['display_order'] + 1}:    {video['video_url']}\n")
+    narration = story.get("narration")
+    if narration:
+        voice = f"{narration['voice']}, offline" if narration["offline"] else narration["voice"]
+        out.write(f"\nread aloud ({voice}):\n")
+        for page in narration["pages"]:
+            seconds = page["duration_ms"] / 1000
+            out.write(f"page {page['page']} ({seconds:.1f} s): {page['audio_url']}\n")
     if story.get("notice"):
         out.write(f"\n({story['notice']})\n")
 
@@ -290,6 +334,10 @@ def generate(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     }
     if args.webhook:
         body["webhook_url"] = args.webhook
+    if args.narration:
+        body["narration"] = True
+        if args.voice:
+            body["voice"] = args.voice
     # one key for every try: a request that arrived but whose answer was lost is not made twice
     once = {"Idempotency-Key": str(uuid.uuid4())}
     accepted = api.patiently("POST", f"{PREFIX}/generate", tell_trouble, body, once)
@@ -344,6 +392,8 @@ def _is_loopback(host: str) -> bool:
 
 def print_links(api: Api, story: dict[str, Any], reader: str | None, out: TextIO) -> None:
     out.write(f"\nstory {story['id']}: {api.url}{PREFIX}/{story['id']}\n")
+    out.write(f"EPUB:  {api.url}{PREFIX}/{story['id']}/book.epub\n")
+    out.write(f"PDF:   {api.url}{PREFIX}/{story['id']}/book.pdf (print; ?variant=screen)\n")
     link = reader_link(api, story["id"], reader)
     if link:
         out.write(f"read it: {link}\n")
@@ -353,6 +403,30 @@ def show(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     story = api.call("GET", f"{PREFIX}/{args.id}")
     print_story(story, out)
     print_links(api, story, args.reader, out)
+    return 0
+
+
+def export(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    """Save a story's books to the files named."""
+    wanted = [
+        (args.epub, "book.epub"),
+        (args.pdf, "book.pdf?variant=screen" if args.screen else "book.pdf"),
+    ]
+    if not any(path for path, _ in wanted):
+        raise ApiError(0, "say where to save the book: --epub FILE and/or --pdf FILE")
+    story_id = urllib.parse.quote(args.id, safe="")
+    for path, name in wanted:
+        if not path:
+            continue
+        partial = f"{path}.part"
+        try:
+            with open(partial, "wb") as sink:
+                size = api.download(f"{PREFIX}/{story_id}/{name}", sink)
+            os.replace(partial, path)
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
+        out.write(f"saved {path} ({size / 1024:,.0f} KiB)\n")
     return 0
 
 
@@ -417,6 +491,10 @@ def parser() -> argparse.ArgumentParser:
     make.add_argument("--videos", action="store_true", help="also make a clip per illustration")
     make.add_argument("--no-images", action="store_true", help="no pictures")
     make.add_argument("--webhook", help="a URL to tell when the story is ready")
+    make.add_argument(
+        "--narration", action="store_true", help="read every page aloud (for read-along)"
+    )
+    make.add_argument("--voice", help="the narration's voice (default: the story language's)")
     make.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
     make.add_argument("--timeout", type=float, default=1800, help="seconds to wait at most")
     make.set_defaults(run=generate)
@@ -426,6 +504,17 @@ def parser() -> argparse.ArgumentParser:
     )
     read.add_argument("id", help="a story id or its job id")
     read.set_defaults(run=show)
+
+    saving = commands.add_parser(
+        "export", help="save a story as an EPUB or a PDF book", **with_environment(connecting)
+    )
+    saving.add_argument("id", help="a story id or its job id")
+    saving.add_argument("--epub", metavar="FILE", help="save the EPUB 3 book here")
+    saving.add_argument("--pdf", metavar="FILE", help="save the print-ready PDF here")
+    saving.add_argument(
+        "--screen", action="store_true", help="the PDF for screens (no bleed) instead"
+    )
+    saving.set_defaults(run=export)
 
     listing = commands.add_parser(
         "list", help="your stories, newest first", **with_environment(connecting)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kidstory import observability
+from kidstory.books import EPUB, PRINT_PDF, SCREEN_PDF, book_key
 from kidstory.books.content import BookContent, BookPage, PageNarration, PagePicture
 from kidstory.media_store import MediaStore
 from kidstory.models import Asset, AssetKind, AssetStatus, Story, picture_page
@@ -23,7 +24,7 @@ class BookFormat:
     build: Callable[[BookContent], bytes]
 
     def key(self, story_id: str) -> str:
-        return f"stories/{story_id}/{self.name}"
+        return book_key(story_id, self.name)
 
 
 def book_formats() -> list[BookFormat]:
@@ -36,15 +37,6 @@ def book_formats() -> list[BookFormat]:
         BookFormat(PRINT_PDF, "application/pdf", build_print_pdf),
         BookFormat(SCREEN_PDF, "application/pdf", build_screen_pdf),
     ]
-
-
-EPUB, PRINT_PDF, SCREEN_PDF = "book.epub", "book.pdf", "book-screen.pdf"
-BOOK_FILES = (EPUB, PRINT_PDF, SCREEN_PDF)
-
-
-def book_keys(story_id: str) -> list[str]:
-    """Where a story's books are kept (deleted with it)."""
-    return [f"stories/{story_id}/{name}" for name in BOOK_FILES]
 
 
 class BookInput(Payload):
