@@ -38,3 +38,8 @@ class ProviderTimeout(ProviderError):
 
 class VideoTimedOut(ProviderError):
     """A video was still not ready after the configured number of checks."""
+
+
+class VoiceNotAvailable(ProviderError):
+    """No voice of the provider reads the language asked for, or the voice asked for does not
+    exist: settings or the story's language must change, so trying again will not help."""
