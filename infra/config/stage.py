@@ -123,8 +123,8 @@ class StageConfig(BaseModel):
     log_level: LogLevel = "INFO"
     provider_concurrency: int | None = Field(default=None, gt=0)
     """Reserved concurrency of each function that calls a provider (WriteStory, GenerateImage,
-    StartVideo, CheckVideo, NarratePage): the most of each running at once over all executions, held for
-    them in the account's pool. null: none reserved, they share the account's pool
+    StartVideo, CheckVideo, NarratePage): the most of each running at once over all executions,
+    held for them in the account's pool. null: none reserved, they share the account's pool
     (docs/deploy-risks.md, Concurrency)."""
     function_settings: dict[str, Any] | None = None
     """Runtime settings given to every function, by variable name, from TUNABLE_SETTINGS

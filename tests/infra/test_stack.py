@@ -287,7 +287,9 @@ def test_story_events_are_queued_with_a_dead_letter_queue(synthesized):
     )
 
 
-def test_every_function_runs_python_3_12_on_its_architecture_with_tracing_and_json_logs(synthesized):
+def test_every_function_runs_python_3_12_on_its_architecture_with_tracing_and_json_logs(
+    synthesized,
+):
     functions = {
         logical_id: resource["Properties"]
         for logical_id, resource in synthesized.resources.items()
