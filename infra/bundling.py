@@ -24,7 +24,7 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import jsii
 from aws_cdk import BundlingOptions, DockerImage, DockerVolume, ILocalBundling
@@ -35,30 +35,22 @@ LAMBDA_PYTHON = "3.12"
 # Docker is only the fallback when local bundling is unavailable.
 BUILD_IMAGE = f"public.ecr.aws/sam/build-python{LAMBDA_PYTHON}"
 
-# Lambda's architectures, as Lambda names them. Functions run on arm64, but for the dependency
-# groups GROUP_ARCHITECTURE names, whose wheels exist for x86_64 only.
-ARM64, X86_64 = "arm64", "x86_64"
-Architecture = Literal["arm64", "x86_64"]
-GROUP_ARCHITECTURE: dict[str, Architecture] = {"narration": X86_64}  # espeakng-loader
-_MACHINE = {ARM64: "aarch64", X86_64: "x86_64"}
-
-
-def lambda_wheels(architecture: Architecture = ARM64) -> list[str]:
-    """pip's options for wheels built for Lambda (CPython 3.12 on `architecture`, Amazon Linux
-    2023), whatever the host runs. manylinux_2_28 too: some packages (pillow 13) publish no
-    manylinux2014 arm64 wheel."""
-    machine = _MACHINE[architecture]
-    return [
-        *("--platform", f"manylinux2014_{machine}", "--platform", f"manylinux_2_28_{machine}"),
-        *("--implementation", "cp", "--python-version", LAMBDA_PYTHON),
-        "--only-binary=:all:",
-        "--upgrade",
-        # pip would compile with the interpreter it runs on; compile_bytecode makes Lambda's
-        "--no-compile",
-    ]
-
-
-LAMBDA_WHEELS = lambda_wheels(ARM64)
+# Wheels built for Lambda (CPython 3.12 on arm64, Amazon Linux 2023), whatever the host runs.
+# manylinux_2_28 too: some packages (pillow 13) publish no manylinux2014 arm64 wheel.
+LAMBDA_WHEELS = [
+    "--platform",
+    "manylinux2014_aarch64",
+    "--platform",
+    "manylinux_2_28_aarch64",
+    "--implementation",
+    "cp",
+    "--python-version",
+    LAMBDA_PYTHON,
+    "--only-binary=:all:",
+    "--upgrade",
+    # pip would compile with the interpreter it runs on; compile_bytecode makes Lambda's
+    "--no-compile",
+]
 # The Docker fallback's command that compiles /asset-output (its image runs Lambda's Python).
 DOCKER_COMPILE = "python -m compileall -q -j 0 --invalidation-mode unchecked-hash /asset-output"
 
@@ -83,13 +75,7 @@ BASE_GROUP = "core"
 SHIPPED = "shipped.txt"  # in each layers/deps/<group>/: what that layer ships (make lock-layers)
 
 
-def pip_install_command(
-    requirements: Path,
-    target: Path,
-    *,
-    no_deps: bool = False,
-    architecture: Architecture = ARM64,
-) -> list[str]:
+def pip_install_command(requirements: Path, target: Path, *, no_deps: bool = False) -> list[str]:
     """The pip command that installs a requirements file into a layer folder."""
     return [
         sys.executable,
@@ -103,21 +89,13 @@ def pip_install_command(
         *(["--no-deps"] if no_deps else []),
         "--target",
         str(target),
-        *lambda_wheels(architecture),
+        *LAMBDA_WHEELS,
     ]
 
 
-def layer_install_command(
-    group: Path, target: Path, architecture: Architecture = ARM64
-) -> list[str]:
-    """The pip command that installs exactly what a dependency layer ships (its shipped.txt),
-    for `architecture`."""
-    return pip_install_command(group / SHIPPED, target, no_deps=True, architecture=architecture)
-
-
-def group_architecture(group: str) -> Architecture:
-    """The architecture of the functions that use a dependency group."""
-    return GROUP_ARCHITECTURE.get(group, ARM64)
+def layer_install_command(group: Path, target: Path) -> list[str]:
+    """The pip command that installs exactly what a dependency layer ships (its shipped.txt)."""
+    return pip_install_command(group / SHIPPED, target, no_deps=True)
 
 
 def top_level_names(target: Path) -> dict[str, tuple[str, set[str]]]:
@@ -158,31 +136,21 @@ def lock_layers() -> None:
     import tempfile
 
     groups = _groups()
-    pins: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as workdir:
-        held = Path(workdir) / "held.txt"
-        for architecture in (ARM64, X86_64):  # x86_64's groups at the pins arm64's chose
-            chosen = [g for g in groups if group_architecture(g.name) == architecture]
-            if not chosen:
-                continue
-            if architecture != ARM64:  # they run with the core layer, built for x86_64 too
-                chosen = [CONSTRAINTS.parent / BASE_GROUP, *chosen]
-            held.write_text("".join(f"{name}=={version}\n" for name, version in pins.items()))
-            target = Path(workdir) / architecture
-            requirements = [arg for g in chosen for arg in ("-r", str(g / "requirements.txt"))]
-            subprocess.run(
-                [
-                    *(sys.executable, "-m", "pip", "install", "--quiet", *requirements),
-                    *("-c", str(held), "--target", str(target), *lambda_wheels(architecture)),
-                ],
-                check=True,
-            )
-            for name, (version, _) in top_level_names(target).items():
-                pins.setdefault(name, version)
+        requirements = [arg for group in groups for arg in ("-r", str(group / "requirements.txt"))]
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "pip", "install", "--quiet", *requirements),
+                *("--target", workdir, *LAMBDA_WHEELS),
+            ],
+            check=True,
+        )
+        pins = sorted(
+            f"{name}=={version}" for name, (version, _) in top_level_names(Path(workdir)).items()
+        )
     CONSTRAINTS.write_text(
         "# Generated by `make lock-layers`: every package of every dependency layer, resolved\n"
-        "# together for Lambda (CPython 3.12, arm64; the x86_64 groups at the same pins).\n"
-        + "".join(sorted(f"{name}=={version}\n" for name, version in pins.items()))
+        "# together for Lambda (CPython 3.12, arm64).\n" + "\n".join(pins) + "\n"
     )
     write_shipped()
 
@@ -197,10 +165,9 @@ def write_shipped() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         for group in groups:
             target = Path(workdir) / group.name
-            install = pip_install_command(
-                group / "requirements.txt", target, architecture=group_architecture(group.name)
+            subprocess.run(
+                [*pip_install_command(group / "requirements.txt", target), "--quiet"], check=True
             )
-            subprocess.run([*install, "--quiet"], check=True)
             closures[group.name] = top_level_names(target)
     base = closures[BASE_GROUP]
     for group in groups:
@@ -286,14 +253,12 @@ class PipInstall:
     """Installs what a dependency layer ships (`shipped.txt` of its folder) into
     `<output>/python`, the layout of a layer."""
 
-    def __init__(self, source: Path, architecture: Architecture = ARM64) -> None:
+    def __init__(self, source: Path) -> None:
         self.source = source
-        self.architecture = architecture
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **options: Any) -> bool:
         target = Path(output_dir) / "python"
-        command = layer_install_command(self.source, target, self.architecture)
-        subprocess.run(command, check=True, cwd=self.source)
+        subprocess.run(layer_install_command(self.source, target), check=True, cwd=self.source)
         pack_binaries(target)
         compile_bytecode(target)
         return True
@@ -351,14 +316,13 @@ def code_with_bytecode(
     )
 
 
-def dependency_layer_code(source: Path, architecture: Architecture = ARM64) -> lambda_.Code:
-    """The asset of a dependency layer, for `architecture`; with bundling skipped it is the
-    folder as it is."""
+def dependency_layer_code(source: Path) -> lambda_.Code:
+    """The asset of a dependency layer; with bundling skipped it is the folder as it is."""
     docker_command = " ".join(
         [
             f"pip install -r {SHIPPED} -c {DOCKER_CONSTRAINTS}/{CONSTRAINTS.name} --no-deps",
             "--target /asset-output/python",
-            *lambda_wheels(architecture),
+            *LAMBDA_WHEELS,
             "&& {",
             DOCKER_PACK,
             "; } &&",
@@ -373,10 +337,8 @@ def dependency_layer_code(source: Path, architecture: Architecture = ARM64) -> l
             volumes=[
                 DockerVolume(host_path=str(CONSTRAINTS.parent), container_path=DOCKER_CONSTRAINTS)
             ],
-            local=PipInstall(source, architecture),
-            # part of the asset's hash: a group built for x86_64 is another asset than for arm64
-            environment=_what_is_shipped()
-            | ({} if architecture == ARM64 else {"KIDSTORY_ARCHITECTURE": architecture}),
+            local=PipInstall(source),
+            environment=_what_is_shipped(),
         ),
     )
 

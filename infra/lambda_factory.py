@@ -12,14 +12,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import pin_logical_id
-from infra.bundling import (
-    ARM64,
-    LAMBDA_PYTHON,
-    Architecture,
-    code_with_bytecode,
-    dependency_layer_code,
-    group_architecture,
-)
+from infra.bundling import LAMBDA_PYTHON, code_with_bytecode, dependency_layer_code
 from infra.config import PROJECT_ROOT, StageConfig
 from infra.monitoring import NAMESPACE, SERVICE
 from infra.storage import Storage
@@ -34,7 +27,6 @@ Dependencies = Literal["api", "story", "media", "video", "narration", "book"]
 
 RUNTIME = lambda_.Runtime(f"python{LAMBDA_PYTHON}", lambda_.RuntimeFamily.PYTHON)
 ARCHITECTURE = lambda_.Architecture.ARM_64
-ARCHITECTURES = {ARM64: ARCHITECTURE, "x86_64": lambda_.Architecture.X86_64}
 DEFAULT_MEMORY_MB = 512
 DEFAULT_TIMEOUT = Duration.seconds(30)
 MEDIA_MEMORY_MB = 1024
@@ -81,8 +73,7 @@ def kidstory_layer_code() -> lambda_.Code:
 
 
 class FunctionFactory(Construct):
-    """Builds functions alike: Python 3.12 on arm64 (x86_64 for a dependency group with no arm64
-    wheels: bundling.GROUP_ARCHITECTURE), X-Ray, JSON logs, layers, common env."""
+    """Builds functions alike: Python 3.12 on arm64, X-Ray, JSON logs, layers, common env."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: StageConfig, storage: Storage
@@ -95,34 +86,27 @@ class FunctionFactory(Construct):
             "KidStoryLayer",
             code=kidstory_layer_code(),
             compatible_runtimes=[RUNTIME],
-            compatible_architectures=list(ARCHITECTURES.values()),  # pure Python
+            compatible_architectures=[ARCHITECTURE],
             description="kidstory: the shared domain, adapters and providers",
             removal_policy=config.removal_policy,
         )
         self._kidstory = kidstory
-        self._dependencies: dict[tuple[str, Architecture], lambda_.LayerVersion] = {}
-
-    def _layer(self, group: str, architecture: Architecture) -> lambda_.LayerVersion:
-        """A dependency group's layer for `architecture`, made when a function first needs it."""
-        if (group, architecture) not in self._dependencies:
-            suffix = "" if architecture == ARM64 else "X86"
-            self._dependencies[group, architecture] = lambda_.LayerVersion(
+        self._dependencies = {
+            group: lambda_.LayerVersion(
                 self,
-                f"{group.capitalize()}Dependencies{suffix}Layer",
-                code=dependency_layer_code(DEPENDENCY_LAYERS_DIR / group, architecture),
+                f"{group.capitalize()}DependenciesLayer",
+                code=dependency_layer_code(DEPENDENCY_LAYERS_DIR / group),
                 compatible_runtimes=[RUNTIME],
-                compatible_architectures=[ARCHITECTURES[architecture]],
-                description=f"Third-party packages: layers/deps/{group}/requirements.txt"
-                + ("" if architecture == ARM64 else f" ({architecture})"),
-                removal_policy=self._config.removal_policy,
+                compatible_architectures=[ARCHITECTURE],
+                description=f"Third-party packages: layers/deps/{group}/requirements.txt",
+                removal_policy=config.removal_policy,
             )
-        return self._dependencies[group, architecture]
+            for group in ("core", "api", "story", "media", "video", "narration", "book")
+        }
 
-    def layers(
-        self, dependencies: Sequence[Dependencies], architecture: Architecture = ARM64
-    ) -> list[lambda_.ILayerVersion]:
+    def layers(self, dependencies: Sequence[Dependencies]) -> list[lambda_.ILayerVersion]:
         groups = ["core", *dependencies]
-        return [*(self._layer(group, architecture) for group in groups), self._kidstory]
+        return [*(self._dependencies[group] for group in groups), self._kidstory]
 
     def create(
         self,
@@ -142,9 +126,6 @@ class FunctionFactory(Construct):
         """
         config = self._config
         stem = pascal_case(name)
-        architecture = next(
-            (group_architecture(g) for g in dependencies if group_architecture(g) != ARM64), ARM64
-        )
         log_group = logs.LogGroup(
             scope,
             f"{stem}Logs",
@@ -164,7 +145,7 @@ class FunctionFactory(Construct):
             code=function_code(name),
             handler=f"{name}.handler.handler",
             runtime=RUNTIME,
-            architecture=ARCHITECTURES[architecture],
+            architecture=ARCHITECTURE,
             memory_size=memory_size,
             timeout=timeout,
             reserved_concurrent_executions=reserved_concurrency,
@@ -174,7 +155,7 @@ class FunctionFactory(Construct):
             # level through, or LOG_LEVEL=DEBUG would log nothing more
             application_log_level_v2=APPLICATION_LOG_LEVELS[config.log_level],
             log_group=log_group,
-            layers=self.layers(dependencies, architecture),
+            layers=self.layers(dependencies),
             role=role,
             environment={
                 "TABLE_NAME": self._storage.table.table_name,

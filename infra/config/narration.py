@@ -21,7 +21,8 @@ class OfflineNarration(OfflineSettings):
 class PollyNarration(ProviderSettings):
     provider: Literal["polly"] = Field(alias="narration_provider")
     engine: PollyEngine = Field(default="neural", alias="polly_engine")
-    """Polly's engine: neural (the default), generative, or standard; a voice must offer it."""
+    """Polly's engine: neural (the default) or standard, the engines that give word marks; the
+    voice must offer it."""
 
     def environment(self) -> dict[str, str]:
         return {"NARRATION_PROVIDER": self.provider, "POLLY_ENGINE": self.engine}

@@ -128,7 +128,7 @@ def story_functions(
         grant_moderation(check_video, config)  # the clip provider needs no OpenAI key
 
     # A page read aloud: Polly (two calls: the audio and its word marks), or eSpeak NG in the
-    # function (offline), which is built for x86_64 only (kidstory.providers.offline_narration).
+    # function (offline).
     narrate_page = functions.create(
         scope,
         "narrate_page",

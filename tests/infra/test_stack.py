@@ -287,7 +287,7 @@ def test_story_events_are_queued_with_a_dead_letter_queue(synthesized):
     )
 
 
-def test_every_function_runs_python_3_12_on_its_architecture_with_tracing_and_json_logs(
+def test_every_function_runs_python_3_12_on_arm64_with_tracing_and_json_logs(
     synthesized,
 ):
     functions = {
@@ -301,8 +301,7 @@ def test_every_function_runs_python_3_12_on_its_architecture_with_tracing_and_js
         function = functions[logical_id]
         assert function["Handler"] == f"{name}.handler.handler"
         assert function["Runtime"] == "python3.12"
-        # eSpeak NG (offline narration) ships for x86_64 only: bundling.GROUP_ARCHITECTURE
-        assert function["Architectures"] == ["x86_64" if name == "narrate_page" else "arm64"]
+        assert function["Architectures"] == ["arm64"]
         assert function["TracingConfig"] == {"Mode": "Active"}
         assert function["LoggingConfig"]["LogFormat"] == "JSON"
         # Lambda's filter passes what the stage logs (local: DEBUG)
@@ -332,13 +331,10 @@ def test_each_function_carries_only_the_dependency_layers_it_needs(synthesized):
     for name, logical_id in FUNCTIONS.items():
         layers = synthesized.resources[logical_id]["Properties"]["Layers"]
         referenced = {layer["Ref"] for layer in layers}
-        suffix = "X86" if name == "narrate_page" else ""
         groups = {
             group
             for group in ("Core", "Api", "Story", "Media", "Video", "Narration", "Book")
-            if any(
-                ref.startswith(f"Functions{group}Dependencies{suffix}Layer") for ref in referenced
-            )
+            if any(ref.startswith(f"Functions{group}DependenciesLayer") for ref in referenced)
         }
         assert groups == {"Core"} | EXTRA_DEPENDENCIES[name], name
         assert any(ref.startswith("FunctionsKidStoryLayer") for ref in referenced), name

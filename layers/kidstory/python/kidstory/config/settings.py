@@ -27,7 +27,8 @@ VideoProviderName = Literal["offline", "bedrock", "openai"]
 DEFAULT_BEDROCK_MEDIA_REGION = "us-west-2"
 # Who reads a narrated story aloud: Amazon Polly, or eSpeak NG in the process (offline).
 NarrationProviderName = Literal["offline", "polly"]
-PollyEngine = Literal["neural", "generative", "standard"]
+# Polly gives word speech marks with these engines only (not the generative one).
+PollyEngine = Literal["neural", "standard"]
 # Who checks ideas and story pages besides the offline moderation (which always runs).
 ModerationProviderName = Literal["offline", "openai", "bedrock", "ollama"]
 DEFAULT_OPENAI_MODERATION_MODEL = "omni-moderation-latest"
