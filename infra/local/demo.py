@@ -35,6 +35,7 @@ def main() -> int:
         "num_illustrations": 3,
         "generate_images": True,
         "generate_videos": True,
+        "narration": True,
     }
     try:
         accepted = call("POST", "/api/v1/stories/generate", idea)
@@ -64,6 +65,15 @@ def main() -> int:
         print(f"image {image['display_order']}: {image['image_url']}")
     for video in story["videos"]:
         print(f"video {video['display_order']}: {video['video_url']}")
+    for page in (story.get("narration") or {}).get("pages", []):
+        print(
+            f"page {page['page']} read aloud ({page['duration_ms'] / 1000:.1f} s): {page['audio_url']}"
+        )
+    books = f"{BASE}/api/v1/stories/{story['id']}"
+    key = " -H 'Authorization: Bearer $API_KEY'" if "Authorization" in HEADERS else ""
+    print(f"\nEPUB 3 (read-along): curl -OJ {books}/book.epub{key}")
+    print(f"print PDF:           curl -OJ {books}/book.pdf{key}")
+    print(f"screen PDF:          curl -OJ '{books}/book.pdf?variant=screen'{key}")
     return 0
 
 
