@@ -66,9 +66,8 @@ def main() -> int:
     for video in story["videos"]:
         print(f"video {video['display_order']}: {video['video_url']}")
     for page in (story.get("narration") or {}).get("pages", []):
-        print(
-            f"page {page['page']} read aloud ({page['duration_ms'] / 1000:.1f} s): {page['audio_url']}"
-        )
+        seconds = page["duration_ms"] / 1000
+        print(f"page {page['page']} read aloud ({seconds:.1f} s): {page['audio_url']}")
     books = f"{BASE}/api/v1/stories/{story['id']}"
     key = " -H 'Authorization: Bearer $API_KEY'" if "Authorization" in HEADERS else ""
     print(f"\nEPUB 3 (read-along): curl -OJ {books}/book.epub{key}")
