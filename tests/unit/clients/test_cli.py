@@ -13,11 +13,12 @@ import urllib.request
 import urllib.response
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kidstory.clients.cli import Api, main
+from kidstory.clients.cli import Api, KeyStaysHome, main
 
 API = "https://api.example.test/dev"
 JOB = "3cb28b83-0000-4000-8000-000000000001"
@@ -61,7 +62,8 @@ class Reply(urllib.response.addinfourl):
         headers = http.client.HTTPMessage()
         for name, value in answer.headers.items():
             headers[name] = value
-        super().__init__(io.BytesIO(json.dumps(answer.body).encode()), headers, url, answer.status)
+        body = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body).encode()
+        super().__init__(io.BytesIO(body), headers, url, answer.status)
         self.msg = http.client.responses[answer.status]
 
 
@@ -111,7 +113,7 @@ def run(api: ScriptedApi, capsys: pytest.CaptureFixture[str], *argv: str) -> Run
 
     def connect(url: str, key: str | None) -> Api:
         urls.append(url)
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), api)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), KeyStaysHome(), api)
         return Api(url, key, opener=opener, sleep=waits.append)
 
     out = io.StringIO()
@@ -368,3 +370,65 @@ def test_help_names_the_environment_and_the_default_api(
     for said in ("KIDSTORY_API_URL", "KIDSTORY_API_KEY", "KIDSTORY_READER_URL"):
         assert said in printed
     assert "http://127.0.0.1:8000" in printed
+
+
+def test_export_saves_the_books_following_the_cdn_link_without_the_key(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    signed = "https://cdn.example.test/stories/book.epub?Signature=abc"
+    api = ScriptedApi(
+        {
+            f"/dev/api/v1/stories/{STORY}/book.epub": [Answer(307, b"", {"Location": signed})],
+            "/stories/book.epub": [Answer(200, b"PK\x03\x04 an epub")],
+            f"/dev/api/v1/stories/{STORY}/book.pdf": [Answer(200, b"%PDF-1.7 a book")],
+        }
+    )
+    epub, pdf = tmp_path / "story.epub", tmp_path / "story.pdf"
+
+    done = run(
+        api,
+        capsys,
+        "--url",
+        API,
+        "--key",
+        "ks_k_s",
+        "export",
+        STORY,
+        "--epub",
+        str(epub),
+        "--pdf",
+        str(pdf),
+        "--screen",
+    )
+
+    assert done.code == 0, done.err
+    assert epub.read_bytes() == b"PK\x03\x04 an epub"
+    assert pdf.read_bytes() == b"%PDF-1.7 a book"
+    asked, followed, printed = api.requests
+    assert asked.get_header("Authorization") == "Bearer ks_k_s"
+    assert followed.full_url == signed
+    assert followed.get_header("Authorization") is None  # the key stays with the API
+    assert printed.full_url.endswith("/book.pdf?variant=screen")
+    assert f"saved {epub}" in done.out and f"saved {pdf}" in done.out
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_export_of_a_missing_book_fails_and_leaves_no_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = Answer(404, {"detail": f"Story {STORY} not found"})
+    api = ScriptedApi({f"/dev/api/v1/stories/{STORY}/book.epub": [missing]})
+    epub = tmp_path / "story.epub"
+
+    done = run(api, capsys, "--url", API, "export", STORY, "--epub", str(epub))
+
+    assert done.code == 2
+    assert "not found" in done.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_says_where_to_save(capsys: pytest.CaptureFixture[str]) -> None:
+    done = run(ScriptedApi({}), capsys, "--url", API, "export", STORY)
+
+    assert done.code == 2
+    assert "--epub FILE" in done.err
