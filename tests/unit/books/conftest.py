@@ -6,10 +6,8 @@ from __future__ import annotations
 import io
 import math
 import re
-import shutil
 import struct
 from datetime import UTC, datetime
-from pathlib import Path
 
 import lameenc
 import pytest
@@ -18,7 +16,6 @@ from PIL import Image, ImageDraw
 from kidstory.books.content import BookContent, BookPage, PageNarration, PagePicture
 from kidstory.models import WordTiming
 
-EPUBCHECK_JAR = Path("/usr/share/java/epubcheck.jar")
 WORD_MS = 320
 GAP_MS = 80
 LEAD_MS = 150
@@ -42,22 +39,6 @@ HEBREW_STORY = [
 ]
 HEBREW_TITLE = "פיפ והכדור האדום"
 LONG_TEXT = " ".join(STORY * 3)
-
-
-def require_tool(name: str) -> str:
-    """The path of a tool the tests run, or a failure that says how to install it."""
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed: run `make book-tools`")
-    return path
-
-
-def require_epubcheck() -> list[str]:
-    java = require_tool("java")
-    if not EPUBCHECK_JAR.is_file():
-        pytest.fail(f"EPUBCheck is not installed ({EPUBCHECK_JAR}): run `make book-tools`")
-    # The quick JIT tier alone: EPUBCheck runs briefly, and starts in half the time.
-    return [java, "-XX:TieredStopAtLevel=1", "-jar", str(EPUBCHECK_JAR)]
 
 
 def picture_png(size: int, seed: int, height: int | None = None) -> bytes:

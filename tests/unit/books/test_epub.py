@@ -5,7 +5,6 @@ right to left, and the same book always gives the same bytes."""
 from __future__ import annotations
 
 import io
-import subprocess
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import replace
@@ -18,7 +17,8 @@ from kidstory.books.content import BookContent
 from kidstory.books.epub import ACTIVE_CLASS, build_epub
 from kidstory.books.wording import OFFLINE_NOTICE
 from kidstory.models import WordTiming
-from tests.unit.books.conftest import HEBREW_STORY, HEBREW_TITLE, make_book, require_epubcheck
+from tests.books_checks import epubcheck
+from tests.unit.books.conftest import HEBREW_STORY, HEBREW_TITLE, make_book
 
 NS = {
     "opf": "http://www.idpf.org/2007/opf",
@@ -26,24 +26,6 @@ NS = {
     "x": "http://www.w3.org/1999/xhtml",
     "smil": "http://www.w3.org/ns/SMIL",
 }
-
-
-def epubcheck(data: bytes, tmp_path: Path) -> str:
-    """EPUBCheck's report on the book, with usage messages; it must find nothing."""
-    path = tmp_path / "book.epub"
-    path.write_bytes(data)
-    result = subprocess.run(
-        [*require_epubcheck(), "--usage", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    report = result.stdout + result.stderr
-    assert result.returncode == 0, report
-    assert "No errors or warnings detected." in report, report
-    assert "Messages: 0 fatals / 0 errors / 0 warnings / 0 infos / 0 usages" in report, report
-    return report
 
 
 def files(data: bytes) -> dict[str, bytes]:

@@ -13,13 +13,13 @@ import pytest
 
 from kidstory.books.content import BookContent, PagePicture
 from kidstory.books.pdf import build_print_pdf, build_screen_pdf
+from tests.books_checks import require_tool
 from tests.unit.books.conftest import (
     HEBREW_STORY,
     HEBREW_TITLE,
     LONG_TEXT,
     make_book,
     picture_png,
-    require_tool,
 )
 
 PAGE = 630.0  # 8.75 in
