@@ -40,7 +40,9 @@ def job(status: str, stage: str) -> Answer:
         "videos_done": 0,
         "videos_total": 0,
     }
-    return Answer(body={"job_id": JOB, "status": status, "story_id": STORY, "progress": progress})
+    written = status == "completed" or stage not in ("queued", "writing")  # as the API says
+    body = {"job_id": JOB, "status": status, "story_id": STORY if written else None}
+    return Answer(body=body | {"progress": progress})
 
 
 STORY_ANSWER = Answer(
@@ -432,3 +434,31 @@ def test_export_says_where_to_save(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert done.code == 2
     assert "--epub FILE" in done.err
+
+
+def test_generate_shows_the_text_as_soon_as_it_is_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    partial = Answer(body=STORY_ANSWER.body | {"images": [], "complete": False})
+    api = ScriptedApi(
+        {
+            "/dev/api/v1/stories/generate": [Answer(202, {"job_id": JOB})],
+            f"/dev/api/v1/stories/jobs/{JOB}": [
+                job("processing", "writing"),
+                job("processing", "illustrating"),
+                job("processing", "illustrating"),
+                job("completed", "done"),
+            ],
+            f"/dev/api/v1/stories/{STORY}": [partial, STORY_ANSWER],
+        }
+    )
+
+    result = generate(api, capsys)
+
+    assert result.code == 0, result.err
+    reads = [r.full_url for r in api.requests if r.full_url.endswith(STORY) or "?" in r.full_url]
+    assert reads[0].endswith(f"/{STORY}?partial=true")
+    out = result.out
+    assert out.count("[page 1] Once upon a time...") == 1  # told once, early
+    assert out.index("[page 1]") < out.index("] done")  # before the pictures were all made
+    assert out.index("] done") < out.index("picture 1: https://media.example.test/1.png")

@@ -249,8 +249,9 @@ def _retry_after(value: str | None) -> float | None:
 def progress_line(job: dict[str, Any]) -> str:
     """`[#########...............] illustrating: 2 of 3 pictures, 0 of 3 clips`"""
     progress = job.get("progress") or {}
-    total = progress.get("images_total", 0) + progress.get("videos_total", 0)
-    done = progress.get("images_done", 0) + progress.get("videos_done", 0)
+    kinds = ("images", "videos", "narration")
+    total = sum(progress.get(f"{kind}_total", 0) for kind in kinds)
+    done = sum(progress.get(f"{kind}_done", 0) for kind in kinds)
     stage = progress.get("stage") or job["status"]
     steps = {"queued": 0.0, "writing": 0.1, "illustrating": 0.3, "assembling": 0.95, "done": 1.0}
     fraction = steps.get(stage, 0.0)
@@ -264,18 +265,30 @@ def progress_line(job: dict[str, Any]) -> str:
             parts.append(f"{progress['images_done']} of {progress['images_total']} pictures")
         if progress.get("videos_total"):
             parts.append(f"{progress['videos_done']} of {progress['videos_total']} clips")
+        if progress.get("narration_total"):
+            parts.append(
+                f"{progress['narration_done']} of {progress['narration_total']} pages read aloud"
+            )
         line += ": " + ", ".join(parts)
     return line
 
 
 def follow(
-    api: Api, job_id: str, out: TextIO, *, interval: float, timeout: float
+    api: Api,
+    job_id: str,
+    out: TextIO,
+    *,
+    interval: float,
+    timeout: float,
+    on_text: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Poll the job until it ends, drawing its progress bar (in place on a terminal). Transient
-    errors are told on stderr and asked again (`Api.read`)."""
+    errors are told on stderr and asked again (`Api.read`). `on_text` is called once with the
+    story's id as soon as its text is written, while its pictures are still being made."""
     deadline = time.monotonic() + timeout
     shown = ""
     live = out.isatty()
+    text_told = on_text is None
 
     def tell(trouble: str) -> None:
         nonlocal shown
@@ -296,6 +309,12 @@ def follow(
             if live:
                 out.write("\n")
             return job
+        if not text_told and job.get("story_id") and on_text is not None:
+            text_told = True
+            if live and shown:  # the text goes below the bar, which is drawn again after it
+                out.write("\n")
+                shown = ""
+            on_text(job["story_id"])
         if time.monotonic() > deadline:
             raise ApiError(0, f"the job is still {job['status']} after {timeout:g} s")
         time.sleep(interval)
@@ -306,9 +325,18 @@ def tell_trouble(trouble: str) -> None:
 
 
 def print_story(story: dict[str, Any], out: TextIO) -> None:
+    print_text(story, out)
+    print_media(story, out)
+
+
+def print_text(story: dict[str, Any], out: TextIO) -> None:
     out.write(f"\n{story['title']}\n{'=' * len(story['title'])}\n\n")
     for number, page in enumerate(story.get("pages") or [story["content"]], start=1):
         out.write(f"[page {number}] {page}\n\n")
+    out.flush()
+
+
+def print_media(story: dict[str, Any], out: TextIO) -> None:
     for image in story["images"]:
         out.write(f"picture {image['display_order'] + 1}: {image['image_url']}\n")
     for video in story["videos"]:
@@ -343,8 +371,19 @@ def generate(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     accepted = api.patiently("POST", f"{PREFIX}/generate", tell_trouble, body, once)
     job_id = accepted["job_id"]
     out.write(f"job {job_id}\n")
+    shown_text = False
+
+    def show_text(story_id: str) -> None:
+        """The text as soon as it is written: the pictures follow when they are made."""
+        nonlocal shown_text
+        partial = api.read(f"{PREFIX}/{story_id}?partial=true", tell_trouble)
+        print_text(partial, out)
+        shown_text = True
+
     try:
-        job = follow(api, job_id, out, interval=args.interval, timeout=args.timeout)
+        job = follow(
+            api, job_id, out, interval=args.interval, timeout=args.timeout, on_text=show_text
+        )
         if job["status"] == "failed":
             out.write(f"failed: {job['error']}\n")
             return 1
@@ -358,7 +397,9 @@ def generate(api: Api, args: argparse.Namespace, out: TextIO) -> int:
             f"{error.detail}{gave_up}. Job {job_id} may still finish: check on it later with "
             f"`{show_command(api, job_id)}`",
         ) from None
-    print_story(story, out)
+    if not shown_text:
+        print_text(story, out)
+    print_media(story, out)
     print_links(api, story, args.reader, out)
     return 0
 
