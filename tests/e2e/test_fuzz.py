@@ -62,6 +62,7 @@ def _story_to_find(client: ApiClient) -> dict[str, str]:
         age_group="3-5",
         num_illustrations=1,
         generate_videos=True,
+        narration=True,
         webhook_url=f"https://{HARMLESS_WEBHOOK_HOST}/hook",
     )
     assert accepted.status_code == 202, accepted.text
@@ -73,6 +74,7 @@ def _story_to_find(client: ApiClient) -> dict[str, str]:
         "story_id": job["story_id"],
         "image": _media_path(story["images"][0]["image_url"], "images"),
         "video": _media_path(story["videos"][0]["video_url"], "videos"),
+        "audio": _media_path(story["narration"]["pages"][0]["audio_url"], "audio"),
     }
 
 
@@ -85,12 +87,14 @@ def _known(operation: schemathesis.APIOperation, found: dict[str, str]) -> list[
     """Path parameters naming things that exist, for the operations that take them."""
     if operation.path.endswith("{job_id}"):
         return [{"job_id": found["job_id"]}]
-    if operation.path.endswith("{story_id}"):
+    if "{story_id}" in operation.path:
         return [{"story_id": found["story_id"]}, {"story_id": found["job_id"]}]
     if "/images/" in operation.path:
         return [{"file_path": found["image"]}]
     if "/videos/" in operation.path:
         return [{"file_path": found["video"]}]
+    if "/audio/" in operation.path:
+        return [{"file_path": found["audio"]}]
     return []
 
 
