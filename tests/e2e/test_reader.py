@@ -133,6 +133,12 @@ def record_progress(page: Any) -> None:
     )
 
 
+def finished_story(page: Any, timeout: float = 120_000) -> None:
+    """Wait until the reader shows the story complete: its text comes first, its pictures as
+    they are drawn."""
+    page.locator('#story-view[data-complete="true"]').wait_for(state="visible", timeout=timeout)
+
+
 def opened_story(page: Any, client: ApiClient) -> tuple[str, dict[str, Any]]:
     """The id of the story the reader shows (from its address), and the story as the API has it."""
     found = re.search(r"story=([^&]+)", page.url)
@@ -176,8 +182,8 @@ def test_a_story_is_written_watched_and_read_page_by_page(
     record_progress(page)
     write_idea(page, IDEA, key=reader_key)
 
-    # the progress bar fills up to done, then the story opens
-    page.locator("#story-view").wait_for(state="visible", timeout=120_000)
+    # the progress bar fills up to done, while the story opens as soon as its text is written
+    finished_story(page)
     seen = page.evaluate("window.progressSeen")
     values = [entry["value"] for entry in seen]
     assert len(seen) >= 2 and values == sorted(values), seen
@@ -234,6 +240,7 @@ def test_a_story_is_written_watched_and_read_page_by_page(
     while page.locator("#page-counter").inner_text() != f"Page 1 of {len(pages)}":
         page.keyboard.press("ArrowLeft")
     wait_until(page, ALL_IMAGES_LOADED)
+    page.locator("#story-progress").wait_for(state="hidden")  # "Done!" has been said
     page.evaluate("document.activeElement.blur()")
     screenshot = Path(READER_SCREENSHOT) if READER_SCREENSHOT else tmp_path / "reader.png"
     page.screenshot(path=str(screenshot))
@@ -258,6 +265,167 @@ def test_a_story_is_written_watched_and_read_page_by_page(
     assert page.locator("#page-counter").inner_text() == f"Page 1 of {len(pages)}"
 
 
+@pytest.fixture
+def pictures_held(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Semaphore]:
+    """The offline illustrator draws a picture only when the test lets one through (release()).
+
+    OFFLINE_IMAGE_SECONDS cannot slow one test: the stack's functions run in this process and
+    build their providers once, from the settings read when the package's stack started."""
+    from kidstory.providers.offline import OfflineImageProvider
+
+    gate = threading.Semaphore(0)
+    original = OfflineImageProvider.generate_image
+
+    def held(self: OfflineImageProvider, spec: Any) -> Any:
+        gate.acquire(timeout=120)
+        return original(self, spec)
+
+    monkeypatch.setattr(OfflineImageProvider, "generate_image", held)
+    yield gate
+    gate.release(100)  # whatever still waits goes on
+
+
+def every_page(page: Any) -> list[dict[str, Any]]:
+    """Each page of the story shown, from the first: its text, its loaded pictures, and the
+    places of pictures still to come. Ends on the first page."""
+    while not page.locator("#page-counter").inner_text().startswith("Page 1 of"):
+        page.keyboard.press("ArrowLeft")
+    total = int(page.locator("#page-counter").inner_text().rsplit(" ", 1)[1])
+    pages = []
+    for number in range(1, total + 1):
+        shown = shown_page(page)
+        shown["coming"] = page.locator("#page-media .media-coming").all_inner_texts()
+        pages.append(shown)
+        if number < total:
+            page.keyboard.press("ArrowRight")
+    while not page.locator("#page-counter").inner_text().startswith("Page 1 of"):
+        page.keyboard.press("ArrowLeft")
+    return pages
+
+
+def pictures_seen(page: Any, images: int, coming: int, timeout: float = 30.0) -> list[Any]:
+    """Walk the story until the reader shows `images` pictures and `coming` places for more."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pages = every_page(page)
+        seen = (
+            sum(len(shown["images"]) for shown in pages),
+            sum(len(shown["coming"]) for shown in pages),
+        )
+        if seen == (images, coming):
+            return pages
+        assert time.monotonic() < deadline, (seen, pages)
+        time.sleep(0.3)
+
+
+def test_the_text_is_read_while_the_pictures_are_still_being_drawn(
+    page: Any, client: ApiClient, reader_key: str, pictures_held: threading.Semaphore
+) -> None:
+    record_progress(page)
+    write_idea(page, "A little fox builds a snow castle with her friends", key=reader_key)
+
+    # the text as soon as it is written: no picture drawn yet, a place kept for each
+    page.locator("#story-view").wait_for(state="visible", timeout=60_000)
+    found = re.search(r"job=([^&]+)", page.url)
+    assert found, page.url
+    job = client.job(found.group(1))
+    assert job["status"] == "processing" and job["story_id"], job
+    partial = client.http.get(f"/api/v1/stories/{job['story_id']}", params={"partial": "true"})
+    assert partial.status_code == 200, partial.text
+    story = partial.json()
+    assert story["complete"] is False and story["images"] == []
+    assert page.locator("#story-view").get_attribute("data-complete") == "false"
+    assert page.get_by_role("heading", level=2, name=story["title"]).is_visible()
+    wait_until(
+        page,
+        "document.getElementById('story-progress-text').textContent.includes('0 of 3 pictures')",
+    )
+    pages = pictures_seen(page, images=0, coming=3)
+    assert [shown["text"] for shown in pages] == story["pages"]
+    assert pages[0]["coming"] == ["Picture 1 is being drawn…"]
+    assert page.locator("#page-text").is_visible()
+    bar = page.locator("#story-progress-bar")
+    assert bar.is_visible() and 25 <= int(bar.get_attribute("value") or 0) < 95
+    assert page.locator("#progress-bar").get_attribute("value") == bar.get_attribute("value")
+
+    # one picture drawn: it is filled in, the other two still to come
+    pictures_held.release()
+    wait_until(
+        page,
+        "document.getElementById('story-progress-text').textContent.includes('1 of 3 pictures')",
+    )
+    pages = pictures_seen(page, images=1, coming=2)
+    assert page.locator("#story-view").get_attribute("data-complete") == "false"
+    assert "job=" in page.url
+
+    # the rest drawn while the reader stays on a page still waiting for its picture: it comes
+    # in there, without a page turn or a move of the focus
+    waiting_page = next(n for n, shown in enumerate(pages, start=1) if shown["coming"])
+    while not page.locator("#page-counter").inner_text().startswith(f"Page {waiting_page} of"):
+        page.keyboard.press("ArrowRight")
+    counter = page.locator("#page-counter").inner_text()
+    focused = page.evaluate("document.activeElement.id")
+    pictures_held.release(2)
+    finished_story(page, timeout=60_000)
+    wait_until(page, "document.querySelectorAll('#page-media .media-coming').length === 0")
+    wait_until(page, ALL_IMAGES_LOADED)
+    assert page.locator("#page-media img").count() >= 1
+    assert page.locator("#page-counter").inner_text() == counter
+    assert page.evaluate("document.activeElement.id") == focused
+    assert page.locator("#story-progress-text").inner_text() == "Done! Your story is ready."
+    page.locator("#story-progress").wait_for(state="hidden")
+
+    # complete: every picture in its place, and the address is the story's
+    _, story = opened_story(page, client)
+    assert story["complete"] is True
+    pages = pictures_seen(page, images=3, coming=0)
+    shown_images = [image for shown in pages for image in shown["images"]]
+    assert sorted(image["src"] for image in shown_images) == sorted(
+        image["image_url"] for image in story["images"]
+    )
+    assert all(image["width"] > 0 for image in shown_images)
+    values = [entry["value"] for entry in page.evaluate("window.progressSeen")]
+    assert values == sorted(values) and values[-1] == 100, values
+
+
+def test_a_story_that_cannot_be_finished_keeps_its_text_and_says_why(
+    page: Any, reader_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kidstory.providers.errors import ContentRefused
+    from kidstory.providers.offline import OfflineImageProvider
+
+    drawing = threading.Event()
+
+    def refused(self: OfflineImageProvider, spec: Any) -> Any:
+        drawing.wait(timeout=120)
+        raise ContentRefused("the image model refused this scene")
+
+    monkeypatch.setattr(OfflineImageProvider, "generate_image", refused)
+    try:
+        write_idea(page, "A sleepy owl looks for the moon", key=reader_key, illustrations="1")
+        page.locator("#story-view").wait_for(state="visible", timeout=60_000)
+        wait_until(page, "document.querySelectorAll('#page-media .media-coming').length === 1")
+        text = page.locator("#page-text").inner_text()
+        assert text
+    finally:
+        drawing.set()
+
+    alert = page.locator("#story-job-message")
+    alert.wait_for(state="visible", timeout=60_000)
+    assert alert.get_attribute("role") == "alert"
+    said = alert.inner_text()
+    assert said.startswith("Sorry, this story could not be finished: ")
+    assert "the image model refused this scene" in said
+    assert page.locator("#page-text").inner_text() == text
+    missing = page.locator("#page-media .media-coming")
+    assert missing.inner_text() == "Picture 1 could not be made."
+    assert page.locator("#story-view").get_attribute("data-complete") == "false"
+    if int(page.locator("#page-counter").inner_text().rsplit(" ", 1)[1]) > 1:
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowLeft")
+        assert missing.inner_text() == "Picture 1 could not be made."
+
+
 def test_each_clip_plays_on_its_page_with_controls(
     page: Any, client: ApiClient, reader_key: str
 ) -> None:
@@ -268,7 +436,7 @@ def test_each_clip_plays_on_its_page_with_controls(
         illustrations="2",
         videos=True,
     )
-    page.locator("#story-view").wait_for(state="visible", timeout=120_000)
+    finished_story(page)
     _, story = opened_story(page, client)
     assert len(story["videos"]) == 2
 
@@ -426,7 +594,7 @@ def test_served_from_elsewhere_the_reader_finds_the_api_in_config_json(
     assert page.locator("#api-origin").inner_text() == f"Story server: {api_url}/"
 
     write_idea(page, "A sleepy owl counts the stars", key=reader_key, illustrations="1")
-    page.locator("#story-view").wait_for(state="visible", timeout=120_000)
+    finished_story(page)
     _, story = opened_story(page, client)
     (image,) = shown_page(page)["images"]
     assert image["src"].startswith(api_url) and image["width"] > 0

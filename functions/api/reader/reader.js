@@ -1,5 +1,7 @@
 // The web reader of Kids Story Agent: write an idea, watch the story being made, read it page
-// by page. Plain ES module, no build step. It talks to the HTTP API described in docs/api.md.
+// by page (its text as soon as it is written, the pictures as they are drawn), and have it read
+// aloud with each word lit as it is spoken. Plain ES module, no build step. It talks to the HTTP
+// API described in docs/api.md.
 //
 // Where the API is: the `api` query parameter (?api=https://.../dev/), else config.json next to
 // this page ({"api": "..."}, written by the CDK deployment on AWS), else the folder above this
@@ -27,6 +29,9 @@ const FIELD_ERRORS = {
   num_illustrations: "illustrations-error",
 };
 const FIELD_INPUTS = { prompt: "prompt", age_group: "age-group", num_illustrations: "illustrations" };
+const OFFLINE_NARRATION =
+  "Offline narration: read aloud by the built-in offline voice, not by an AI model.";
+const DONE_SHOWN_MS = 4000; // how long "Done!" stays above a story that was read while being made
 
 const $ = (id) => document.getElementById(id);
 
@@ -37,6 +42,11 @@ const state = {
   listShown: 0,
   following: 0, // bumped to stop an older poll loop
   submitBlockedUntil: 0,
+  words: [], // the page's spoken words: {span, start, end} (ms), in order
+  spoken: -1, // the index in `words` of the word lit now
+  reading: false, // read-along is on: play this page, then turn and play the next
+  frame: 0, // the requestAnimationFrame that follows the narration while it plays
+  fetched: new Set(), // the pictures fetched ahead, by id
 };
 
 // ---------------------------------------------------------------- the API
@@ -287,48 +297,87 @@ function progressWords(job) {
   return parts.length ? `${stage}: ${parts.join(", ")}` : `${stage}…`;
 }
 
+// The same progress on the home view's bar and on the one above a story read while it is made.
 function showProgress(job) {
-  const bar = $("progress-bar");
   const percent = progressPercent(job);
-  bar.value = percent;
-  bar.setAttribute("aria-valuenow", String(percent));
-  bar.setAttribute("aria-valuetext", progressWords(job));
-  bar.dataset.stage = job.status === "completed" ? "done" : (job.progress || {}).stage || "queued";
-  $("progress-text").textContent = progressWords(job);
+  const words = progressWords(job);
+  const stage = job.status === "completed" ? "done" : (job.progress || {}).stage || "queued";
+  for (const [barId, textId] of [
+    ["progress-bar", "progress-text"],
+    ["story-progress-bar", "story-progress-text"],
+  ]) {
+    const bar = $(barId);
+    bar.value = percent;
+    bar.setAttribute("aria-valuenow", String(percent));
+    bar.setAttribute("aria-valuetext", words);
+    bar.dataset.stage = stage;
+    $(textId).textContent = words;
+  }
 }
 
-async function follow(jobId) {
+const transient = (error) => error.status === 429 || error.status === 0 || error.status >= 500;
+
+// Polls the job. As soon as the story's text is written (the job has a story_id), the story is
+// opened, read with ?partial=true: its text at once, a placeholder for each picture still being
+// drawn. Polling goes on, filling the pictures in as they come, until the story is complete.
+async function follow(jobId, page = 0) {
   const run = ++state.following;
   $("progress-section").hidden = false;
   show($("job-message"), "");
   showProgress({ status: "pending", progress: { stage: "queued" } });
   let failures = 0;
+  let opened = false; // the story is on screen, being filled in
+  const say = (text) => show(opened ? $("story-job-message") : $("job-message"), text);
+  const retry = async (error) => {
+    failures += 1;
+    if (!transient(error) || failures > 5) return false;
+    await sleep(error.retryAfter ? error.retryAfter * 1000 : POLL_MS * 2 ** failures);
+    return true;
+  };
   while (run === state.following) {
     let job;
+    let story = null;
     try {
       job = await call(`api/v1/stories/jobs/${encodeURIComponent(jobId)}`);
+      if (job.story_id && job.status !== "failed") {
+        try {
+          story = await call(`api/v1/stories/${encodeURIComponent(job.story_id)}?partial=true`);
+        } catch (error) {
+          if (error.status !== 404) throw error; // 404: not readable yet, or just failed
+        }
+      }
       failures = 0;
     } catch (error) {
       if (run !== state.following) return;
-      if (error.status === 429 || error.status === 0 || error.status >= 500) {
-        failures += 1;
-        if (failures <= 5) {
-          await sleep(error.retryAfter ? error.retryAfter * 1000 : POLL_MS * 2 ** failures);
-          continue;
-        }
-      }
-      show($("job-message"), error.message);
+      if (await retry(error)) continue;
+      say(error.message);
       return;
     }
     if (run !== state.following) return;
     showProgress(job);
-    if (job.status === "completed") {
-      loadList();
-      location.hash = `story=${encodeURIComponent(job.story_id)}`;
+    if (job.status === "failed") {
+      say(`Sorry, this story could not be finished: ${job.error || "unknown error"}`);
+      if (opened) markUnfinished();
       return;
     }
-    if (job.status === "failed") {
-      show($("job-message"), `Sorry, this story could not be finished: ${job.error || "unknown error"}`);
+    if (story) {
+      const p = job.progress || {};
+      story.expected = { images: p.images_total || 0, videos: p.videos_total || 0 };
+      // read just after the job, the story may be done before the job said so: the next look
+      story.complete = job.status === "completed" && story.complete !== false;
+      if (!opened) {
+        opened = true;
+        showStory(story, page);
+      } else {
+        refreshStory(story);
+      }
+      if (story.complete) {
+        loadList();
+        return;
+      }
+    } else if (job.status === "completed") {
+      loadList(); // an API that cannot read a story before it is complete
+      location.hash = `story=${encodeURIComponent(job.story_id)}`;
       return;
     }
     await sleep(POLL_MS);
@@ -390,7 +439,8 @@ function storyItem(story) {
 // ---------------------------------------------------------------- reading
 
 async function openStory(storyId, page) {
-  let story = state.story && state.story.id === storyId ? state.story : null;
+  const known = state.story && state.story.id === storyId && state.story.complete !== false;
+  let story = known ? state.story : null;
   if (!story) {
     try {
       story = await call(`api/v1/stories/${encodeURIComponent(storyId)}`);
@@ -400,14 +450,26 @@ async function openStory(storyId, page) {
       return;
     }
   }
-  state.story = story;
-  const pages = story.pages && story.pages.length ? story.pages : [story.content];
-  story.pages = pages;
+  showStory(story, page);
+}
+
+// Sorts what the API sent and fetches its pictures ahead, so that page turns are instant.
+function prepare(story) {
+  story.pages = story.pages && story.pages.length ? story.pages : [story.content];
   const byOrder = (a, b) => a.display_order - b.display_order;
   story.images.sort(byOrder);
   story.videos.sort(byOrder);
-  for (const image of story.images) new Image().src = mediaUrl(image.image_url); // page turns are instant
+  for (const image of story.images) {
+    if (state.fetched.has(image.id)) continue;
+    state.fetched.add(image.id);
+    new Image().src = mediaUrl(image.image_url);
+  }
+}
 
+function showStory(story, page) {
+  if (!state.story || state.story.id !== story.id) stopReading();
+  prepare(story);
+  state.story = story;
   $("home-view").hidden = true;
   $("story-view").hidden = false;
   document.title = `${story.title} · Story reader`;
@@ -415,9 +477,44 @@ async function openStory(storyId, page) {
   const level = story.readability ? ` · reading level: grade ${story.readability.grade_level}` : "";
   $("story-meta").textContent = `For ages ${story.age_group}${level}`;
   show($("story-notice"), story.notice || "", "note");
-  showPage(Math.min(Math.max(page, 0), pages.length - 1));
+  show($("story-job-message"), "");
+  const narration = story.narration;
+  $("read-along").hidden = !narration;
+  show($("narration-notice"), narration && narration.offline ? OFFLINE_NARRATION : "", "note");
+  $("story-view").dataset.complete = String(story.complete !== false);
+  $("story-progress").hidden = story.complete !== false;
+  showPage(Math.min(Math.max(Number.isFinite(page) ? page : 0, 0), story.pages.length - 1));
   window.scrollTo(0, 0);
   $("story-title").focus({ preventScroll: true });
+}
+
+// A newer read of the story on screen, while it is being made: the pictures, clips and narration
+// made since are filled in where the reader is, without turning the page or moving the focus.
+function refreshStory(story) {
+  prepare(story);
+  const hadNarration = Boolean(narrationOf(state.story, state.page));
+  state.story = story;
+  showCompleteness(story);
+  fillMedia(state.page);
+  if (!hadNarration && narrationOf(story, state.page)) {
+    $("read-along").hidden = false;
+    show($("narration-notice"), story.narration.offline ? OFFLINE_NARRATION : "", "note");
+    showWords(state.page);
+    loadNarration(state.page);
+  }
+  remember();
+}
+
+function showCompleteness(story) {
+  const complete = story.complete !== false;
+  $("story-view").dataset.complete = String(complete);
+  if (!complete) {
+    $("story-progress").hidden = false;
+  } else {
+    setTimeout(() => {
+      if (state.story && state.story.id === story.id) $("story-progress").hidden = true;
+    }, DONE_SHOWN_MS); // "Done!" stays long enough to be read and heard
+  }
 }
 
 // Which page a picture or clip goes with: spread evenly from the first page to the last, as the
@@ -426,43 +523,257 @@ function pageOf(index, count, pages) {
   return count <= 1 ? 0 : Math.round((index * (pages - 1)) / (count - 1));
 }
 
-function showPage(number) {
-  const story = state.story;
-  const pages = story.pages;
-  state.page = number;
-  const media = $("page-media");
-  media.replaceChildren();
-  story.images.forEach((image, index) => {
-    if (pageOf(index, story.images.length, pages.length) !== number) return;
-    const figure = document.createElement("figure");
+// The pictures and clips of a page, each in its place (display_order), made or still to come. How
+// many are coming is known from the job's progress while the story is being made.
+function mediaSlots(story, number) {
+  const slots = [];
+  for (const kind of ["images", "videos"]) {
+    const made = story[kind];
+    const expected = (story.expected && story.expected[kind]) || 0;
+    const total = Math.max(expected, ...made.map((item) => item.display_order + 1), made.length);
+    for (let slot = 0; slot < total; slot += 1) {
+      if (pageOf(slot, total, story.pages.length) !== number) continue;
+      const item = made.find((one) => one.display_order === slot) || null;
+      slots.push({ kind, slot, item, key: `${kind}-${slot}`, asset: item ? item.id : "" });
+    }
+  }
+  return slots;
+}
+
+function mediaFigure({ kind, slot, item, key, asset }) {
+  const figure = document.createElement("figure");
+  figure.dataset.key = key;
+  figure.dataset.asset = asset;
+  if (!item) {
+    const waiting = document.createElement("div");
+    waiting.className = "media-coming";
+    waiting.textContent = comingWords(kind, slot);
+    if (!state.story.unfinished) figure.className = "coming";
+    figure.append(waiting);
+  } else if (kind === "images") {
     const img = document.createElement("img");
-    img.src = mediaUrl(image.image_url);
-    img.alt = image.scene_description || `Picture ${index + 1} of the story`;
+    img.src = mediaUrl(item.image_url);
+    img.alt = item.scene_description || `Picture ${slot + 1} of the story`;
     img.decoding = "async";
     figure.append(img);
-    media.append(figure);
-  });
-  story.videos.forEach((video, index) => {
-    if (pageOf(index, story.videos.length, pages.length) !== number) return;
-    const figure = document.createElement("figure");
+  } else {
     const clip = document.createElement("video");
-    clip.src = mediaUrl(video.video_url);
+    clip.src = mediaUrl(item.video_url);
     clip.controls = true;
     clip.preload = "metadata";
     clip.playsInline = true;
-    const words = video.scene_description || `Video ${index + 1} of the story`;
+    const words = item.scene_description || `Video ${slot + 1} of the story`;
     clip.setAttribute("aria-label", `Video: ${words}`);
     const caption = document.createElement("figcaption");
     caption.textContent = `Video: ${words}`;
     figure.append(clip, caption);
-    media.append(figure);
-  });
-  $("page").classList.toggle("text-only", media.childElementCount === 0);
-  $("page-text").textContent = pages[number];
+  }
+  return figure;
+}
+
+// Puts the page's pictures and clips in place, replacing only what changed (a placeholder whose
+// picture has come), so that a picture already shown or a clip playing is left alone.
+function fillMedia(number) {
+  const media = $("page-media");
+  const slots = mediaSlots(state.story, number);
+  const shown = [...media.children];
+  const sameSlots =
+    shown.length === slots.length && slots.every((slot, i) => shown[i].dataset.key === slot.key);
+  if (!sameSlots) {
+    media.replaceChildren(...slots.map(mediaFigure));
+  } else {
+    slots.forEach((slot, i) => {
+      if (shown[i].dataset.asset !== slot.asset) shown[i].replaceWith(mediaFigure(slot));
+    });
+  }
+  $("page").classList.toggle("text-only", slots.length === 0);
+}
+
+function comingWords(kind, slot) {
+  const what = kind === "images" ? `Picture ${slot + 1}` : `Video ${slot + 1}`;
+  if (state.story.unfinished) return `${what} could not be made.`;
+  return kind === "images" ? `${what} is being drawn…` : `${what} is being made…`;
+}
+
+// When the story could not be finished, the pictures still to come never will.
+function markUnfinished() {
+  state.story.unfinished = true;
+  $("page-media").replaceChildren();
+  fillMedia(state.page);
+  $("story-progress").hidden = false;
+}
+
+function showPage(number) {
+  const story = state.story;
+  const pages = story.pages;
+  state.page = number;
+  $("page-media").replaceChildren();
+  fillMedia(number);
+  showWords(number);
+  loadNarration(number);
   $("page-counter").textContent = `Page ${number + 1} of ${pages.length}`;
   setEnabled($("previous"), number > 0);
   setEnabled($("next"), number < pages.length - 1);
-  history.replaceState(null, "", `#story=${encodeURIComponent(story.id)}&page=${number + 1}`);
+  remember();
+}
+
+// The address of what is on screen: a story still being made is followed by its job's id, so
+// that reloading the page goes on following it.
+function remember() {
+  const story = state.story;
+  const place =
+    story.complete === false && story.job_id
+      ? `job=${encodeURIComponent(story.job_id)}`
+      : `story=${encodeURIComponent(story.id)}`;
+  history.replaceState(null, "", `#${place}&page=${state.page + 1}`);
+}
+
+// ---------------------------------------------------------------- read-along
+
+function narrationOf(story, number) {
+  const narration = story && story.narration;
+  if (!narration || !Array.isArray(narration.pages)) return null;
+  return narration.pages.find((spoken) => spoken.page === number + 1 && spoken.audio_url) || null;
+}
+
+// Where each character starts in a JavaScript string. The API's char_start and char_end count
+// characters (Unicode code points, as Python does); JavaScript counts UTF-16 code units, and a
+// character outside the BMP (an emoji) takes two of them.
+function codeUnitOffsets(text) {
+  const offsets = [0];
+  let units = 0;
+  for (const character of text) {
+    units += character.length;
+    offsets.push(units);
+  }
+  return offsets;
+}
+
+// The page's text; when it is narrated, each spoken word in a span of its own (and the text
+// between words as it is), so that the word being said can be lit.
+function showWords(number) {
+  const text = state.story.pages[number];
+  const spoken = narrationOf(state.story, number);
+  const element = $("page-text");
+  state.words = [];
+  state.spoken = -1;
+  if (!spoken || !Array.isArray(spoken.words)) {
+    element.textContent = text;
+    return;
+  }
+  const offsets = codeUnitOffsets(text);
+  const parts = [];
+  let at = 0;
+  for (const word of spoken.words) {
+    const start = offsets[word.char_start];
+    const end = offsets[word.char_end];
+    // a word out of place (overlapping, or past the text) is heard but not lit
+    if (start === undefined || end === undefined || start < at || end <= start) continue;
+    if (start > at) parts.push(document.createTextNode(text.slice(at, start)));
+    const span = document.createElement("span");
+    span.className = "word";
+    span.textContent = text.slice(start, end);
+    parts.push(span);
+    state.words.push({ span, start: word.start_ms, end: word.end_ms });
+    at = end;
+  }
+  if (at < text.length) parts.push(document.createTextNode(text.slice(at)));
+  element.replaceChildren(...parts);
+}
+
+// Lights the word being said at the audio's current time, if any: none before the first word,
+// in a pause between two words, or after the last.
+function lightSpokenWord() {
+  const ms = $("narration-audio").currentTime * 1000;
+  const index = state.words.findIndex((word) => word.start <= ms && ms < word.end);
+  if (index === state.spoken) return;
+  if (state.spoken >= 0) state.words[state.spoken].span.classList.remove("spoken");
+  if (index >= 0) state.words[index].span.classList.add("spoken");
+  state.spoken = index;
+}
+
+// timeupdate comes a few times a second only: while the narration plays, every frame looks.
+function followNarration() {
+  cancelAnimationFrame(state.frame);
+  const step = () => {
+    lightSpokenWord();
+    state.frame = requestAnimationFrame(step);
+  };
+  step();
+}
+
+function stopFollowingNarration() {
+  cancelAnimationFrame(state.frame);
+  state.frame = 0;
+  lightSpokenWord();
+}
+
+// Gives the audio element this page's narration; if read-along is on, it plays from the start.
+function loadNarration(number) {
+  const audio = $("narration-audio");
+  const spoken = narrationOf(state.story, number);
+  const url = spoken ? mediaUrl(spoken.audio_url) : "";
+  setEnabled($("read-aloud"), Boolean(url));
+  if (!url) {
+    audio.pause();
+    audio.removeAttribute("src");
+    audio.load();
+    setReading(false);
+    return;
+  }
+  audio.src = url; // starts again at 0, paused
+  if (state.reading) play();
+}
+
+function play() {
+  $("narration-audio")
+    .play()
+    .catch((error) => {
+      // AbortError: a newer page's narration took its place, and is played instead
+      if (error.name !== "AbortError") setReading(false);
+    });
+}
+
+function setReading(on) {
+  state.reading = on;
+  const button = $("read-aloud");
+  button.setAttribute("aria-pressed", String(on));
+  button.querySelector(".read-aloud-icon").textContent = on ? "❚❚" : "▶";
+}
+
+function toggleReading() {
+  const button = $("read-aloud");
+  if (button.getAttribute("aria-disabled") === "true") return;
+  const audio = $("narration-audio");
+  if (state.reading) {
+    setReading(false);
+    audio.pause();
+  } else {
+    setReading(true);
+    if (audio.ended) audio.currentTime = 0;
+    play();
+  }
+}
+
+// The end of a page's narration turns to the next page, which is read on; the last page's ends it.
+function narrationEnded() {
+  if (state.reading && state.story && state.page < state.story.pages.length - 1) {
+    turn(1);
+  } else {
+    setReading(false);
+  }
+}
+
+function stopReading() {
+  setReading(false);
+  const audio = $("narration-audio");
+  audio.pause();
+  audio.removeAttribute("src");
+  audio.load();
+  cancelAnimationFrame(state.frame);
+  state.frame = 0;
+  state.words = [];
+  state.spoken = -1;
 }
 
 // aria-disabled instead of disabled: a focused button that becomes disabled would drop the focus.
@@ -492,6 +803,7 @@ function onKey(event) {
 }
 
 function showHome() {
+  stopReading();
   $("story-view").hidden = true;
   $("home-view").hidden = false;
   document.title = "Story reader · Kids Story Agent";
@@ -511,10 +823,12 @@ function route() {
   const wasReading = !$("story-view").hidden;
   showHome();
   if (jobId) {
-    follow(jobId);
-  } else if (wasReading) {
-    $("list-heading").focus();
+    follow(jobId, Number.parseInt(params.get("page") || "1", 10) - 1);
+    return;
   }
+  state.following += 1; // back from a story still being made: it is followed no more
+  if (state.story && state.story.complete === false) $("progress-section").hidden = true;
+  if (wasReading) $("list-heading").focus();
 }
 
 async function start() {
@@ -543,6 +857,15 @@ async function start() {
   $("more-stories").addEventListener("click", () => loadList({ more: true }));
   $("previous").addEventListener("click", () => turn(-1));
   $("next").addEventListener("click", () => turn(1));
+  $("read-aloud").addEventListener("click", toggleReading);
+  const audio = $("narration-audio");
+  audio.addEventListener("play", followNarration);
+  audio.addEventListener("pause", stopFollowingNarration);
+  audio.addEventListener("seeked", lightSpokenWord);
+  audio.addEventListener("ended", narrationEnded);
+  audio.addEventListener("error", () => {
+    if (audio.getAttribute("src")) setReading(false);
+  });
   $("back").addEventListener("click", () => {
     location.hash = "";
   });
