@@ -62,7 +62,12 @@ def media(media_type: str) -> ResponseDocs:
             "description": "The file",
             "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
         },
+        206: {
+            "description": "The part of the file a Range header asked for (one range of bytes)",
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+        },
         307: {"description": "Where the file is served from (the CDN, when configured)"},
+        416: {"model": ErrorResponse, "description": "The range asked for lies outside the file"},
         **UNAUTHORIZED,
         **NOT_FOUND,
     }

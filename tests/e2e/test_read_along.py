@@ -51,6 +51,7 @@ def test_every_page_is_read_aloud_with_its_words_timed(
         audio = httpx.get(page["audio_url"], timeout=30)  # a signed link: no key needed
         assert audio.status_code == 200
         assert audio.headers["content-type"] == "audio/mpeg"
+        assert audio.headers["accept-ranges"] == "bytes"
         measured_ms = MP3(io.BytesIO(audio.content)).info.length * 1000
         assert abs(measured_ms - page["duration_ms"]) <= 0.05 * measured_ms
         words = page["words"]
@@ -127,3 +128,17 @@ def test_only_the_owner_gets_the_books(
         assert wrong.status_code == 401, path
     missing = ApiClient(base_url).http.get("/api/v1/stories/no-such-story/book.epub")
     assert missing.status_code == 404
+
+
+def test_a_player_can_seek_in_the_audio(narrated: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    _, story = narrated
+    url = story["narration"]["pages"][0]["audio_url"]
+    whole = httpx.get(url, timeout=30).content
+    part = httpx.get(url, headers={"Range": "bytes=100-199"}, timeout=30)
+    assert part.status_code == 206
+    assert part.headers["content-range"] == f"bytes 100-199/{len(whole)}"
+    assert part.content == whole[100:200]
+    tail = httpx.get(url, headers={"Range": "bytes=-50"}, timeout=30)
+    assert tail.status_code == 206 and tail.content == whole[-50:]
+    beyond = httpx.get(url, headers={"Range": f"bytes={len(whole) + 10}-"}, timeout=30)
+    assert beyond.status_code == 416

@@ -104,6 +104,7 @@ def write_idea(
     key: str | None,
     illustrations: str = "3",
     videos: bool = False,
+    narration: bool = False,
 ) -> None:
     if key is not None:
         page.get_by_label("API key").fill(key)
@@ -111,6 +112,7 @@ def write_idea(
     page.get_by_label("Age group").select_option("6-8")
     page.get_by_label("Number of pictures").fill(illustrations)
     page.get_by_label("Make short videos too").set_checked(videos)
+    page.get_by_label("Read it aloud").set_checked(narration)
     page.get_by_role("button", name="Make my story").click()
 
 
@@ -549,7 +551,7 @@ def test_every_control_is_labelled_and_reachable_with_the_tab_key(page: Any) -> 
         if focused in reached:
             break
         reached.append(focused)
-    expected = ["prompt", "age-group", "illustrations", "videos", "api-key", "submit"]
+    expected = ["prompt", "age-group", "illustrations", "videos", "narration", "api-key", "submit"]
     assert [id_ for id_ in reached if id_ in expected] == expected, reached
     assert {"forget-key", "refresh-list"} <= set(reached), reached
 
@@ -608,3 +610,39 @@ def test_served_from_elsewhere_the_reader_finds_the_api_in_config_json(
     page.goto(reader_url)
     page.wait_for_selector("body[data-ready=true]")
     assert page.get_by_label("API key").input_value() == reader_key
+
+
+def test_a_narrated_story_asked_for_in_the_form_is_read_along(
+    page: Any, client: ApiClient, reader_key: str
+) -> None:
+    """The whole way: the form asks for narration, the local stack reads every page with the
+    offline narrator, and in the reader, at a known point of a page's audio, the word lit is
+    the one the story's timings give."""
+    write_idea(page, "A little owl hums a song to the moon", key=reader_key, narration=True)
+    finished_story(page)
+    _, story = opened_story(page, client)
+    first = story["narration"]["pages"][0]
+    assert story["narration"]["offline"] is True
+    assert page.locator("#narration-notice").inner_text().startswith("Offline narration")
+
+    audio = "document.getElementById('narration-audio')"
+    wait_until(page, f"{audio}.readyState >= 1")
+    for word in (first["words"][0], first["words"][len(first["words"]) // 2]):
+        middle = (word["start_ms"] + word["end_ms"]) / 2000
+        lit = page.evaluate(  # once seeked, and the reader has drawn a frame since
+            """(seconds) => new Promise(resolve => {
+                const audio = document.getElementById("narration-audio");
+                audio.addEventListener("seeked", () => requestAnimationFrame(() => resolve(
+                    [...document.querySelectorAll("#page-text .spoken")].map(s => s.textContent)
+                )), {once: true});
+                audio.currentTime = seconds;
+            })""",
+            middle,
+        )
+        assert lit == [word["text"]], (middle, word)
+    button = page.get_by_role("button", name="Read aloud")
+    button.click()
+    assert button.get_attribute("aria-pressed") == "true"
+    wait_until(page, f"{audio}.currentTime > 0.2")
+    button.click()
+    assert button.get_attribute("aria-pressed") == "false"

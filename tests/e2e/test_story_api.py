@@ -148,6 +148,8 @@ def test_a_running_job_reports_its_progress(
         "images_total": 3,
         "videos_done": 0,
         "videos_total": 0,
+        "narration_done": 0,
+        "narration_total": 0,
     }
     stages = [progress["stage"] for progress in seen]
     assert "illustrating" in stages

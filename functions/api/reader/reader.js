@@ -22,6 +22,7 @@ const FIELD_NAMES = {
   num_illustrations: "Number of pictures",
   generate_videos: "Make short videos too",
   generate_images: "Pictures",
+  narration: "Read it aloud",
 };
 const FIELD_ERRORS = {
   prompt: "prompt-error",
@@ -244,6 +245,7 @@ async function submitIdea(event) {
     num_illustrations: /^\d+$/.test(pictures) ? Number(pictures) : pictures, // the API says what is wrong
     generate_images: true,
     generate_videos: $("videos").checked,
+    narration: $("narration").checked,
   };
   button.setAttribute("aria-disabled", "true");
   button.textContent = "Sending your idea…";

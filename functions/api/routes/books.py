@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from api import PREFIX, docs
 from api.deps import CallerDep, LibraryDep, Services, ServicesDep
+from api.routes.media import open_part, streamed
 from kidstory.access import Caller
 from kidstory.books import EPUB, PRINT_PDF, SCREEN_PDF
 from kidstory.library import StoryLibrary
@@ -24,10 +25,12 @@ router = APIRouter(prefix=PREFIX, tags=["books"])
     response_class=StreamingResponse,
     responses=docs.media("application/epub+zip"),
 )
-def epub(story_id: str, caller: CallerDep, library: LibraryDep, found: ServicesDep) -> Any:
+def epub(
+    story_id: str, request: Request, caller: CallerDep, library: LibraryDep, found: ServicesDep
+) -> Any:
     """The story as an EPUB 3 picture book; a narrated story reads itself aloud in a reader
     that plays media overlays, highlighting each word as it is spoken."""
-    return book(story_id, EPUB, caller, library, found)
+    return book(story_id, EPUB, caller, library, found, request)
 
 
 @router.get(
@@ -37,6 +40,7 @@ def epub(story_id: str, caller: CallerDep, library: LibraryDep, found: ServicesD
 )
 def pdf(
     story_id: str,
+    request: Request,
     caller: CallerDep,
     library: LibraryDep,
     found: ServicesDep,
@@ -49,26 +53,25 @@ def pdf(
     ] = "print",
 ) -> Any:
     """The story as a PDF picture book, ready for a print-on-demand service or for reading."""
-    return book(story_id, PRINT_PDF if variant == "print" else SCREEN_PDF, caller, library, found)
+    name = PRINT_PDF if variant == "print" else SCREEN_PDF
+    return book(story_id, name, caller, library, found, request)
 
 
-def book(story_id: str, name: str, caller: Caller, library: StoryLibrary, found: Services) -> Any:
+def book(
+    story_id: str,
+    name: str,
+    caller: Caller,
+    library: StoryLibrary,
+    found: Services,
+    request: Request,
+) -> Any:
     key, title = library.book_key(story_id, caller, name)
     if found.settings.media_base_url:
         return RedirectResponse(
             found.media_access.cdn_url(key), headers={"Cache-Control": "no-store"}
         )
-    stored = found.media_store.open(key)
+    stored = open_part(found, key, request)
     if stored is None:
         raise HTTPException(status_code=404, detail=f"Story {story_id} has no {name}")
-    extension = name.rsplit(".", 1)[1]
-    filename = quote(f"{title}.{extension}")
-    return StreamingResponse(
-        stored.chunks,
-        media_type=stored.content_type,
-        headers={
-            "Content-Length": str(stored.size_bytes),
-            "Content-Disposition": f"attachment; filename*=UTF-8''{filename}",
-            "Cache-Control": "private, max-age=3600",
-        },
-    )
+    filename = quote(f"{title}.{name.rsplit('.', 1)[1]}")
+    return streamed(stored, {"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"})

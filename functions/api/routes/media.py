@@ -4,7 +4,8 @@ own key."""
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -13,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from api import PREFIX, docs
 from api.deps import BearerDep, Services, ServicesDep, caller_for
+from kidstory.media_store import MediaObject, RangeNotSatisfiable
 from kidstory.models import AssetKind, could_be_id
 
 router = APIRouter(prefix=PREFIX, tags=["media"])
@@ -93,16 +95,42 @@ def media(
         return RedirectResponse(
             found.media_access.cdn_url(key), headers={"Cache-Control": "no-store"}
         )
-    stored = found.media_store.open(key)
+    stored = open_part(found, key, request)
     if stored is None or not stored.content_type.startswith(MEDIA_TYPE[kind]):
         raise HTTPException(status_code=404, detail="Media not found")
+    return streamed(stored)
+
+
+# A Range header the API passes on to S3: one range of bytes (what players send to seek).
+ONE_RANGE = re.compile(r"bytes=(\d+-\d*|-\d+)")
+
+
+def open_part(found: Services, key: str, request: Request) -> MediaObject | None:
+    """The object at `key`, or the part of it the request's Range header asks for (as S3 and
+    CloudFront serve it on AWS, so that audio and video can be seeked locally too); 416 for a
+    range outside the object. A Range header of another form is ignored: the whole object."""
+    asked = request.headers.get("range", "").strip()
+    try:
+        return found.media_store.open(key, asked if ONE_RANGE.fullmatch(asked) else None)
+    except RangeNotSatisfiable:
+        raise HTTPException(
+            status_code=416, detail="Range not satisfiable", headers={"Content-Range": "bytes */*"}
+        ) from None
+
+
+def streamed(stored: MediaObject, headers: Mapping[str, str] | None = None) -> StreamingResponse:
+    """A stored object (or part of it) as the answer: 206 with its Content-Range for a part."""
     chunks: Iterator[bytes] = stored.chunks
     return StreamingResponse(
         chunks,
+        status_code=206 if stored.content_range else 200,
         media_type=stored.content_type,
         headers={
             "Content-Length": str(stored.size_bytes),
+            "Accept-Ranges": "bytes",
             "Cache-Control": "private, max-age=3600",
+            **({"Content-Range": stored.content_range} if stored.content_range else {}),
+            **(headers or {}),
         },
     )
 

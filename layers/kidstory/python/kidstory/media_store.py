@@ -12,8 +12,13 @@ S3Client = Any  # a boto3 client
 @dataclass(frozen=True)
 class MediaObject:
     content_type: str
-    size_bytes: int
+    size_bytes: int  # of what `chunks` gives: the part asked for, or the whole object
     chunks: Iterator[bytes]
+    content_range: str | None = None  # "bytes 0-99/1234" when a part was asked for
+
+
+class RangeNotSatisfiable(Exception):
+    """The byte range asked for lies outside the object."""
 
 
 @dataclass(frozen=True)
@@ -32,20 +37,27 @@ class MediaStore:
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
 
-    def open(self, key: str) -> MediaObject | None:
-        """The object as a stream of chunks, or None when there is no such object."""
+    def open(self, key: str, byte_range: str | None = None) -> MediaObject | None:
+        """The object as a stream of chunks, or None when there is no such object; with
+        `byte_range` (an HTTP Range header's value, "bytes=0-99"), only that part, as S3 reads
+        it (RangeNotSatisfiable when it lies outside the object)."""
         from botocore.exceptions import ClientError
 
+        ranged = {"Range": byte_range} if byte_range else {}
         try:
-            found = self._client.get_object(Bucket=self._bucket, Key=key)
+            found = self._client.get_object(Bucket=self._bucket, Key=key, **ranged)
         except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
+            code = error.response["Error"]["Code"]
+            if code in ("NoSuchKey", "404", "NotFound"):
                 return None
+            if code == "InvalidRange":
+                raise RangeNotSatisfiable(byte_range) from None
             raise
         return MediaObject(
             content_type=found.get("ContentType", "application/octet-stream"),
             size_bytes=found["ContentLength"],
             chunks=found["Body"].iter_chunks(chunk_size=256 * 1024),
+            content_range=found.get("ContentRange") if byte_range else None,
         )
 
     def delete(self, keys: list[str]) -> None:
