@@ -69,6 +69,7 @@ class Services:
             return self._library
         import boto3
 
+        from kidstory.estimate import estimate
         from kidstory.executions import WorkflowStarter
         from kidstory.providers import text_moderator
 
@@ -84,6 +85,7 @@ class Services:
             daily=settings.daily_quota,
             moderator=text_moderator(settings, "INPUT"),
             private_webhooks=settings.webhook_allow_private_targets,
+            estimator=lambda request: estimate(request, settings),
         )
 
     @cached_property

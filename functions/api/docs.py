@@ -71,3 +71,10 @@ def media(media_type: str) -> ResponseDocs:
         **UNAUTHORIZED,
         **NOT_FOUND,
     }
+
+
+ESTIMATE: ResponseDocs = {
+    400: {"model": ErrorResponse, "description": "The body cannot be read (not UTF-8)"},
+    **UNAUTHORIZED,
+    413: {"model": ErrorResponse, "description": "Request body over the size limit"},
+}

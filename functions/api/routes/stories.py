@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from api import PREFIX, docs
 from api.deps import CallerDep, LibraryDep, MediaAccessDep
 from kidstory.contract import GenerateResponse, JobStatusResponse, StoryListResponse, StoryResponse
+from kidstory.estimate import EstimateResponse
 from kidstory.models import StoryRequest
 from kidstory.observability import logger
 
@@ -44,6 +45,14 @@ def generate(
         logger.info("job accepted", extra={"job_id": job.job_id})
         message = "Story generation started. Use the job_id to check status."
     return GenerateResponse(job_id=job.job_id, status=job.status, message=message)
+
+
+@router.post("/estimate", response_model=EstimateResponse, responses=docs.ESTIMATE)
+def estimate(request: StoryRequest, caller: CallerDep, library: LibraryDep) -> EstimateResponse:
+    """What a story request (the body of generate) would cost: its units against your limits,
+    and its price in US dollars item by item, from the stage's price table. Nothing is made
+    and nothing is charged."""
+    return library.estimate(request)
 
 
 @router.get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -40,6 +41,7 @@ from kidstory.errors import (
     NotFoundError,
     ServiceUnavailable,
 )
+from kidstory.estimate import EstimateResponse
 from kidstory.media_store import MediaStore
 from kidstory.models import (
     Asset,
@@ -87,6 +89,13 @@ class PromptRefused(FieldRefused):
 
     issue_type = "content_policy"
     field = "prompt"
+
+
+class OverCostCap(FieldRefused):
+    """The request's estimate is more than its max_cost_usd, or cannot be known."""
+
+    issue_type = "cost_cap"
+    field = "max_cost_usd"
 
 
 class ModerationUnavailable(ServiceUnavailable):
@@ -154,8 +163,10 @@ class StoryLibrary:
         daily: int,
         moderator: TextModerator | None = None,
         private_webhooks: bool = False,
+        estimator: Callable[[StoryRequest], EstimateResponse] | None = None,
     ) -> None:
         self._table = table
+        self._estimator = estimator
         self._starter = starter
         self._media = media
         self._moderator = moderator or OfflineModerator()
@@ -167,8 +178,9 @@ class StoryLibrary:
         self, request: StoryRequest, caller: Caller, idempotency_key: str | None = None
     ) -> Submitted:
         """Record a job and start its workflow; with an Idempotency-Key, a repeated request
-        gets the job the first one made, and no second workflow runs. The idea is checked
-        first: nothing is spent on one that is refused."""
+        gets the job the first one made, and no second workflow runs. The cost cap and the
+        idea are checked first: nothing is spent on a request that is refused."""
+        self._check_cost_cap(request)
         try:
             verdict = self._moderator.check(request.prompt)
         except ProviderError as error:  # fail closed: never start on an unchecked idea
@@ -206,6 +218,33 @@ class StoryLibrary:
         self._start(job, charge)
         observability.count("StoriesRequested")
         return Submitted(job)
+
+    def estimate(self, request: StoryRequest) -> EstimateResponse:
+        """What `request` would cost (units and US dollars); nothing is made or charged."""
+        if self._estimator is None:
+            raise ServiceUnavailable("Estimates are not available on this service.")
+        return self._estimator(request)
+
+    def _check_cost_cap(self, request: StoryRequest) -> None:
+        """OverCostCap when the request's estimate exceeds its max_cost_usd, or is unknown (a
+        model without a price): a cap that cannot be checked is not taken as met."""
+        cap = request.max_cost_usd
+        if cap is None:
+            return
+        if self._estimator is None:
+            raise OverCostCap("This service cannot estimate costs, so it cannot keep a cap.")
+        estimated = self._estimator(request)
+        if estimated.estimated_cost_usd is None:
+            raise OverCostCap(
+                "The cost of this request cannot be estimated, so the cap cannot be kept: "
+                + estimated.assumptions[-1]
+            )
+        if estimated.estimated_cost_usd > cap:
+            raise OverCostCap(
+                f"This request is estimated at ${estimated.estimated_cost_usd:.4f}, more than "
+                f"max_cost_usd ${cap:.4f}: ask for fewer pictures, clips or no narration, or "
+                "raise the cap (POST /api/v1/stories/estimate gives the breakdown)."
+            )
 
     def _charge(self, caller: Caller, request: StoryRequest, at: datetime) -> Charge:
         windows = caller.windows(self._per_minute, self._daily)

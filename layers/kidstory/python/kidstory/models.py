@@ -112,6 +112,12 @@ class StoryRequest(BaseModel):
         description="Read every page aloud: an MP3 per page with each word's timing, for "
         "read-along (the reader and the EPUB's media overlays)",
     )
+    max_cost_usd: float | None = Field(
+        default=None,
+        gt=0,
+        le=1000,
+        description="Refuse the request (422) when its estimate is more than this, in US dollars",
+    )
     voice: (
         Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+-]+$")] | None
     ) = Field(

@@ -18,6 +18,7 @@ from pydantic import (
 
 from kidstory.config.errors import SettingsError
 from kidstory.config.models import ModelUnusable, bare_model_id, check_usable, default_model
+from kidstory.config.prices import DEFAULT_PRICES, PriceTable
 
 ProviderName = Literal["offline", "openai", "anthropic", "ollama", "bedrock"]
 ImageProviderName = Literal["offline", "openai", "bedrock"]
@@ -134,6 +135,10 @@ class Settings(BaseModel):
     polly_region: str | None = Field(
         default=None, min_length=1, description="Region of Polly calls; unset: the function's own"
     )
+    prices: str | None = Field(
+        default=None,
+        description="The stage's prices (JSON, docs/cost.md), over the built-in ones",
+    )
     video_poll_seconds: int = Field(
         default=30, ge=0, le=3600, description="Seconds between checks of a clip being made"
     )
@@ -247,6 +252,16 @@ class Settings(BaseModel):
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
+    def price_table(self) -> PriceTable:
+        """The built-in prices with the stage's PRICES over them."""
+        return DEFAULT_PRICES.merged(self.prices)
+
+    @model_validator(mode="after")
+    def _prices_are_readable(self) -> Settings:
+        self.price_table  # noqa: B018  raises SettingsError, naming PRICES
+        return self
 
     @property
     def text_model(self) -> tuple[str, str] | None:

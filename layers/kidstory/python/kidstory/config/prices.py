@@ -1,0 +1,81 @@
+"""Prices: what a provider's work costs in US dollars, by provider and model, and what the
+infrastructure costs per story (docs/cost.md). A stage gives its own with PRICES (JSON), merged
+over these: a model given there replaces the entry of the same name.
+
+Only prices that are published and stable are built in: the offline providers (nothing) and
+Amazon Polly. Model prices change often and differ by contract, so every other model is priced by
+the stage; a model with no price is said to have none (the estimate's total is then unknown, and
+a cost cap cannot be checked against it), never guessed."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kidstory.config.errors import SettingsError
+
+
+class ModelPrice(BaseModel):
+    """What one model's work costs; the units that do not apply to it stay unset."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input_per_million_tokens: float | None = Field(default=None, ge=0)
+    output_per_million_tokens: float | None = Field(default=None, ge=0)
+    per_picture: float | None = Field(default=None, ge=0)
+    per_clip_second: float | None = Field(default=None, ge=0)
+    per_million_characters: float | None = Field(default=None, ge=0)
+
+
+FREE = ModelPrice(
+    input_per_million_tokens=0,
+    output_per_million_tokens=0,
+    per_picture=0,
+    per_clip_second=0,
+    per_million_characters=0,
+)
+
+
+class PriceTable(BaseModel):
+    """Prices by `<provider>/<model>` (`<provider>/*` for all of a provider's models), and the
+    infrastructure's own cost, as `make bench` measures it for an offline story."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    models: dict[str, ModelPrice] = Field(default_factory=dict)
+    infrastructure_per_story: float = Field(default=0.0, ge=0)
+    infrastructure_per_picture: float = Field(default=0.0, ge=0)
+    infrastructure_per_clip: float = Field(default=0.0, ge=0)
+    infrastructure_per_page_read: float = Field(default=0.0, ge=0)
+
+    def price(self, provider: str, model: str) -> ModelPrice | None:
+        """The price of `model` of `provider`, or of all the provider's models; None if unset."""
+        return self.models.get(f"{provider}/{model}") or self.models.get(f"{provider}/*")
+
+    def merged(self, given: str | None) -> PriceTable:
+        """These prices with a stage's (PRICES, JSON in this model's shape) over them."""
+        if not given:
+            return self
+        try:
+            override = json.loads(given)
+            if not isinstance(override, dict):
+                raise ValueError("not a JSON object")
+            models = {**self.models, **override.pop("models", {})}
+            return PriceTable.model_validate(
+                self.model_dump(exclude={"models"}) | override | {"models": models}
+            )
+        except (ValueError, ValidationError) as error:
+            raise SettingsError(f"invalid configuration: PRICES: {error}") from None
+
+
+# Amazon Polly, us-east-1 list prices (aws.amazon.com/polly/pricing): neural $16.00 and standard
+# $4.00 per million characters. The infrastructure figures are those `make bench` printed for a
+# story on the local stack at its documented provider latencies (docs/cost.md).
+DEFAULT_PRICES = PriceTable(
+    models={
+        "offline/*": FREE,
+        "polly/neural": ModelPrice(per_million_characters=16.0),
+        "polly/standard": ModelPrice(per_million_characters=4.0),
+    },
+)
