@@ -10,7 +10,11 @@
 3. Function size: each function's dependency layers, built by pip for Lambda (arm64, CPython
    3.12, as `make deploy` builds them), plus the kidstory layer and its code, unzipped, against
    Lambda's limit of 250 MiB for a function and all its layers, and the headroom left (the
-   goal is at least HEADROOM_GOAL)."""
+   goal is at least HEADROOM_GOAL).
+4. Infrastructure (tests/bench/infra_cost.py), with the offline providers waiting as hosted
+   models would: what a 3-picture story costs on AWS besides the models' fees, without and with
+   narration, line by line and by function; time to text against time to complete for 1 and 10
+   pictures; the text-provider calls made one after another before the first picture starts."""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.bench import infra_cost
 from tests.fresh_interpreter import last_line
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -259,3 +264,4 @@ if __name__ == "__main__":
     cold_import()
     fan_out()
     function_sizes()
+    infra_cost.figures_in_own_process()
