@@ -30,6 +30,9 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 DEFAULT_MEMORY_MB = 512
 DEFAULT_TIMEOUT = Duration.seconds(30)
 MEDIA_MEMORY_MB = 1024
+# A function that waits on a provider's picture: room to decode and scale it for moderation (a
+# few MB), and no more, since every second of the wait is billed by memory.
+WAITING_MEMORY_MB = 512
 # eSpeak NG and the MP3 encoder run in the narration function (offline); Polly only waits.
 NARRATION_MEMORY_MB = 1024
 # A print PDF holds every picture at 300 DPI (2,625 px square for a full page with bleed).

@@ -338,10 +338,9 @@ def put_story_event(
 
 
 def publish(scope: Construct, event_bus: events.IEventBus) -> sfn.Choice:
-    """Publish: story.completed and Done, or story.failed and StoryFailed."""
-    completed = put_story_event(scope, "PublishCompleted", STORY_COMPLETED, event_bus).next(
-        sfn.Succeed(scope, "Done")
-    )
+    """Publish: story.completed, which ends the execution (a Succeed state after it would be
+    one more billed transition, doing nothing), or story.failed and StoryFailed."""
+    completed = put_story_event(scope, "PublishCompleted", STORY_COMPLETED, event_bus)
     failed = put_story_event(scope, "PublishFailed", STORY_FAILED, event_bus).next(
         sfn.Fail(
             scope,

@@ -14,6 +14,7 @@ from infra.lambda_factory import (
     BOOK_MEMORY_MB,
     MEDIA_MEMORY_MB,
     NARRATION_MEMORY_MB,
+    WAITING_MEMORY_MB,
     FunctionFactory,
 )
 from infra.provider_access import (
@@ -75,7 +76,9 @@ def story_functions(
         # a model's picture (up to three, when one fails its check), or a moderation call
         # for each, takes far longer than an offline picture alone
         timeout=Duration.minutes(5 if remote_picture else 2),
-        memory_size=MEDIA_MEMORY_MB,
+        # the offline provider draws the picture (CPU, which Lambda gives by memory); a model's
+        # picture is waited for, billed by memory for every second of the wait
+        memory_size=MEDIA_MEMORY_MB if config.images.provider == "offline" else WAITING_MEMORY_MB,
         environment={
             **config.image_provider_environment,
             **config.picture_moderation_environment,

@@ -54,6 +54,8 @@ import boto3
 import httpx
 from botocore.client import BaseClient
 
+from infra.lambda_factory import MEDIA_MEMORY_MB, WAITING_MEMORY_MB
+
 # Waits of the offline providers, as a hosted model's: a story draft from a chat model, a picture
 # from an image model. Assumptions, not measurements of any one provider.
 TEXT_SECONDS = 8.0
@@ -61,6 +63,7 @@ IMAGE_SECONDS = 12.0
 CLIENT_POLL_SECONDS = 1.0  # the kidstory CLI's interval (`kidstory make --interval`)
 TEXT_POLL_SECONDS = 0.1  # time-to-text: polled often, so the figure is the stack's, not the poll's
 SWEEPS_PER_MONTH = 30 * 24 * 12  # SweepPendingJobs runs every 5 minutes
+PICTURE_FUNCTION = "GenerateImageFunction"
 ROOT = Path(__file__).resolve().parents[2]
 
 # Prices in us-east-1 (N. Virginia), as published on AWS's pricing pages in 2025, when they were
@@ -698,6 +701,9 @@ class BenchStack:
             logical_id: int(resource["Properties"].get("MemorySize", 128))
             for logical_id, resource in functions.items()
         }
+        # The pictures here stand for a model's (a wait): GenerateImage is priced at the memory
+        # a stage with a picture model deploys it with, not the local stage's drawing memory.
+        self.memory[PICTURE_FUNCTION] = WAITING_MEMORY_MB
         (table,) = template.of_type("AWS::DynamoDB::Table").values()
         properties = template.resolve(table["Properties"])
         keys = TableKeys(
@@ -1212,6 +1218,10 @@ def infra_cost(bench: BenchStack, *, warm_up: bool = True) -> list[StoryRun]:
         f"picture {bench.image_seconds:g} s; client: POST generate, the job polled every "
         f"{CLIENT_POLL_SECONDS:g} s (as the kidstory CLI), GET the story, every picture and "
         "page's audio fetched once from the CDN; warm functions"
+    )
+    print(
+        f"  {PICTURE_FUNCTION} priced at {WAITING_MEMORY_MB} MB, as a stage with a picture model "
+        f"deploys it (the offline stage gives it {MEDIA_MEMORY_MB} MB to draw)"
     )
     totals = [print_cost(run, bench.memory) for run in runs]
     print(

@@ -19,6 +19,7 @@ from infra.config import (
     StageConfigError,
     project_context,
 )
+from infra.lambda_factory import MEDIA_MEMORY_MB, WAITING_MEMORY_MB
 from tests.infra.test_providers_stack import (
     ACCOUNT,
     SYNTH_ENVIRONMENT_KEYS,
@@ -247,3 +248,17 @@ def test_openai_pictures_go_through_the_stages_openai_gateway(
 
     assert media_settings(template, IMAGE_FUNCTION)["OPENAI_BASE_URL"] == gateway
     assert environments(template)["WriteStoryFunction"]["OPENAI_BASE_URL"] == gateway
+
+
+def test_a_picture_function_that_waits_on_a_model_is_not_billed_for_drawing_memory(
+    bedrock_media: dict[str, Any], openai_images: dict[str, Any], synthesized: Any
+) -> None:
+    """The offline provider draws (CPU comes with memory); a model's picture is only waited
+    for, and every second of the wait is billed by the function's memory."""
+
+    def memory(template: dict[str, Any]) -> int:
+        return int(template["Resources"]["GenerateImageFunction"]["Properties"]["MemorySize"])
+
+    assert memory(bedrock_media) == memory(openai_images) == WAITING_MEMORY_MB
+    offline = synthesized.resources["GenerateImageFunction"]["Properties"]["MemorySize"]
+    assert offline == MEDIA_MEMORY_MB > WAITING_MEMORY_MB
