@@ -71,8 +71,8 @@ class PriceTable(BaseModel):
 
 # Amazon Polly, us-east-1 list prices (aws.amazon.com/polly/pricing): neural $16.00 and standard
 # $4.00 per million characters. The infrastructure figures are what `make bench` counted for a
-# 3-picture story at 8 s a text call and 12 s a picture (docs/cost.md): $0.00114 in all, of which
-# about $0.00019 a picture (its function waiting on the provider, its Map transitions and its
+# 3-picture story at 8 s a text call and 12 s a picture (docs/cost.md): $0.00090 in all, of which
+# about $0.00012 a picture (its function waiting on the provider, its transition and its
 # writes) and $0.00006 a page read aloud; a clip is taken at a picture's figure until measured.
 DEFAULT_PRICES = PriceTable(
     models={
@@ -80,8 +80,8 @@ DEFAULT_PRICES = PriceTable(
         "polly/neural": ModelPrice(per_million_characters=16.0),
         "polly/standard": ModelPrice(per_million_characters=4.0),
     },
-    infrastructure_per_story=0.00057,
-    infrastructure_per_picture=0.00019,
-    infrastructure_per_clip=0.00019,
+    infrastructure_per_story=0.00054,
+    infrastructure_per_picture=0.00012,
+    infrastructure_per_clip=0.00012,
     infrastructure_per_page_read=0.00006,
 )
