@@ -26,6 +26,7 @@ EXAMPLES_PER_OPERATION = 150
 # Each accepted request starts a real workflow on the emulated stack (up to 10 pictures and 10
 # clips): fewer of those.
 GENERATE = "POST /api/v1/stories/generate"
+ESTIMATE = "POST /api/v1/stories/estimate"  # the same body: the same reasons to refuse it
 EXAMPLES = {GENERATE: 20}
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 # schemathesis' checks, all but one: the API reads input leniently, as pydantic does
@@ -34,12 +35,14 @@ MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGAT
 CONFIG = {
     "checks": {"negative_data_rejection": {"enabled": False}},
     # Some schema-valid ideas are refused with 422 and a reason, by design: an unsuitable or
-    # blank prompt, a webhook that is not HTTP(S), an Idempotency-Key reused with another body.
+    # blank prompt, a webhook that is not HTTP(S), an Idempotency-Key reused with another body,
+    # a cost cap below the estimate.
     "operations": [
         {
-            "include-name": GENERATE,
+            "include-name": name,
             "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", 401, 422, 429]}},
         }
+        for name in (GENERATE, ESTIMATE)
     ],
 }
 # Loopback port 9 (discard), where nothing listens here: the local stack accepts private
