@@ -107,8 +107,11 @@ def invoke(
     state_name: str,
     function: lambda_.IFunction,
     payload: sfn.TaskInput | None = None,
+    *,
+    result_path: str | None = None,
 ) -> tasks.LambdaInvoke:
-    """A Lambda task whose output is the function's return value.
+    """A Lambda task whose output is the function's return value (at `result_path`, or in
+    place of the state's input when it is None).
 
     Without a payload the function gets the state's input as it is (no Parameters).
     """
@@ -119,6 +122,7 @@ def invoke(
         payload=payload,
         payload_response_only=True,
         retry_on_service_exceptions=False,
+        result_path=result_path,
     )
 
 
@@ -287,21 +291,14 @@ def bind_book(
     """BuildBook: the story's EPUB and PDFs, made once and kept in the media bucket, then `then`.
     A book that cannot be made does not fail the story: its error is kept at $.book_error and
     the job goes on (the book's links then answer 404)."""
+    payload = sfn.TaskInput.from_object(
+        {
+            "job_id": sfn.JsonPath.string_at("$.job_id"),
+            "story_id": sfn.JsonPath.string_at("$.story_id"),
+        }
+    )
     step = with_retry(
-        tasks.LambdaInvoke(
-            scope,
-            "BuildBook",
-            lambda_function=build_book,
-            payload=sfn.TaskInput.from_object(
-                {
-                    "job_id": sfn.JsonPath.string_at("$.job_id"),
-                    "story_id": sfn.JsonPath.string_at("$.story_id"),
-                }
-            ),
-            payload_response_only=True,
-            retry_on_service_exceptions=False,
-            result_path=sfn.JsonPath.DISCARD,
-        ),
+        invoke(scope, "BuildBook", build_book, payload, result_path=sfn.JsonPath.DISCARD),
         STEP_TRANSIENT_ERRORS,
         config,
     )

@@ -10,10 +10,8 @@ narration: what is tested is the reader, against the narration part of the story
 from __future__ import annotations
 
 import json
-import math
 import re
 import shutil
-import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +23,7 @@ from typing import Any
 import pytest
 
 from infra.local.api_server import free_port
+from tests.audio import tone_mp3
 from tests.e2e.test_reader import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -51,21 +50,6 @@ AUDIO_URL = "https://media.example.test/narration/{story}/page-{page}.mp3?signat
 
 LIT = """() => [...document.querySelectorAll("#page-text .spoken")].map(span => span.textContent)"""
 AUDIO = "document.getElementById('narration-audio')"
-
-
-def tone_mp3(seconds: float = AUDIO_SECONDS) -> bytes:
-    """A quiet 440 Hz tone, mono, 16-bit, encoded as MP3."""
-    import lameenc
-
-    frames = round(seconds * SAMPLE_RATE)
-    samples = (round(1500 * math.sin(2 * math.pi * 440 * n / SAMPLE_RATE)) for n in range(frames))
-    pcm = struct.pack(f"<{frames}h", *samples)
-    encoder = lameenc.Encoder()
-    encoder.set_bit_rate(64)
-    encoder.set_in_sample_rate(SAMPLE_RATE)
-    encoder.set_channels(1)
-    encoder.set_quality(2)
-    return bytes(encoder.encode(pcm) + encoder.flush())
 
 
 def word_timings(text: str) -> list[dict[str, Any]]:
@@ -163,7 +147,7 @@ def reader_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def mp3() -> bytes:
-    return tone_mp3()
+    return tone_mp3(AUDIO_SECONDS, rate=SAMPLE_RATE, amplitude=1500, bit_rate=64)
 
 
 def serve_audio(route: Any, body: bytes) -> None:

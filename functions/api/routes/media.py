@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from api import PREFIX, docs
 from api.deps import BearerDep, Services, ServicesDep, caller_for
+from api.media_access import MEDIA_PREFIX
 from kidstory.media_store import MediaObject, RangeNotSatisfiable
 from kidstory.models import AssetKind, could_be_id
 
@@ -27,44 +28,40 @@ SignatureQuery = Annotated[
 ]
 
 
-@router.get("/images/{file_path:path}", response_class=Response, responses=docs.media("image/*"))
-def image(
-    file_path: str,
-    request: Request,
-    credentials: BearerDep,
-    found: ServicesDep,
-    expires: ExpiresQuery = None,
-    signature: SignatureQuery = None,
-) -> Any:
-    return media(found, AssetKind.IMAGE, file_path, expires, signature, request, credentials)
+# Each kind of media: its route's name, the type its files are served as, and as documented.
+SERVED = {
+    AssetKind.IMAGE: ("image", "image/", "image/*"),
+    AssetKind.VIDEO: ("video", "video/", "video/*"),
+    AssetKind.AUDIO: ("audio", "audio/", "audio/mpeg"),
+}
 
 
-@router.get("/videos/{file_path:path}", response_class=Response, responses=docs.media("video/*"))
-def video(
-    file_path: str,
-    request: Request,
-    credentials: BearerDep,
-    found: ServicesDep,
-    expires: ExpiresQuery = None,
-    signature: SignatureQuery = None,
-) -> Any:
-    return media(found, AssetKind.VIDEO, file_path, expires, signature, request, credentials)
+def _serve(kind: AssetKind) -> None:
+    """GET /api/v1/stories/<images|videos|audio>/{file_path}: a file of that kind."""
+
+    def serve(
+        file_path: str,
+        request: Request,
+        credentials: BearerDep,
+        found: ServicesDep,
+        expires: ExpiresQuery = None,
+        signature: SignatureQuery = None,
+    ) -> Any:
+        return media(found, kind, file_path, expires, signature, request, credentials)
+
+    name, _, documented = SERVED[kind]
+    router.add_api_route(
+        f"/{MEDIA_PREFIX[kind]}/{{file_path:path}}",
+        serve,
+        methods=["GET"],
+        name=name,
+        response_class=Response,
+        responses=docs.media(documented),
+    )
 
 
-@router.get("/audio/{file_path:path}", response_class=Response, responses=docs.media("audio/mpeg"))
-def audio(
-    file_path: str,
-    request: Request,
-    credentials: BearerDep,
-    found: ServicesDep,
-    expires: ExpiresQuery = None,
-    signature: SignatureQuery = None,
-) -> Any:
-    return media(found, AssetKind.AUDIO, file_path, expires, signature, request, credentials)
-
-
-# What each kind of file is served as.
-MEDIA_TYPE = {AssetKind.IMAGE: "image/", AssetKind.VIDEO: "video/", AssetKind.AUDIO: "audio/"}
+for _kind in SERVED:
+    _serve(_kind)
 
 
 def media(
@@ -96,7 +93,7 @@ def media(
             found.media_access.cdn_url(key), headers={"Cache-Control": "no-store"}
         )
     stored = open_part(found, key, request)
-    if stored is None or not stored.content_type.startswith(MEDIA_TYPE[kind]):
+    if stored is None or not stored.content_type.startswith(SERVED[kind][1]):
         raise HTTPException(status_code=404, detail="Media not found")
     return streamed(stored)
 

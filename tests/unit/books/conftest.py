@@ -4,17 +4,15 @@ narration (a tone of exactly the length the word timings say) and timings for ev
 from __future__ import annotations
 
 import io
-import math
 import re
-import struct
 from datetime import UTC, datetime
 
-import lameenc
 import pytest
 from PIL import Image, ImageDraw
 
 from kidstory.books.content import BookContent, BookPage, PageNarration, PagePicture
 from kidstory.models import WordTiming
+from tests.audio import tone_mp3
 
 WORD_MS = 320
 GAP_MS = 80
@@ -61,21 +59,6 @@ def picture_png(size: int, seed: int, height: int | None = None) -> bytes:
     return out.getvalue()
 
 
-def tone_mp3(duration_ms: int) -> bytes:
-    """An MP3 of a soft 440 Hz tone lasting duration_ms (mono, 24 kHz)."""
-    samples = SAMPLE_RATE * duration_ms // 1000
-    pcm = b"".join(
-        struct.pack("<h", int(6000 * math.sin(2 * math.pi * 440 * i / SAMPLE_RATE)))
-        for i in range(samples)
-    )
-    encoder = lameenc.Encoder()
-    encoder.set_bit_rate(48)
-    encoder.set_in_sample_rate(SAMPLE_RATE)
-    encoder.set_channels(1)
-    encoder.set_quality(7)
-    return bytes(encoder.encode(pcm) + encoder.flush())
-
-
 def narration(text: str) -> PageNarration:
     """Word timings for every word of the text, one after another, and their audio."""
     words = []
@@ -92,7 +75,11 @@ def narration(text: str) -> PageNarration:
         )
         clock += WORD_MS + GAP_MS
     duration = clock + LEAD_MS
-    return PageNarration(audio=tone_mp3(duration), duration_ms=duration, words=words)
+    return PageNarration(
+        audio=tone_mp3(duration / 1000, rate=SAMPLE_RATE, amplitude=6000),
+        duration_ms=duration,
+        words=words,
+    )
 
 
 def make_book(

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import re
-import struct
 from typing import Any
 
-import lameenc
 import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.response import StreamingBody
@@ -31,26 +28,12 @@ from kidstory.providers.polly_narration import (
     PollyNarrator,
     polly_client,
 )
+from tests.audio import tone_mp3
 from tests.unit.providers.narration_checks import check_words, mp3_seconds, page_words
 
 GERMAN = "Schöne Grüße, Jürgen! Das Mädchen aß süße Äpfel."
 HEBREW = "שָׁלוֹם, יֶלֶד קָטָן! הַחָתוּל יָשַׁן עַל הַמִּטָּה."
 ENGLISH = "Pip found a shiny red key."
-
-
-def tone_mp3(seconds: float, rate: int = 24000) -> bytes:
-    """A real MP3 (a quiet tone), as long as asked, for mutagen to read."""
-    samples = int(seconds * rate)
-    pcm = b"".join(
-        struct.pack("<h", int(3000 * math.sin(2 * math.pi * 440 * n / rate)))
-        for n in range(samples)
-    )
-    encoder = lameenc.Encoder()
-    encoder.set_bit_rate(48)
-    encoder.set_in_sample_rate(rate)
-    encoder.set_channels(1)
-    encoder.silence()
-    return bytes(encoder.encode(pcm)) + bytes(encoder.flush())
 
 
 def stream(data: bytes) -> StreamingBody:

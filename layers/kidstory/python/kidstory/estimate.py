@@ -61,7 +61,8 @@ class _Work:
 
 def estimate(request: StoryRequest, settings: Settings) -> EstimateResponse:
     table = settings.price_table
-    work = _model_work(request, settings)
+    counts = _counts(request)
+    work = _model_work(request, settings, counts)
     breakdown = []
     for item in work:
         price = table.price(item.provider, item.model)
@@ -77,7 +78,6 @@ def estimate(request: StoryRequest, settings: Settings) -> EstimateResponse:
                 usd=None if rate is None else round(item.quantity * rate / item.per, 6),
             )
         )
-    counts = _counts(request)
     infrastructure = round(
         table.infrastructure_per_story
         + counts["pictures"] * table.infrastructure_per_picture
@@ -131,8 +131,7 @@ def _counts(request: StoryRequest) -> dict[str, int]:
     }
 
 
-def _model_work(request: StoryRequest, settings: Settings) -> list[_Work]:
-    counts = _counts(request)
+def _model_work(request: StoryRequest, settings: Settings, counts: dict[str, int]) -> list[_Work]:
     text_model = settings.text_model[1] if settings.text_model else "offline"
     plans = int(bool(counts["pictures"])) + int(bool(counts["clips"]))
     pages = MOST_PAGES[request.age_group]

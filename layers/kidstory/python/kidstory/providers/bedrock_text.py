@@ -10,29 +10,22 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectTimeoutError,
-    ReadTimeoutError,
 )
 from pydantic import BaseModel
 
 from kidstory.config.models import find_model
+from kidstory.providers.aws_calls import aws_client, aws_error
 from kidstory.providers.errors import (
     ContentRefused,
     ProviderError,
-    ProviderThrottled,
-    ProviderTimeout,
-    ProviderUnavailable,
 )
 from kidstory.providers.prompts import AnswerRejected, Question
 from kidstory.providers.structured_text import (
     AnswerT,
     StructuredTextProvider,
-    retry_after_seconds,
     self_contained_schema,
 )
 
@@ -47,21 +40,12 @@ _UNAVAILABLE = {
     "ModelErrorException",
 }
 _REFUSED_STOPS = {"guardrail_intervened", "content_filtered"}
-_CONNECT_TIMEOUT_SECONDS = 10
 
 
 def bedrock_client(region: str | None, *, timeout_seconds: float) -> Any:
     """A bedrock-runtime client that gives up after `timeout_seconds` and never retries by
     itself: the state machine retries throttling and outages with its own back-off."""
-    return boto3.client(
-        "bedrock-runtime",
-        region_name=region or None,
-        config=Config(
-            connect_timeout=min(_CONNECT_TIMEOUT_SECONDS, timeout_seconds),
-            read_timeout=timeout_seconds,
-            retries={"mode": "standard", "total_max_attempts": 1},
-        ),
-    )
+    return aws_client("bedrock-runtime", region, timeout_seconds=timeout_seconds, attempts=1)
 
 
 class BedrockTextProvider(StructuredTextProvider[Any]):
@@ -146,20 +130,10 @@ class BedrockTextProvider(StructuredTextProvider[Any]):
 
 def provider_error(error: ClientError | BotoCoreError) -> ProviderError:
     """Our error for a Bedrock (botocore) error."""
-    if isinstance(error, ReadTimeoutError | ConnectTimeoutError):
-        return ProviderTimeout(f"Bedrock did not answer in time: {error}")
-    if not isinstance(error, ClientError):
-        return ProviderUnavailable(f"Bedrock could not be reached: {error}")
-    details = error.response.get("Error", {})
-    metadata = error.response.get("ResponseMetadata", {})
-    code = details.get("Code", "")
-    status = metadata.get("HTTPStatusCode", 0)
-    message = f"Bedrock {code or status}: {details.get('Message', '')}"
-    if code in _THROTTLED or status == 429:
-        headers = metadata.get("HTTPHeaders", {})
-        return ProviderThrottled(message, retry_after_seconds=retry_after_seconds(headers))
-    if code == "ModelTimeoutException":
-        return ProviderTimeout(message)
-    if code in _UNAVAILABLE or status >= 500:
-        return ProviderUnavailable(message)
-    return ProviderError(message)
+    return aws_error(
+        "Bedrock",
+        error,
+        throttled=_THROTTLED,
+        unavailable=_UNAVAILABLE,
+        timed_out={"ModelTimeoutException"},
+    )

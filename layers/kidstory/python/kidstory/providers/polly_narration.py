@@ -28,29 +28,21 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectTimeoutError,
-    ReadTimeoutError,
 )
 
+from kidstory.providers.aws_calls import aws_client, aws_error
 from kidstory.providers.base import SpokenPage
 from kidstory.providers.errors import (
     ProviderError,
-    ProviderThrottled,
-    ProviderTimeout,
-    ProviderUnavailable,
     VoiceNotAvailable,
 )
 from kidstory.providers.spoken_words import SpokenMark, word_timings
-from kidstory.providers.structured_text import retry_after_seconds
 
 CONTENT_TYPE = "audio/mpeg"
 ENGINES = ("neural", "standard")
-_CONNECT_TIMEOUT_SECONDS = 10
 _THROTTLED = {"ThrottlingException", "TooManyRequestsException", "Throttling"}
 _UNAVAILABLE = {"ServiceFailureException", "ServiceUnavailableException", "InternalFailure"}
 
@@ -177,15 +169,7 @@ def polly_client(region: str | None, timeout_seconds: float) -> Any:
     """A Polly client that gives up after `timeout_seconds`. It tries a call twice at most (a
     page takes two calls, and a blip on the second should not waste the first); the state
     machine retries throttling and outages beyond that with its own back-off."""
-    return boto3.client(
-        "polly",
-        region_name=region or None,
-        config=Config(
-            connect_timeout=min(_CONNECT_TIMEOUT_SECONDS, timeout_seconds),
-            read_timeout=timeout_seconds,
-            retries={"mode": "standard", "total_max_attempts": 2},
-        ),
-    )
+    return aws_client("polly", region, timeout_seconds=timeout_seconds, attempts=2)
 
 
 def _language(language: str) -> tuple[str, tuple[str, ...]] | None:
@@ -331,18 +315,4 @@ def _word_marks(stream: bytes, text: str) -> list[SpokenMark]:
 def polly_error(error: ClientError | BotoCoreError) -> ProviderError:
     """Our error for a Polly (botocore) error: throttling, outages and timeouts are retried;
     a text too long, a language or engine the voice does not have, and the like, are not."""
-    if isinstance(error, ReadTimeoutError | ConnectTimeoutError):
-        return ProviderTimeout(f"Polly did not answer in time: {error}")
-    if not isinstance(error, ClientError):
-        return ProviderUnavailable(f"Polly could not be reached: {error}")
-    details = error.response.get("Error", {})
-    metadata = error.response.get("ResponseMetadata", {})
-    code = details.get("Code", "")
-    status = metadata.get("HTTPStatusCode", 0)
-    message = f"Polly {code or status}: {details.get('Message', '')}"
-    if code in _THROTTLED or status == 429:
-        headers = metadata.get("HTTPHeaders", {})
-        return ProviderThrottled(message, retry_after_seconds=retry_after_seconds(headers))
-    if code in _UNAVAILABLE or status >= 500:
-        return ProviderUnavailable(message)
-    return ProviderError(message)
+    return aws_error("Polly", error, throttled=_THROTTLED, unavailable=_UNAVAILABLE)

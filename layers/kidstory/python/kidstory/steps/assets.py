@@ -55,13 +55,18 @@ class AssetWork:
         return MediaSpec(prompt=prompt, character=story.character, art_style=story.art_style)
 
     def _begin(self, ref: AssetRef) -> tuple[Asset, MediaSpec]:
+        asset = self._start(ref)
+        return asset, self._spec(ref.story_id, asset.prompt_used)
+
+    def _start(self, ref: AssetRef) -> Asset:
+        """The asset's record, marked as being made (one more attempt) unless it is done."""
         asset = self._stories.get_asset(ref.story_id, ref.kind, ref.display_order)
         if asset.status is not AssetStatus.COMPLETED:
             asset.status = AssetStatus.GENERATING
             asset.attempts += 1
             asset.error = None
             self._stories.put_asset(asset)
-        return asset, self._spec(ref.story_id, asset.prompt_used)
+        return asset
 
     def _record_error(self, asset: Asset, error: ProviderError) -> None:
         asset.error = f"{type(error).__name__}: {error}"

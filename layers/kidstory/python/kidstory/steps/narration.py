@@ -31,7 +31,7 @@ class Narration(AssetWork):
         self._narrator = narrator
 
     def narrate_page(self, ref: AssetRef) -> AssetRef:
-        asset, _ = self._begin(ref)
+        asset = self._start(ref)
         if asset.status is AssetStatus.COMPLETED:
             return ref
         story = self._stories.get_story_item(ref.story_id)

@@ -143,18 +143,11 @@ class StoryWriting:
 
     def _page_readings(self, story: Story) -> list[Asset]:
         """One narration per page: its text is what the page says."""
-        return [
-            Asset(
-                asset_id=asset_id_for(story.id, AssetKind.AUDIO, order),
-                story_id=story.id,
-                job_id=story.job_id,
-                kind=AssetKind.AUDIO,
-                display_order=order,
-                prompt_used=page,
-                scene_description=f"Page {order + 1} read aloud",
-            )
-            for order, page in enumerate(story.pages)
+        readings = [
+            ScenePrompt(scene_description=f"Page {number} read aloud", prompt=page)
+            for number, page in enumerate(story.pages, start=1)
         ]
+        return self._new_assets(story, AssetKind.AUDIO, readings)
 
     def _new_assets(self, story: Story, kind: AssetKind, scenes: list[ScenePrompt]) -> list[Asset]:
         return [
