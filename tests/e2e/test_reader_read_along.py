@@ -423,8 +423,12 @@ def test_the_end_of_a_page_turns_to_the_next_which_is_read_on(reader: Any) -> No
     read_aloud(reader).click()
     wait_until(reader, f"!{AUDIO}.paused", timeout=10)
     reader.get_by_role("button", name="All stories").click()
+    # the list comes back on the hash's change, an event of its own
+    wait_until(reader, "!document.getElementById('home-view').hidden", 5)
     assert reader.evaluate(f"{AUDIO}.paused")
     assert reader.evaluate(f"{AUDIO}.getAttribute('src')") is None
+    time.sleep(0.3)
+    assert reader.evaluate(f"{AUDIO}.paused")
 
 
 def test_a_story_without_narration_has_no_read_along(
