@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -83,6 +84,17 @@ class NarrationOut(BaseModel):
     pages: list[NarratedPage] = Field(description="One per page read so far (all, once complete)")
 
 
+class RelatedStory(BaseModel):
+    """A story made from another: a sequel, or a version in another language or level."""
+
+    id: str
+    title: str
+    relation: Literal["sequel", "version"]
+    language: str
+    age_group: AgeGroup
+    created_at: datetime
+
+
 class StoryResponse(BaseModel):
     id: str
     title: str
@@ -108,6 +120,45 @@ class StoryResponse(BaseModel):
         description="False for a story read with ?partial=true while its pictures and clips "
         "are still being made: those listed are the ones made so far",
     )
+    language: str = Field(default="en", description="BCP 47 tag of the story's language")
+    series_id: str | None = Field(
+        default=None, description="Shared by a story and its sequels (null: not in a series)"
+    )
+    parent_id: str | None = Field(
+        default=None, description="The story this one is a sequel or a version of"
+    )
+    sequels: list[RelatedStory] = Field(
+        default_factory=list, description="The completed sequels of this story"
+    )
+    versions: list[RelatedStory] = Field(
+        default_factory=list,
+        description="The completed versions of this story in other languages or at other levels",
+    )
+    page_versions: list[int] = Field(
+        default_factory=list,
+        description="The current version of each page (1: as first written; more after a "
+        "regeneration or an edit)",
+    )
+
+
+class PageVersion(BaseModel):
+    """One version of a page: its text, and its picture and narration as they were then."""
+
+    version: int = Field(ge=1)
+    current: bool
+    change: Literal["written", "regenerated", "edited"]
+    job_id: str = Field(description="The job that made this version")
+    created_at: datetime
+    text: str
+    image: ImageOut | None = None
+    narration: NarratedPage | None = None
+
+
+class PageVersionsResponse(BaseModel):
+    story_id: str
+    page: int = Field(description="1-based")
+    current_version: int
+    versions: list[PageVersion] = Field(description="Oldest first, the current one included")
 
 
 class StorySummary(BaseModel):
