@@ -12,7 +12,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from kidstory.errors import TooManyRequests
-from kidstory.models import ANONYMOUS, StoryRequest, could_be_id, new_id, utc_now
+from kidstory.models import ANONYMOUS, Job, JobKind, StoryRequest, could_be_id, new_id, utc_now
 
 TOKEN_PREFIX = "ks"
 SHARED_KEY_OWNER = "shared-key"
@@ -108,6 +108,20 @@ def request_cost(request: StoryRequest) -> int:
         + (count * VIDEO_COST if request.generate_videos else 0)
         + (NARRATION_COST if request.narration else 0)
     )
+
+
+def job_cost(job: Job) -> int:
+    """What a job will spend, in units: a new story (or a sequel) as its request says; a
+    version only its text (its pictures and clips are the parent's) and narration; a page
+    change only what it redoes."""
+    request, origin = job.request, job.origin
+    if job.kind in (JobKind.STORY, JobKind.SEQUEL) or origin is None:
+        return request_cost(request)
+    if job.kind is JobKind.VERSION:
+        return STORY_COST + (NARRATION_COST if request.narration else 0)
+    if job.kind is JobKind.REGENERATE_PAGE:
+        return (IMAGE_COST if origin.picture else 0) + (STORY_COST if origin.text else 0)
+    return 0  # EDIT_PAGE: the owner's own text
 
 
 class RateLimited(TooManyRequests):

@@ -17,7 +17,7 @@ from kidstory.access import (
     VIDEO_COST,
     Caller,
     Charge,
-    request_cost,
+    job_cost,
 )
 from kidstory.books import book_key, book_keys
 from kidstory.contract import (
@@ -148,8 +148,13 @@ def _fits_every_window(charge: Charge) -> None:
             )
 
 
-def fingerprint(request: StoryRequest) -> str:
-    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+def fingerprint(job: Job) -> str:
+    """What an Idempotency-Key's request asked for: a new story's request (as it always was),
+    or for a job made from a story, also its kind and what it starts from."""
+    asked = job.request.model_dump_json()
+    if job.origin is not None:
+        asked = f"{job.kind.value}\n{job.origin.model_dump_json()}\n{asked}"
+    return hashlib.sha256(asked.encode()).hexdigest()
 
 
 class StoryLibrary:
@@ -181,40 +186,55 @@ class StoryLibrary:
         gets the job the first one made, and no second workflow runs. The cost cap and the
         idea are checked first: nothing is spent on a request that is refused."""
         self._check_cost_cap(request)
+        self.check_text(request.prompt, PromptRefused, "idea")
+        self.check_webhook(request)
+        return self.start_job(Job(request=request, owner=caller.owner), caller, idempotency_key)
+
+    def check_text(self, text: str, refusal: type[FieldRefused], what: str) -> None:
+        """`refusal` (422, with the reason) when `text` (the `what`: an idea, a page...) is not
+        one for a children's story; ModerationUnavailable when it could not be checked (fail
+        closed)."""
         try:
-            verdict = self._moderator.check(request.prompt)
-        except ProviderError as error:  # fail closed: never start on an unchecked idea
+            verdict = self._moderator.check(text)
+        except ProviderError as error:  # fail closed: never start on an unchecked text
             if isinstance(error, ProviderThrottled):
                 observability.count("ProviderThrottled")
             wait = getattr(error, "retry_after_seconds", None)
             raise ModerationUnavailable(
-                "The idea could not be checked for safety just now, so no story was started. "
+                f"The {what} could not be checked for safety just now, so no story was started. "
                 "Please try again in a moment.",
                 retry_after_seconds=math.ceil(wait) if wait else None,
             ) from error
         if not verdict.allowed:
-            raise PromptRefused(verdict.reason or "This idea cannot be made into a story.")
+            raise refusal(verdict.reason or "This cannot be made into a story.")
+
+    def check_webhook(self, request: StoryRequest) -> None:
         if request.webhook_url is not None:
             try:
                 check_target(str(request.webhook_url), allow_private=self._private_webhooks)
             except (WebhookRefused, WebhookFailed) as refused:
                 raise WebhookUrlRefused(str(refused)) from None
+
+    def start_job(self, job: Job, caller: Caller, idempotency_key: str | None = None) -> Submitted:
+        """Store `job` (a new one, of any kind), charged its units in the same write, and
+        start its workflow. With an Idempotency-Key used before, nothing is stored: the job
+        the key made is returned (IdempotencyConflict when it was made by another request)."""
         if idempotency_key is not None:
             earlier = self._table.get_idempotency(caller.owner, idempotency_key)
             if earlier is not None:
-                return self._replay(earlier.job_id, earlier.fingerprint, request, caller)
+                return self._replay(earlier.job_id, earlier.fingerprint, job, caller)
         now = utc_now()  # the job's time is its charge's: a refund finds the same windows
-        charge = self._charge(caller, request, now)
+        job = job.model_copy(update={"created_at": now, "updated_at": now})
+        charge = self._charge(caller, job, now)
         _fits_every_window(charge)
-        job = Job(request=request, owner=caller.owner, created_at=now, updated_at=now)
         # the job is stored and charged in one write: a request that made no job (refused,
         # a replay, a write that failed) was charged nothing
         if idempotency_key is None:
             self._table.put_job(job, charge)
         else:
-            earlier = self._table.put_job_once(job, idempotency_key, fingerprint(request), charge)
+            earlier = self._table.put_job_once(job, idempotency_key, fingerprint(job), charge)
             if earlier is not None:
-                return self._replay(earlier.job_id, earlier.fingerprint, request, caller)
+                return self._replay(earlier.job_id, earlier.fingerprint, job, caller)
         self._start(job, charge)
         observability.count("StoriesRequested")
         return Submitted(job)
@@ -246,14 +266,14 @@ class StoryLibrary:
                 "raise the cap (POST /api/v1/stories/estimate gives the breakdown)."
             )
 
-    def _charge(self, caller: Caller, request: StoryRequest, at: datetime) -> Charge:
+    def _charge(self, caller: Caller, job: Job, at: datetime) -> Charge:
         windows = caller.windows(self._per_minute, self._daily)
-        return Charge(caller.owner, request_cost(request), windows, at)
+        return Charge(caller.owner, job_cost(job), windows, at)
 
     def _replay(
-        self, job_id: str, earlier_fingerprint: str, request: StoryRequest, caller: Caller
+        self, job_id: str, earlier_fingerprint: str, asked: Job, caller: Caller
     ) -> Submitted:
-        if earlier_fingerprint != fingerprint(request):
+        if earlier_fingerprint != fingerprint(asked):
             raise IdempotencyConflict(
                 "This Idempotency-Key was already used with a different request body"
             )
@@ -266,7 +286,7 @@ class StoryLibrary:
         if job.status is JobStatus.PENDING:
             # the first request may have stopped before starting the workflow; starting it
             # again is safe: the execution is named after the job, so it runs at most once
-            self._start(job, self._charge(caller, job.request, job.created_at))
+            self._start(job, self._charge(caller, job, job.created_at))
         return Submitted(job, replayed=True)
 
     def _start(self, job: Job, charge: Charge) -> None:
