@@ -8,7 +8,8 @@ bedrock-runtime's Converse and InvokeModel from a botocore `before-send` hook.
 
 Both share one `StoryModel`: it reads each question the way a model would (the JSON schema it is
 asked to fill and the request text) and answers it, a story for the writer ("Write a story of L
-to H pages") and a scene plan for the prompters ("Plan exactly N ..."), and draws real PNG
+to H pages", with the scenes it is asked to plan with it) and a scene plan for the prompters
+("Plan exactly N ..."), and draws real PNG
 pictures for picture prompts. Everything asked and answered is kept for the test to check.
 """
 
@@ -102,6 +103,9 @@ class StoryModel:
         self.problems: list[str] = []  # requests the fake could not understand
         self.spoil_first_story: Spoil | None = None
         self.throttle_first_picture = False
+        # answers the scenes the writer is asked for with the story; False: a model that
+        # leaves them out, so the scene prompters must ask for a plan
+        self.plans_with_story = True
         self._lock = threading.Lock()
 
     # what the test reads
@@ -135,6 +139,11 @@ class StoryModel:
                 "character": dict(HERO),
                 "art_style": ART_STYLE,
             }
+            asked = re.search(r"Also plan exactly (\d+) scenes", request)
+            if asked and self.plans_with_story:
+                story["scenes"] = self.scenes(
+                    int(asked.group(1)), list(enumerate(story["pages"], 1))
+                )
             text = json.dumps(story)
             if spoil == "malformed_json":  # cut off half way, as a model that ran out might
                 return text[: len(text) // 2], None
@@ -144,19 +153,21 @@ class StoryModel:
         count = int(found.group(1))
         pages = re.findall(r"^(\d+)\. (.+)$", request, flags=re.MULTILINE)
         assert pages, f"a scene question without the story's pages: {request[:200]}"
-        numbers = spread(count, len(pages))
-        plan = {
-            "scenes": [
-                {
-                    "page": number,
-                    "scene_description": pages[number - 1][1].split(". ")[0].rstrip(".") + ".",
-                    "visual": f"Page {number}: a quiet garden path at dusk, Pip smiling with the "
-                    "lantern, fireflies glowing, wide calm view, soft shadows.",
-                }
-                for number in numbers
-            ]
-        }
+        plan = {"scenes": self.scenes(count, [(int(n), text) for n, text in pages])}
         return json.dumps(plan), plan
+
+    @staticmethod
+    def scenes(count: int, pages: list[tuple[int, str]]) -> list[dict[str, Any]]:
+        """`count` scenes spread over the story's numbered pages."""
+        return [
+            {
+                "page": number,
+                "scene_description": pages[number - 1][1].split(". ")[0].rstrip(".") + ".",
+                "visual": f"Page {number}: a quiet garden path at dusk, Pip smiling with the "
+                "lantern, fireflies glowing, wide calm view, soft shadows.",
+            }
+            for number in spread(count, len(pages))
+        ]
 
     def draw(self, prompt: str, *, size: int, label: str) -> bytes:
         picture = draw_illustration(

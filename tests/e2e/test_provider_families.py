@@ -109,7 +109,12 @@ def assert_the_story_is_the_models(
     assert story["character"] == HERO
     assert story["offline"] is False
     assert story["readability"]["fits_age_group"] is True
-    assert len(model.of_kind("scenes")) == 1
+    # the scenes came with the story: no second call before the first picture
+    assert model.of_kind("scenes") == []
+    planned = answers[-1]["scenes"]
+    assert [image["scene_description"] for image in story["images"]] == [
+        scene["scene_description"] for scene in planned
+    ]
     assert [image["display_order"] for image in story["images"]] == list(range(num_illustrations))
     for image in story["images"]:
         assert character_sheet() in image["prompt_used"]

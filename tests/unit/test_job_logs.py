@@ -147,7 +147,12 @@ class IdleSweeper:
 
 class LoggingWriter(OfflineTextProvider):
     """The offline writer, logging from the story graph's prompters, which LangGraph runs side by
-    side on its own threads."""
+    side on its own threads (its drafts come without scenes, so they plan them)."""
+
+    def write_story(self, brief: StoryBrief) -> Any:
+        story = super().write_story(brief)
+        story.scene_plan = {}
+        return story
 
     def plan_scenes(self, brief: StoryBrief, story: Any, medium: Medium, count: int) -> Any:
         logger.info("planning scenes", extra={"on_thread": threading.current_thread().name})

@@ -46,6 +46,46 @@ def test_only_the_wanted_prompters_run(images: int, videos: int, expected: set[s
     assert len(state.get("video_scenes", [])) == videos
 
 
+class PlansWithTheStory(CountingWriter):
+    """A writer whose answer carries the scenes it was asked for."""
+
+    def write_story(self, brief: StoryBrief) -> StoryText:
+        story = super().write_story(brief)
+        story.scene_plan = {
+            medium: [
+                ScenePrompt(scene_description=f"{medium} {n}", prompt=f"{medium} {n}")
+                for n in range(brief.scenes)
+            ]
+            for medium in ("image", "video")
+        }
+        return story
+
+
+def test_scenes_planned_with_the_story_need_no_second_call() -> None:
+    writer = PlansWithTheStory()
+    brief = StoryBrief(
+        prompt="A fox who loves the sea", age_group=AgeGroup("6-8"), min_pages=3, scenes=3
+    )
+
+    state = run_story_graph(build_story_graph(writer), brief, image_count=3, video_count=3)
+
+    assert writer.calls == ["story"]
+    assert [scene.prompt for scene in state["image_scenes"]] == ["image 0", "image 1", "image 2"]
+    assert [scene.prompt for scene in state["video_scenes"]] == ["video 0", "video 1", "video 2"]
+
+
+def test_a_plan_with_the_story_that_does_not_fit_is_asked_for_again() -> None:
+    writer = PlansWithTheStory()
+    brief = StoryBrief(
+        prompt="A fox who loves the sea", age_group=AgeGroup("6-8"), min_pages=3, scenes=2
+    )
+
+    state = run_story_graph(build_story_graph(writer), brief, image_count=3, video_count=0)
+
+    assert writer.calls == ["story", "image"]
+    assert len(state["image_scenes"]) == 3
+
+
 def test_a_prompter_that_returns_too_few_scenes_is_an_error() -> None:
     class ShortWriter(OfflineTextProvider):
         def plan_scenes(

@@ -83,6 +83,7 @@ def test_writes_a_story_through_the_v1_chat_completions_api() -> None:
         "pages",
         "character",
         "art_style",
+        "scenes",
     ]
     assert story.character.look == LOOK
     assert len(story.pages) == 10

@@ -105,7 +105,7 @@ def test_writes_a_story_through_the_responses_api_with_the_story_schema() -> Non
     assert (schema_format["type"], schema_format["name"]) == ("json_schema", "WrittenStory")
     assert schema_format["strict"] is True
     schema = schema_format["schema"]
-    assert schema["required"] == ["title", "pages", "character", "art_style"]
+    assert schema["required"] == ["title", "pages", "character", "art_style", "scenes"]
     assert schema["additionalProperties"] is False
     assert story == StoryText(
         title=STORY.title, pages=STORY.pages, character=STORY.character, art_style=STYLE

@@ -175,3 +175,46 @@ def test_the_self_contained_schema_has_no_references() -> None:
     assert "$ref" not in json.dumps(schema)
     assert "$defs" not in schema
     assert schema["properties"]["character"]["required"] == ["name", "species", "look"]
+
+
+def with_scenes(pages: int, *scene_pages: int) -> str:
+    answer = json.loads(written(pages))
+    answer["scenes"] = json.loads(plan(*scene_pages))["scenes"]
+    return json.dumps(answer)
+
+
+def test_the_writer_plans_the_scenes_with_the_story_in_one_call() -> None:
+    model = ScriptedModel(with_scenes(8, 6, 1, 4))
+    asked = StoryBrief(prompt=IDEA, age_group=AgeGroup("6-8"), min_pages=3, scenes=3)
+
+    story = model.write_story(asked)
+
+    assert len(model.questions) == 1
+    assert "Also plan exactly 3 scenes" in model.questions[0].request
+    for medium in ("image", "video"):
+        scenes = story.scene_plan[medium]
+        assert [scene.scene_description for scene in scenes] == [
+            "Milo on page 1.",
+            "Milo on page 4.",
+            "Milo on page 6.",
+        ]
+        assert all(LOOK in scene.prompt and STYLE in scene.prompt for scene in scenes)
+
+
+def test_an_unusable_plan_with_the_story_costs_no_second_draft() -> None:
+    model = ScriptedModel(with_scenes(8, 1, 12, 4))  # page 12 does not exist
+    asked = StoryBrief(prompt=IDEA, age_group=AgeGroup("6-8"), min_pages=3, scenes=3)
+
+    story = model.write_story(asked)
+
+    assert len(model.questions) == 1
+    assert story.scene_plan == {}  # the prompters plan the scenes instead
+    assert len(story.pages) == 8
+
+
+def test_a_story_without_pictures_asks_for_no_scenes() -> None:
+    model = ScriptedModel(written(8))
+
+    model.write_story(brief())
+
+    assert "Also plan exactly" not in model.questions[0].request

@@ -14,9 +14,10 @@ from kidstory.config.prices import ModelPrice
 from kidstory.config.settings import Settings
 from kidstory.models import AgeGroup, StoryRequest
 
-# What a story asks of the models, for an estimate (docs/cost.md): the writer's draft and one
-# plan of scenes per kind of media, the most pages the age group's stories have, and this many
-# tokens and characters. A review that sends the draft back adds a draft (not counted).
+# What a story asks of the models, for an estimate (docs/cost.md): the writer's draft (which
+# plans the scenes of the pictures and clips too), the most pages the age group's stories have,
+# and this many tokens and characters. A review that sends the draft back adds a draft, and a
+# plan that does not fit a plan of its own (not counted).
 PROMPT_TOKENS_PER_CALL = 1_500
 TOKENS_PER_PAGE = 90  # the page's words and the JSON around them
 TOKENS_PER_SCENE = 80
@@ -102,8 +103,8 @@ def estimate(request: StoryRequest, settings: Settings) -> EstimateResponse:
         f"the writer is asked for {MOST_PAGES[request.age_group]} pages at most (ages "
         f"{request.age_group.value}), {TOKENS_PER_PAGE} tokens each, with "
         f"{PROMPT_TOKENS_PER_CALL} tokens of instructions per call",
-        "one draft and one plan of scenes per kind of media; a draft the review sends back "
-        "costs another draft, not counted here",
+        "one draft, which plans the scenes too; a draft the review sends back, or a plan "
+        "asked for again when the draft's does not fit, costs another call, not counted here",
         f"{CLIP_SECONDS:g} seconds per clip",
         f"{CHARACTERS_PER_PAGE[request.age_group]} characters read aloud per page",
         "infrastructure at the stage's measured cost per story (docs/cost.md)",
@@ -133,16 +134,14 @@ def _counts(request: StoryRequest) -> dict[str, int]:
 
 def _model_work(request: StoryRequest, settings: Settings, counts: dict[str, int]) -> list[_Work]:
     text_model = settings.text_model[1] if settings.text_model else "offline"
-    plans = int(bool(counts["pictures"])) + int(bool(counts["clips"]))
     pages = MOST_PAGES[request.age_group]
-    scenes = counts["pictures"] + counts["clips"]
-    calls = 1 + plans
+    scenes = max(counts["pictures"], counts["clips"])  # one plan serves pictures and clips
     work = [
         _Work(
             "text",
             settings.llm_provider,
             text_model,
-            calls * PROMPT_TOKENS_PER_CALL + plans * pages * TOKENS_PER_PAGE,
+            PROMPT_TOKENS_PER_CALL,
             "input tokens",
             "input_per_million_tokens",
             1e6,

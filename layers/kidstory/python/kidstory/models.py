@@ -307,6 +307,11 @@ class StoryText(BaseModel):
     pages: list[str] = Field(min_length=1)
     character: Character
     art_style: str
+    scene_plan: dict[str, list[ScenePrompt]] = Field(
+        default_factory=dict,
+        description="Scene prompts per medium (image, video) planned with the story itself, "
+        "when the writer was asked for them and gave a usable plan",
+    )
 
     @property
     def content(self) -> str:

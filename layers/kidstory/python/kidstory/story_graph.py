@@ -1,7 +1,8 @@
 """The LangGraph graph run by WriteStory: the writer, a reviewer that checks every page for
 child safety and the text for readability (sending a draft back a bounded number of times, and
 refusing a story that stays unsafe), then the image and video prompters in parallel (a prompter
-whose medium was not asked for is skipped), then fan-in."""
+whose medium was not asked for is skipped; one takes the scenes the writer planned with the
+story, and asks for a plan only when there is none that fits), then fan-in."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 
 from kidstory.models import ScenePrompt, StoryText
-from kidstory.providers.base import StoryBrief, TextProvider
+from kidstory.providers.base import Medium, StoryBrief, TextProvider
 from kidstory.providers.errors import ContentRefused
 from kidstory.readability import Readability, advice, measure
 from kidstory.safety import OfflineModerator, TextModerator
@@ -70,13 +71,19 @@ def build_story_graph(
             return ["story_writer"]
         return prompters_wanted(state)
 
+    def scenes_for(state: StoryGraphState, medium: Medium, count: int) -> list[ScenePrompt]:
+        """The scenes the writer planned with the story, or, when it gave none that fit, a
+        plan asked of it now."""
+        planned = state["story"].scene_plan.get(medium, [])
+        if len(planned) == count:
+            return planned
+        return writer.plan_scenes(state["brief"], state["story"], medium, count)
+
     def image_prompter(state: StoryGraphState) -> StoryGraphState:
-        scenes = writer.plan_scenes(state["brief"], state["story"], "image", state["image_count"])
-        return {"image_scenes": scenes}
+        return {"image_scenes": scenes_for(state, "image", state["image_count"])}
 
     def video_prompter(state: StoryGraphState) -> StoryGraphState:
-        scenes = writer.plan_scenes(state["brief"], state["story"], "video", state["video_count"])
-        return {"video_scenes": scenes}
+        return {"video_scenes": scenes_for(state, "video", state["video_count"])}
 
     def prompters_wanted(state: StoryGraphState) -> list[str]:
         wanted = [

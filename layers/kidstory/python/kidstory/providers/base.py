@@ -18,6 +18,9 @@ class StoryBrief:
     age_group: AgeGroup
     min_pages: int
     revision_notes: str | None = None  # why the previous draft was sent back, if it was
+    scenes: int = 0
+    """How many scenes (pictures, and the clips that go with them) the writer plans in the same
+    answer as the story, so no second call is needed before the first picture (0: none)."""
 
 
 @dataclass(frozen=True)

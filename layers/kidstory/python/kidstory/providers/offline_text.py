@@ -256,7 +256,7 @@ class OfflineTextProvider:
             for index in range(max(0, wanted - len(opening) - len(ending)))
         ]
         pages = [page.format(**values) for page in opening + middle + ending]
-        return StoryText(
+        story = StoryText(
             title=f"{name} the {adjective.capitalize()} {species.capitalize()}",
             pages=pages,
             character=Character(
@@ -267,24 +267,33 @@ class OfflineTextProvider:
             ),
             art_style=ART_STYLE,
         )
+        if brief.scenes:  # planned with the story, as a model asked for both answers both
+            story.scene_plan = {
+                medium: _scenes(story, medium, brief.scenes) for medium in ("image", "video")
+            }
+        return story
 
     def plan_scenes(
         self, brief: StoryBrief, story: StoryText, medium: Medium, count: int
     ) -> list[ScenePrompt]:
-        """One scene per chosen page, spread evenly over the story."""
-        pages = story.pages
-        chosen = [picture_page(index, count, len(pages)) for index in range(count)]
-        scenes = []
-        for page_index in chosen:
-            first_sentence = re.split(r"(?<=[.!?])\s", pages[page_index], maxsplit=1)[0]
-            action = "gently moving, a slow camera pan" if medium == "video" else "still picture"
-            scenes.append(
-                ScenePrompt(
-                    scene_description=first_sentence,
-                    prompt=(
-                        f"{first_sentence} Characters: {story.character.name}, "
-                        f"{story.character.look}. Style: {story.art_style}; {action}."
-                    ),
-                )
+        return _scenes(story, medium, count)
+
+
+def _scenes(story: StoryText, medium: Medium, count: int) -> list[ScenePrompt]:
+    """One scene per chosen page, spread evenly over the story."""
+    pages = story.pages
+    chosen = [picture_page(index, count, len(pages)) for index in range(count)]
+    scenes = []
+    for page_index in chosen:
+        first_sentence = re.split(r"(?<=[.!?])\s", pages[page_index], maxsplit=1)[0]
+        action = "gently moving, a slow camera pan" if medium == "video" else "still picture"
+        scenes.append(
+            ScenePrompt(
+                scene_description=first_sentence,
+                prompt=(
+                    f"{first_sentence} Characters: {story.character.name}, "
+                    f"{story.character.look}. Style: {story.art_style}; {action}."
+                ),
             )
-        return scenes
+        )
+    return scenes

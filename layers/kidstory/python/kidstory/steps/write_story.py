@@ -91,6 +91,7 @@ class StoryWriting:
             prompt=request.prompt,
             age_group=request.age_group,
             min_pages=max(image_count, video_count),
+            scenes=max(image_count, video_count),
         )
         started = time.monotonic()
         try:
