@@ -419,21 +419,27 @@ def test_a_sequel_is_asked_for_opened_and_linked_both_ways(
 ) -> None:
     sequel = story(
         SEQUEL, title="Milo at the Seaside", age_group="3-5", parent_id=STORY, series_id=STORY
-    )
+    ) | {"job_id": JOB.format(3)}
+
+    def asked_for_sequel(body: Any) -> tuple[int, Any]:
+        # its text is written at once, its pictures are drawn while the job is held: the reader
+        # opens it before its parent lists it (the API lists complete sequels only)
+        api.stories[SEQUEL] = sequel | {"images": [], "complete": False}
+        return api.start(
+            JOB.format(3),
+            Job(
+                job(JOB.format(3), "processing", "illustrating", SEQUEL, images=3),
+                job(JOB.format(3), "completed", "done", SEQUEL, images=3),
+                then=written,
+            ),
+        )
 
     def written() -> None:
         api.stories[SEQUEL] = sequel
         api.stories[STORY]["series_id"] = STORY
         api.stories[STORY]["sequels"] = [related(sequel, "sequel")]
 
-    api.answers["sequel"] = lambda body: api.start(
-        JOB.format(3),
-        Job(
-            job(JOB.format(3), "processing", "writing", None),
-            job(JOB.format(3), "completed", "done", SEQUEL, images=3),
-            then=written,
-        ),
-    )
+    api.answers["sequel"] = asked_for_sequel
     page = reading(open_reader)
     assert page.locator("#story-family").is_hidden()  # a story on its own
 
@@ -443,10 +449,13 @@ def test_a_sequel_is_asked_for_opened_and_linked_both_ways(
     page.locator("#sequel-age").select_option("3-5")
     page.get_by_role("button", name="Write the sequel").click()
 
-    # followed like a new story, then opened
-    page.locator("#progress-section").wait_for(state="visible")
-    api.jobs[JOB.format(3)].release.set()
+    # followed like a new story, opened as soon as its text is written, its tools once complete
     wait_until(page, "document.getElementById('story-title').textContent === 'Milo at the Seaside'")
+    assert f"job={JOB.format(3)}" in page.url
+    assert page.locator('#story-view[data-complete="false"]').is_visible()
+    assert page.locator("#story-more").is_hidden() and page.locator("#page-tools").is_hidden()
+    api.jobs[JOB.format(3)].release.set()
+    page.locator('#story-view[data-complete="true"]').wait_for()
     assert f"story={SEQUEL}" in page.url
     (asked,) = api.asked_for("POST", f"/{STORY}/sequel")
     assert asked.body == {"prompt": "Milo goes to the seaside", "age_group": "3-5"}

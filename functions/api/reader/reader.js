@@ -977,10 +977,14 @@ async function showFamily(story) {
   $("story-family").hidden = $("family-versions").hidden && $("family-series").hidden;
 }
 
+// Whether the story is a sequel or a version of its parent: as the parent lists it, else (the
+// parent lists only the complete ones) by the series a sequel shares with it.
 function relationTo(parent, story) {
   if ((parent.versions || []).some((one) => one.id === story.id)) return "version";
   if ((parent.sequels || []).some((one) => one.id === story.id)) return "sequel";
-  return parent.language === story.language && parent.age_group === story.age_group ? "sequel" : "version";
+  if (parent.language !== story.language) return "version";
+  const sameSeries = Boolean(story.series_id) && [parent.series_id, parent.id].includes(story.series_id);
+  return sameSeries ? "sequel" : "version";
 }
 
 function fillFamily(listId, stories, currentId, what) {
