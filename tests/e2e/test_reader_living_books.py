@@ -599,6 +599,33 @@ def test_a_language_the_api_refuses_is_said_under_its_field(
     assert page.get_by_label("Story language").get_attribute("aria-invalid") == "true"
 
 
+def test_a_version_the_api_refuses_is_explained_at_the_field_at_fault(
+    open_reader: Callable[[str], Any], api: FakeApi
+) -> None:
+    refusal = [
+        {
+            "type": "string_pattern_mismatch",
+            "loc": ["body", "language"],
+            "msg": "String should match pattern",
+        }
+    ]
+    api.answers["version"] = lambda body: (422, {"detail": refusal})
+    page = reading(open_reader)
+
+    page.get_by_role("button", name="Make a version").click()
+    page.get_by_label("Language", exact=True).fill("Spanish please")
+    page.get_by_role("button", name="Make the version").click()
+
+    said = page.locator("#version-language-error")
+    said.wait_for(state="visible")
+    assert said.inner_text() == "Language: please give a language code, such as en, es or pt-BR."
+    assert page.locator("#version-message").inner_text() == (
+        "Please look at the message under “Language”."
+    )
+    assert page.evaluate("document.activeElement.id") == "version-language"
+    assert "job=" not in page.url
+
+
 def test_the_story_tools_are_labelled_and_worked_with_the_keyboard(
     open_reader: Callable[[str], Any], api: FakeApi
 ) -> None:

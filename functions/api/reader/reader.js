@@ -22,9 +22,6 @@ const FIELD_NAMES = {
   prompt: "Your story idea",
   age_group: "Age group",
   num_illustrations: "Number of pictures",
-  language: "Story language",
-  instructions: "What should be different?",
-  text: "The page's text",
   generate_videos: "Make short videos too",
   generate_images: "Pictures",
   narration: "Read it aloud",
@@ -175,12 +172,13 @@ function errorFrom(response, detail, sentKey, form) {
       if (issue.type === "content_policy") {
         text = `${form.refused}: ${issue.msg}`;
       } else {
-        text = FIELD_NAMES[field] ? `${FIELD_NAMES[field]}: ${friendly(issue)}` : friendly(issue);
+        const name = fieldName(field, form);
+        text = name ? `${name}: ${friendly(issue)}` : friendly(issue);
       }
       if (form.fields[field]) fields[field] = text;
       else lines.push(text);
     }
-    const marked = Object.keys(fields).map((field) => `“${FIELD_NAMES[field]}”`);
+    const marked = Object.keys(fields).map((field) => `“${fieldName(field, form)}”`);
     if (marked.length) lines.unshift(`Please look at the message under ${marked.join(" and ")}.`);
     return new ApiError(422, lines.join(" "), { fields });
   }
@@ -205,6 +203,13 @@ function errorFrom(response, detail, sentKey, form) {
     return new ApiError(status, `Something went wrong on the story server (error ${status}). Please try again.`);
   }
   return new ApiError(status, said || `The story server answered with error ${status}.`);
+}
+
+// A field as the form names it (its label), else as the reader names the API's fields.
+function fieldName(field, form) {
+  const input = form.fields[field] ? $(form.fields[field][0]) : null;
+  const label = input && input.labels.length ? input.labels[0].textContent.trim() : "";
+  return label || FIELD_NAMES[field] || "";
 }
 
 function friendly(issue) {
