@@ -1,6 +1,8 @@
 // The web reader of Kids Story Agent: write an idea, watch the story being made, read it page
 // by page (its text as soon as it is written, the pictures as they are drawn), and have it read
-// aloud with each word lit as it is spoken. Plain ES module, no build step. It talks to the HTTP
+// aloud with each word lit as it is spoken; redraw a page's picture or edit its text, ask for a
+// sequel or a version in another language or for other ages, and go between a story's versions
+// and a series' books. Plain ES module, no build step. It talks to the HTTP
 // API described in docs/api.md.
 //
 // Where the API is: the `api` query parameter (?api=https://.../dev/), else config.json next to
@@ -24,12 +26,42 @@ const FIELD_NAMES = {
   generate_images: "Pictures",
   narration: "Read it aloud",
 };
-const FIELD_ERRORS = {
-  prompt: "prompt-error",
-  age_group: "age-group-error",
-  num_illustrations: "illustrations-error",
+// Each form's fields the API may find fault with (its field name -> the input's id and the id of
+// the message under it), and what is said when moderation refuses what was written in it.
+const IDEA_REFUSED = "We can't make a children's story from this idea";
+const FORMS = {
+  idea: {
+    refused: IDEA_REFUSED,
+    fields: {
+      prompt: ["prompt", "prompt-error"],
+      age_group: ["age-group", "age-group-error"],
+      num_illustrations: ["illustrations", "illustrations-error"],
+      language: ["language", "language-error"],
+    },
+  },
+  redraw: {
+    refused: "We can't use these instructions in a children's story",
+    fields: { instructions: ["redraw-instructions", "redraw-instructions-error"] },
+  },
+  edit: {
+    refused: "We can't use this text in a children's story",
+    fields: { text: ["edit-text", "edit-text-error"] },
+  },
+  sequel: {
+    refused: IDEA_REFUSED,
+    fields: { prompt: ["sequel-prompt", "sequel-prompt-error"], age_group: ["sequel-age", "sequel-age-error"] },
+  },
+  version: {
+    refused: "We can't make a children's story from this",
+    fields: {
+      language: ["version-language", "version-language-error"],
+      age_group: ["version-age", "version-age-error"],
+    },
+  },
 };
-const FIELD_INPUTS = { prompt: "prompt", age_group: "age-group", num_illustrations: "illustrations" };
+// Languages written right to left, by their primary subtag (as RIGHT_TO_LEFT in models.py).
+const RIGHT_TO_LEFT = new Set(["ar", "he", "fa", "ur", "yi", "ps", "sd", "ckb", "dv", "ug"]);
+const CHANGE_WORDS = { written: "as first written", regenerated: "redone", edited: "edited" };
 const OFFLINE_NARRATION =
   "Offline narration: read aloud by the built-in offline voice, not by an AI model.";
 const DONE_SHOWN_MS = 4000; // how long "Done!" stays above a story that was read while being made
@@ -48,6 +80,8 @@ const state = {
   reading: false, // read-along is on: play this page, then turn and play the next
   frame: 0, // the requestAnimationFrame that follows the narration while it plays
   fetched: new Set(), // the pictures fetched ahead, by id
+  changing: false, // a change of the story on screen (one of its pages) is being made
+  family: 0, // bumped to drop an older look for the story's parent
 };
 
 // ---------------------------------------------------------------- the API
@@ -91,7 +125,8 @@ function asBase(url) {
 const keyName = () => `kidstory.apiKey ${state.api}`;
 const storedKey = () => localStorage.getItem(keyName()) || "";
 
-async function call(path, { method = "GET", body } = {}) {
+// `form`: the form whose fields a 422's messages go under (FORMS).
+async function call(path, { method = "GET", body, form = "idea" } = {}) {
   const headers = { Accept: "application/json" };
   const key = storedKey();
   if (key) headers.Authorization = `Bearer ${key}`;
@@ -113,10 +148,10 @@ async function call(path, { method = "GET", body } = {}) {
   } catch {
     // not JSON: the status says enough
   }
-  throw errorFrom(response, detail, Boolean(key));
+  throw errorFrom(response, detail, Boolean(key), FORMS[form]);
 }
 
-function errorFrom(response, detail, sentKey) {
+function errorFrom(response, detail, sentKey, form) {
   const status = response.status;
   const said = typeof detail === "string" ? detail : "";
   if (status === 401) {
@@ -135,14 +170,15 @@ function errorFrom(response, detail, sentKey) {
       const field = loc.length > 1 ? String(loc[loc.length - 1]) : "";
       let text;
       if (issue.type === "content_policy") {
-        text = `We can't make a children's story from this idea: ${issue.msg}`;
+        text = `${form.refused}: ${issue.msg}`;
       } else {
-        text = FIELD_NAMES[field] ? `${FIELD_NAMES[field]}: ${friendly(issue)}` : friendly(issue);
+        const name = fieldName(field, form);
+        text = name ? `${name}: ${friendly(issue)}` : friendly(issue);
       }
-      if (FIELD_ERRORS[field]) fields[field] = text;
+      if (form.fields[field]) fields[field] = text;
       else lines.push(text);
     }
-    const marked = Object.keys(fields).map((field) => `“${FIELD_NAMES[field]}”`);
+    const marked = Object.keys(fields).map((field) => `“${fieldName(field, form)}”`);
     if (marked.length) lines.unshift(`Please look at the message under ${marked.join(" and ")}.`);
     return new ApiError(422, lines.join(" "), { fields });
   }
@@ -169,6 +205,13 @@ function errorFrom(response, detail, sentKey) {
   return new ApiError(status, said || `The story server answered with error ${status}.`);
 }
 
+// A field as the form names it (its label), else as the reader names the API's fields.
+function fieldName(field, form) {
+  const input = form.fields[field] ? $(form.fields[field][0]) : null;
+  const label = input && input.labels.length ? input.labels[0].textContent.trim() : "";
+  return label || FIELD_NAMES[field] || "";
+}
+
 function friendly(issue) {
   switch (issue.type) {
     case "string_too_short":
@@ -179,6 +222,8 @@ function friendly(issue) {
     case "int_parsing":
     case "int_type":
       return "please choose a number from 1 to 10.";
+    case "string_pattern_mismatch":
+      return "please give a language code, such as en, es or pt-BR.";
     default:
       return issue.msg || "this is not right.";
   }
@@ -206,18 +251,20 @@ function show(element, text, kind = "error") {
   element.hidden = !text;
 }
 
-function clearFieldErrors() {
-  for (const [field, id] of Object.entries(FIELD_ERRORS)) {
-    show($(id), "");
-    $(FIELD_INPUTS[field]).removeAttribute("aria-invalid");
+function clearFieldErrors(form = "idea") {
+  for (const [input, error] of Object.values(FORMS[form].fields)) {
+    show($(error), "");
+    $(input).removeAttribute("aria-invalid");
   }
 }
 
-function showFieldErrors(fields) {
+// Each message under its field; the first field at fault, to be focused.
+function showFieldErrors(fields, form = "idea") {
   let first = null;
   for (const [field, text] of Object.entries(fields)) {
-    show($(FIELD_ERRORS[field]), text);
-    const input = $(FIELD_INPUTS[field]);
+    const [inputId, errorId] = FORMS[form].fields[field];
+    show($(errorId), text);
+    const input = $(inputId);
     input.setAttribute("aria-invalid", "true");
     first ??= input;
   }
@@ -246,6 +293,7 @@ async function submitIdea(event) {
     generate_images: true,
     generate_videos: $("videos").checked,
     narration: $("narration").checked,
+    language: $("language").value.trim() || "en",
   };
   button.setAttribute("aria-disabled", "true");
   button.textContent = "Sending your idea…";
@@ -288,10 +336,11 @@ function progressPercent(job) {
   }
 }
 
-function progressWords(job) {
+// `what` the job makes: "story" (a new one), or "page" (a change of one page).
+function progressWords(job, what = "story") {
   const p = job.progress || {};
-  if (job.status === "completed") return "Done! Your story is ready.";
-  if (job.status === "failed") return "The story could not be finished.";
+  if (job.status === "completed") return what === "page" ? "Done! The page is changed." : "Done! Your story is ready.";
+  if (job.status === "failed") return what === "page" ? "The page could not be changed." : "The story could not be finished.";
   const parts = [];
   if (p.images_total) parts.push(`${p.images_done} of ${p.images_total} pictures`);
   if (p.videos_total) parts.push(`${p.videos_done} of ${p.videos_total} videos`);
@@ -300,9 +349,9 @@ function progressWords(job) {
 }
 
 // The same progress on the home view's bar and on the one above a story read while it is made.
-function showProgress(job) {
+function showProgress(job, what = "story") {
   const percent = progressPercent(job);
-  const words = progressWords(job);
+  const words = progressWords(job, what);
   const stage = job.status === "completed" ? "done" : (job.progress || {}).stage || "queued";
   for (const [barId, textId] of [
     ["progress-bar", "progress-text"],
@@ -319,48 +368,61 @@ function showProgress(job) {
 
 const transient = (error) => error.status === 429 || error.status === 0 || error.status >= 500;
 
-// Polls the job. As soon as the story's text is written (the job has a story_id), the story is
-// opened, read with ?partial=true: its text at once, a placeholder for each picture still being
-// drawn. Polling goes on, filling the pictures in as they come, until the story is complete.
+// Polls a job until it ends or another is followed (state.following moves on from `run`). Each
+// look reads the job, then with `read(job)` what goes with it; a transient error is asked again
+// after a wait, another is said with `say`. The progress is shown, then `seen(job, read)` says
+// whether it is over.
+async function pollJob(jobId, run, { read = async () => null, seen, say, what = "story" }) {
+  let failures = 0;
+  while (run === state.following) {
+    let job;
+    let extra;
+    try {
+      job = await call(`api/v1/stories/jobs/${encodeURIComponent(jobId)}`);
+      extra = await read(job);
+      failures = 0;
+    } catch (error) {
+      if (run !== state.following) return;
+      failures += 1;
+      if (transient(error) && failures <= 5) {
+        await sleep(error.retryAfter ? error.retryAfter * 1000 : POLL_MS * 2 ** failures);
+        continue;
+      }
+      say(error.message);
+      return;
+    }
+    if (run !== state.following) return;
+    showProgress(job, what);
+    if (seen(job, extra)) return;
+    await sleep(POLL_MS);
+  }
+}
+
+// Follows a job that makes a new story (from an idea, a sequel or a version). As soon as the
+// story's text is written (the job has a story_id), the story is opened, read with ?partial=true:
+// its text at once, a placeholder for each picture still being drawn. Polling goes on, filling
+// the pictures in as they come, until the story is complete.
 async function follow(jobId, page = 0) {
   const run = ++state.following;
   $("progress-section").hidden = false;
   show($("job-message"), "");
   showProgress({ status: "pending", progress: { stage: "queued" } });
-  let failures = 0;
   let opened = false; // the story is on screen, being filled in
   const say = (text) => show(opened ? $("story-job-message") : $("job-message"), text);
-  const retry = async (error) => {
-    failures += 1;
-    if (!transient(error) || failures > 5) return false;
-    await sleep(error.retryAfter ? error.retryAfter * 1000 : POLL_MS * 2 ** failures);
-    return true;
-  };
-  while (run === state.following) {
-    let job;
-    let story = null;
+  const read = async (job) => {
+    if (!job.story_id || job.status === "failed") return null;
     try {
-      job = await call(`api/v1/stories/jobs/${encodeURIComponent(jobId)}`);
-      if (job.story_id && job.status !== "failed") {
-        try {
-          story = await call(`api/v1/stories/${encodeURIComponent(job.story_id)}?partial=true`);
-        } catch (error) {
-          if (error.status !== 404) throw error; // 404: not readable yet, or just failed
-        }
-      }
-      failures = 0;
+      return await call(`api/v1/stories/${encodeURIComponent(job.story_id)}?partial=true`);
     } catch (error) {
-      if (run !== state.following) return;
-      if (await retry(error)) continue;
-      say(error.message);
-      return;
+      if (error.status !== 404) throw error; // 404: not readable yet, or just failed
+      return null;
     }
-    if (run !== state.following) return;
-    showProgress(job);
+  };
+  const seen = (job, story) => {
     if (job.status === "failed") {
       say(`Sorry, this story could not be finished: ${job.error || "unknown error"}`);
       if (opened) markUnfinished();
-      return;
+      return true;
     }
     if (story) {
       const p = job.progress || {};
@@ -375,15 +437,16 @@ async function follow(jobId, page = 0) {
       }
       if (story.complete) {
         loadList();
-        return;
+        return true;
       }
     } else if (job.status === "completed") {
       loadList(); // an API that cannot read a story before it is complete
       location.hash = `story=${encodeURIComponent(job.story_id)}`;
-      return;
+      return true;
     }
-    await sleep(POLL_MS);
-  }
+    return false;
+  };
+  await pollJob(jobId, run, { read, seen, say });
 }
 
 // ---------------------------------------------------------------- the story list
@@ -476,8 +539,8 @@ function showStory(story, page) {
   $("story-view").hidden = false;
   document.title = `${story.title} · Story reader`;
   $("story-title").textContent = story.title;
-  const level = story.readability ? ` · reading level: grade ${story.readability.grade_level}` : "";
-  $("story-meta").textContent = `For ages ${story.age_group}${level}`;
+  for (const id of ["story-title", "page-text", "edit-text"]) writtenIn($(id), story.language);
+  $("story-meta").textContent = storyMeta(story);
   show($("story-notice"), story.notice || "", "note");
   show($("story-job-message"), "");
   const narration = story.narration;
@@ -485,6 +548,9 @@ function showStory(story, page) {
   show($("narration-notice"), narration && narration.offline ? OFFLINE_NARRATION : "", "note");
   $("story-view").dataset.complete = String(story.complete !== false);
   $("story-progress").hidden = story.complete !== false;
+  for (const name of ["sequel", "version"]) closeTool(name, false);
+  showTools(story);
+  showFamily(story);
   showPage(Math.min(Math.max(Number.isFinite(page) ? page : 0, 0), story.pages.length - 1));
   window.scrollTo(0, 0);
   $("story-title").focus({ preventScroll: true });
@@ -510,6 +576,8 @@ function refreshStory(story) {
 function showCompleteness(story) {
   const complete = story.complete !== false;
   $("story-view").dataset.complete = String(complete);
+  showTools(story);
+  if (complete && state.story === story) showPageTools(state.page); // its pictures are all made
   if (!complete) {
     $("story-progress").hidden = false;
   } else {
@@ -613,6 +681,7 @@ function showPage(number) {
   fillMedia(number);
   showWords(number);
   loadNarration(number);
+  showPageTools(number);
   $("page-counter").textContent = `Page ${number + 1} of ${pages.length}`;
   setEnabled($("previous"), number > 0);
   setEnabled($("next"), number < pages.length - 1);
@@ -628,6 +697,318 @@ function remember() {
       ? `job=${encodeURIComponent(story.job_id)}`
       : `story=${encodeURIComponent(story.id)}`;
   history.replaceState(null, "", `#${place}&page=${state.page + 1}`);
+}
+
+function storyMeta(story) {
+  const level = story.readability ? ` · reading level: grade ${story.readability.grade_level}` : "";
+  return `For ages ${story.age_group}${level} · ${languageName(story.language)}`;
+}
+
+// The story's words are marked with its language, and written right to left where it is.
+function writtenIn(element, language) {
+  const tag = language || "en";
+  element.lang = tag;
+  element.dir = RIGHT_TO_LEFT.has(tag.split("-")[0].toLowerCase()) ? "rtl" : "ltr";
+}
+
+function languageName(tag) {
+  try {
+    return new Intl.DisplayNames(["en"], { type: "language" }).of(tag || "en") || tag;
+  } catch {
+    return tag; // not a tag the browser knows
+  }
+}
+
+// ---------------------------------------------------------------- changing the story
+
+// The disclosures of the story view: a button that opens a panel (a form, or a page's versions),
+// and the field focused when it opens. One panel of a group is open at a time.
+const TOOLS = {
+  redraw: { toggle: "redraw-toggle", panel: "redraw-form", focus: "redraw-instructions" },
+  edit: { toggle: "edit-toggle", panel: "edit-form", focus: "edit-text" },
+  history: { toggle: "history-toggle", panel: "page-history", focus: null },
+  sequel: { toggle: "sequel-toggle", panel: "sequel-form", focus: "sequel-prompt" },
+  version: { toggle: "version-toggle", panel: "version-form", focus: "version-language" },
+};
+const PAGE_TOOLS = ["redraw", "edit", "history"];
+const FORM_TOOLS = ["redraw", "edit", "sequel", "version"];
+
+function toggleTool(name) {
+  if ($(TOOLS[name].panel).hidden) openTool(name);
+  else closeTool(name);
+}
+
+function openTool(name) {
+  const tool = TOOLS[name];
+  if ($(tool.toggle).getAttribute("aria-disabled") === "true") return;
+  const group = PAGE_TOOLS.includes(name) ? PAGE_TOOLS : ["sequel", "version"];
+  for (const other of group) if (other !== name) closeTool(other, false);
+  if (FORM_TOOLS.includes(name)) {
+    clearFieldErrors(name);
+    show($(`${name}-message`), "");
+  }
+  if (name === "edit") $("edit-text").value = state.story.pages[state.page];
+  $(tool.toggle).setAttribute("aria-expanded", "true");
+  $(tool.panel).hidden = false;
+  if (name === "history") loadHistory();
+  if (tool.focus) $(tool.focus).focus();
+}
+
+// Closes a panel; `refocus`: the focus goes back to its button, if it was in the panel.
+function closeTool(name, refocus = true) {
+  const tool = TOOLS[name];
+  const panel = $(tool.panel);
+  const focusWasIn = panel.contains(document.activeElement);
+  $(tool.toggle).setAttribute("aria-expanded", "false");
+  panel.hidden = true;
+  if (refocus || focusWasIn) $(tool.toggle).focus();
+}
+
+// The tools are for a complete story, one change at a time.
+function showTools(story) {
+  const complete = story.complete !== false;
+  $("page-tools").hidden = !complete;
+  $("story-more").hidden = !complete;
+  for (const tool of Object.values(TOOLS)) setEnabled($(tool.toggle), !state.changing);
+}
+
+function showPageTools(number) {
+  const story = state.story;
+  for (const name of PAGE_TOOLS) closeTool(name, false);
+  const drawn = mediaSlots(story, number).some((slot) => slot.kind === "images" && slot.item);
+  $("redraw-toggle").hidden = !drawn;
+  const version = (story.page_versions || [])[number] || 1;
+  $("page-version").textContent = version > 1 ? `This page is at version ${version}.` : "";
+  $("history-toggle").hidden = version <= 1;
+}
+
+// Sends a form's request: the API's answer, or null when it refused (said in the form, and under
+// the field at fault, which is focused).
+async function send(form, { path, method = "POST", body }) {
+  const submit = $(`${form}-submit`);
+  if (submit.getAttribute("aria-disabled") === "true") return null;
+  clearFieldErrors(form);
+  show($(`${form}-message`), "");
+  const label = submit.textContent;
+  setEnabled(submit, false);
+  submit.textContent = "Sending…";
+  try {
+    return await call(path, { method, body, form });
+  } catch (error) {
+    show($(`${form}-message`), error.message);
+    const field = showFieldErrors(error.fields || {}, form);
+    if (field && error.status === 422) field.focus();
+    return null;
+  } finally {
+    setEnabled(submit, true);
+    submit.textContent = label;
+  }
+}
+
+const storyPath = (story) => `api/v1/stories/${encodeURIComponent(story.id)}`;
+
+// Redraw the page's picture (and rewrite its text, if asked), or save the owner's own text.
+async function askForChange(event, kind) {
+  event.preventDefault();
+  const story = state.story;
+  const page = state.page;
+  const where = `${storyPath(story)}/pages/${page + 1}`;
+  let request;
+  if (kind === "redraw") {
+    const body = { picture: true, text: $("redraw-text").checked };
+    const instructions = $("redraw-instructions").value.trim();
+    if (instructions) body.instructions = instructions;
+    request = { path: `${where}/regenerate`, body };
+  } else {
+    request = { path: where, method: "PATCH", body: { text: $("edit-text").value } };
+  }
+  const accepted = await send(kind, request);
+  if (!accepted) return;
+  $(TOOLS[kind].panel).reset();
+  closeTool(kind);
+  followChange(accepted.job_id, story.id, page);
+}
+
+// Follows a change of the page on screen with the story's progress bar; when it is made, the
+// story is read again and shown at that page.
+async function followChange(jobId, storyId, page) {
+  const run = ++state.following;
+  state.changing = true;
+  showTools(state.story);
+  $("story-view").dataset.changing = "true";
+  $("story-progress").hidden = false;
+  const say = (text) => show($("story-job-message"), text);
+  say("");
+  showProgress({ status: "pending", progress: { stage: "queued" } }, "page");
+  const read = async (job) =>
+    job.status === "completed" ? call(`api/v1/stories/${encodeURIComponent(storyId)}`) : null;
+  const seen = (job, story) => {
+    if (job.status === "failed") {
+      say(`Sorry, the page could not be changed: ${job.error || "unknown error"}`);
+      return true;
+    }
+    if (job.status !== "completed") return false;
+    if (state.story && state.story.id === storyId) showChangedStory(story, page);
+    return true;
+  };
+  try {
+    await pollJob(jobId, run, { read, seen, say, what: "page" });
+  } finally {
+    state.changing = false;
+    delete $("story-view").dataset.changing;
+    if (state.story) showTools(state.story);
+  }
+}
+
+// The story as it is after a change of one of its pages: that page is shown again, where the
+// reader is, without moving the focus.
+function showChangedStory(story, page) {
+  prepare(story);
+  state.story = story;
+  $("story-meta").textContent = storyMeta(story);
+  showPage(Math.min(page, story.pages.length - 1));
+  showCompleteness(story);
+}
+
+// A sequel, or a version in another language or for other ages: its job is followed as a new
+// story's is, and the new story opens as soon as its text is written.
+async function askForStory(event, kind) {
+  event.preventDefault();
+  const story = state.story;
+  let body;
+  if (kind === "sequel") {
+    body = { prompt: $("sequel-prompt").value };
+    if ($("sequel-age").value) body.age_group = $("sequel-age").value;
+  } else {
+    const language = $("version-language").value.trim();
+    const age = $("version-age").value;
+    if (!language && !age) {
+      show($("version-message"), "Choose another language or another age group for the version.");
+      $("version-language").focus();
+      return;
+    }
+    body = {};
+    if (language) body.language = language;
+    if (age) body.age_group = age;
+  }
+  const path = `${storyPath(story)}/${kind === "sequel" ? "sequel" : "versions"}`;
+  const accepted = await send(kind, { path, body });
+  if (!accepted) return;
+  $(TOOLS[kind].panel).reset();
+  closeTool(kind, false);
+  location.hash = `job=${encodeURIComponent(accepted.job_id)}`;
+}
+
+// The page's versions, oldest first, each with its text and picture as they were.
+async function loadHistory() {
+  const story = state.story;
+  const page = state.page;
+  const list = $("page-history-list");
+  const status = $("page-history-status");
+  list.replaceChildren();
+  status.textContent = "Loading the versions of this page…";
+  const stillAsked = () => state.story === story && state.page === page && !$("page-history").hidden;
+  let answer;
+  try {
+    answer = await call(`${storyPath(story)}/pages/${page + 1}/versions`);
+  } catch (error) {
+    if (stillAsked()) status.textContent = error.message;
+    return;
+  }
+  if (!stillAsked()) return;
+  status.textContent = `${answer.versions.length} versions of page ${page + 1}, the first one first.`;
+  list.replaceChildren(...answer.versions.map((version) => historyItem(version, story)));
+}
+
+function historyItem(version, story) {
+  const item = document.createElement("li");
+  item.className = "page-version";
+  const made = new Date(version.created_at).toLocaleString(undefined, {
+    day: "numeric",
+    month: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+  const head = document.createElement("p");
+  head.className = "page-version-head";
+  const now = version.current ? " · shown now" : "";
+  head.textContent = `Version ${version.version} · ${CHANGE_WORDS[version.change] || version.change} · ${made}${now}`;
+  if (version.current) item.setAttribute("aria-current", "true");
+  const text = document.createElement("p");
+  text.className = "page-version-text";
+  text.textContent = version.text;
+  writtenIn(text, story.language);
+  item.append(head, text);
+  if (version.image) {
+    const img = document.createElement("img");
+    img.src = mediaUrl(version.image.image_url);
+    img.alt = version.image.scene_description || `The picture of version ${version.version}`;
+    img.loading = "lazy";
+    item.append(img);
+  }
+  return item;
+}
+
+// ---------------------------------------------------------------- versions and series
+
+// The story's versions (the original and its versions in other languages or for other ages), and
+// its series (the book before it, and its sequels), as links. The story it was made from is read
+// to know which it is, and to list the versions beside this one.
+async function showFamily(story) {
+  const look = ++state.family;
+  $("story-family").hidden = true;
+  let parent = null;
+  if (story.parent_id) {
+    try {
+      parent = await call(`api/v1/stories/${encodeURIComponent(story.parent_id)}`);
+    } catch {
+      parent = null; // deleted: this story stands alone
+    }
+  }
+  if (look !== state.family) return;
+  const isVersion = Boolean(parent) && relationTo(parent, story) === "version";
+  const original = isVersion ? parent : story;
+  const versions = [original, ...(original.versions || [])];
+  const before = parent && !isVersion ? [parent] : [];
+  const after = story.sequels || [];
+  fillFamily("versions-list", versions.length > 1 ? versions : [], story.id, (one) =>
+    one.id === original.id ? "The original" : "A version",
+  );
+  fillFamily("series-list", before.length || after.length ? [...before, story, ...after] : [], story.id, (one) =>
+    before.includes(one) ? "Before this" : one.id === story.id ? "This book" : "Next",
+  );
+  $("family-versions").hidden = versions.length <= 1;
+  $("family-series").hidden = !(before.length || after.length);
+  $("story-family").hidden = $("family-versions").hidden && $("family-series").hidden;
+}
+
+// Whether the story is a sequel or a version of its parent: as the parent lists it, else (the
+// parent lists only the complete ones) by the series a sequel shares with it.
+function relationTo(parent, story) {
+  if ((parent.versions || []).some((one) => one.id === story.id)) return "version";
+  if ((parent.sequels || []).some((one) => one.id === story.id)) return "sequel";
+  if (parent.language !== story.language) return "version";
+  const sameSeries = Boolean(story.series_id) && [parent.series_id, parent.id].includes(story.series_id);
+  return sameSeries ? "sequel" : "version";
+}
+
+function fillFamily(listId, stories, currentId, what) {
+  $(listId).replaceChildren(
+    ...stories.map((one) => {
+      const item = document.createElement("li");
+      const link = document.createElement(one.id === currentId ? "span" : "a");
+      if (one.id === currentId) link.setAttribute("aria-current", "page");
+      else link.href = `#story=${encodeURIComponent(one.id)}`;
+      const title = document.createElement("span");
+      title.className = "family-title";
+      title.textContent = one.title;
+      writtenIn(title, one.language);
+      const about = `${languageName(one.language)}, ages ${one.age_group}`;
+      link.append(`${what(one)}: `, title, ` (${about})`);
+      item.append(link);
+      return item;
+    }),
+  );
 }
 
 // ---------------------------------------------------------------- read-along
@@ -868,6 +1249,24 @@ async function start() {
   audio.addEventListener("error", () => {
     if (audio.getAttribute("src")) setReading(false);
   });
+  for (const name of Object.keys(TOOLS)) {
+    $(TOOLS[name].toggle).addEventListener("click", () => toggleTool(name));
+  }
+  for (const name of FORM_TOOLS) {
+    const form = $(TOOLS[name].panel);
+    form.addEventListener("submit", (event) =>
+      name === "redraw" || name === "edit" ? askForChange(event, name) : askForStory(event, name),
+    );
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        closeTool(name);
+      }
+    });
+  }
+  for (const button of document.querySelectorAll("[data-closes]")) {
+    button.addEventListener("click", () => closeTool(button.dataset.closes));
+  }
   $("back").addEventListener("click", () => {
     location.hash = "";
   });

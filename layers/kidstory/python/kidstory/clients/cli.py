@@ -5,6 +5,10 @@
     kidstory show <story or job id>
     kidstory export <story or job id> --epub book.epub --pdf book.pdf
     kidstory list
+    kidstory regenerate <story> --page 2 --instructions "The hat is red"
+    kidstory edit <story> --page 2 --text "Milo found the cheese."
+    kidstory sequel <story> "Milo goes to the seaside"
+    kidstory version <story> --language es --age 3-5
 
 It talks to the local stack (`make run`) by default; `--url` and `--key` (or KIDSTORY_API_URL
 and KIDSTORY_API_KEY), before or after the command, point it at a deployed API. While it follows
@@ -18,6 +22,7 @@ import email.utils
 import http.client
 import ipaddress
 import json
+import math
 import os
 import shutil
 import sys
@@ -39,6 +44,7 @@ PREFIX = "/api/v1/stories"
 BAR_WIDTH = 24
 # Answers worth asking again: over a rate limit, or a gateway or the API briefly unavailable.
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
+AGE_GROUPS = ["3-5", "6-8", "9-12"]
 
 
 class ApiError(Exception):
@@ -352,6 +358,46 @@ def print_media(story: dict[str, Any], out: TextIO) -> None:
         out.write(f"\n({story['notice']})\n")
 
 
+def print_page(story: dict[str, Any], number: int, out: TextIO) -> None:
+    """One page (1-based) as it is now: its version, text, and the pictures and clips on it."""
+    pages = story.get("pages") or [story["content"]]
+    versions = story.get("page_versions") or []
+    if not 1 <= number <= len(pages):
+        raise ApiError(0, f"the story has {len(pages)} pages, not {number}")
+    version_now = f", version {versions[number - 1]}" if len(versions) >= number else ""
+    out.write(f"\n{story['title']}: page {number} of {len(pages)}{version_now}\n\n")
+    out.write(f"{pages[number - 1]}\n\n")
+    for kind, url, name in (("images", "image_url", "picture"), ("videos", "video_url", "clip")):
+        items = story.get(kind) or []
+        for item in items:
+            if picture_page(item["display_order"], len(items), len(pages)) == number - 1:
+                out.write(f"{name} {item['display_order'] + 1}: {item[url]}\n")
+    if story.get("notice"):
+        out.write(f"\n({story['notice']})\n")
+
+
+def picture_page(index: int, count: int, pages: int) -> int:
+    """The page (0-based) picture or clip `index` of `count` goes with, as the API places it."""
+    return 0 if count <= 1 else math.floor(index * (pages - 1) / (count - 1) + 0.5)
+
+
+def print_family(story: dict[str, Any], out: TextIO) -> None:
+    """The story's language, the story it was made from, and its sequels and versions."""
+    if story.get("language", "en") != "en":
+        out.write(f"\nlanguage: {story['language']}\n")
+    if story.get("parent_id"):
+        out.write(f"\nmade from story {story['parent_id']}\n")
+    for relation, heading in (("sequels", "sequels"), ("versions", "versions")):
+        related = story.get(relation) or []
+        if related:
+            out.write(f"\n{heading}:\n")
+        for other in related:
+            out.write(
+                f"  {other['id']}  {other['language']:5s} ages {other['age_group']:4s}  "
+                f"{other['title']}\n"
+            )
+
+
 def generate(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     body: dict[str, Any] = {
         "prompt": args.idea,
@@ -360,34 +406,104 @@ def generate(api: Api, args: argparse.Namespace, out: TextIO) -> int:
         "generate_images": not args.no_images,
         "generate_videos": args.videos,
     }
+    if args.language:
+        body["language"] = args.language
     if args.webhook:
         body["webhook_url"] = args.webhook
     if args.narration:
         body["narration"] = True
         if args.voice:
             body["voice"] = args.voice
-    # one key for every try: a request that arrived but whose answer was lost is not made twice
+    return make_story(api, f"{PREFIX}/generate", body, args, out)
+
+
+def sequel(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    """The next story with the same hero and art style; what is not given is as the parent's."""
+    body: dict[str, Any] = {"prompt": args.idea}
+    given = {
+        "age_group": args.age,
+        "num_illustrations": args.illustrations,
+        "generate_images": args.images,
+        "generate_videos": args.videos,
+        "narration": args.narration,
+        "voice": args.voice,
+        "language": args.language,
+        "webhook_url": args.webhook,
+    }
+    body |= {name: value for name, value in given.items() if value is not None}
+    return make_story(api, f"{PREFIX}/{_quoted(args.story)}/sequel", body, args, out)
+
+
+def version(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    """The story in another language and/or at another reading level, with its pictures."""
+    if not args.language and not args.age:
+        raise ApiError(0, "say what the version changes: --language and/or --age")
+    given = {
+        "language": args.language,
+        "age_group": args.age,
+        "narration": args.narration,
+        "voice": args.voice,
+        "webhook_url": args.webhook,
+    }
+    body = {name: value for name, value in given.items() if value is not None}
+    return make_story(api, f"{PREFIX}/{_quoted(args.story)}/versions", body, args, out)
+
+
+def regenerate(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    """Redraw one page's picture and/or rewrite its text; the other pages stay as they are."""
+    if args.no_picture and not args.text:
+        raise ApiError(0, "nothing to redo: leave out --no-picture, or add --text")
+    body: dict[str, Any] = {"picture": not args.no_picture, "text": args.text}
+    if args.instructions:
+        body["instructions"] = args.instructions
+    if args.webhook:
+        body["webhook_url"] = args.webhook
+    path = f"{PREFIX}/{_quoted(args.story)}/pages/{args.page}/regenerate"
+    return change_page(api, "POST", path, body, args, out)
+
+
+def edit(api: Api, args: argparse.Namespace, out: TextIO) -> int:
+    """The owner's own text for one page (moderated; its narration, if any, is read again)."""
+    body: dict[str, Any] = {"text": args.text}
+    if args.webhook:
+        body["webhook_url"] = args.webhook
+    path = f"{PREFIX}/{_quoted(args.story)}/pages/{args.page}"
+    return change_page(api, "PATCH", path, body, args, out)
+
+
+def _quoted(story_id: str) -> str:
+    return urllib.parse.quote(story_id, safe="")
+
+
+def start_job(api: Api, method: str, path: str, body: dict[str, Any], out: TextIO) -> str:
+    """Ask for a job (a new story, or a change to one) and say its id. One Idempotency-Key for
+    every try: a request that arrived but whose answer was lost does not make a second job."""
     once = {"Idempotency-Key": str(uuid.uuid4())}
-    accepted = api.patiently("POST", f"{PREFIX}/generate", tell_trouble, body, once)
-    job_id = accepted["job_id"]
+    accepted = api.patiently(method, path, tell_trouble, body, once)
+    job_id: str = accepted["job_id"]
     out.write(f"job {job_id}\n")
-    shown_text = False
+    return job_id
 
-    def show_text(story_id: str) -> None:
-        """The text as soon as it is written: the pictures follow when they are made."""
-        nonlocal shown_text
-        partial = api.read(f"{PREFIX}/{story_id}?partial=true", tell_trouble)
-        print_text(partial, out)
-        shown_text = True
 
+def see_through(
+    api: Api,
+    job_id: str,
+    args: argparse.Namespace,
+    out: TextIO,
+    on_text: Callable[[str], None] | None = None,
+) -> dict[str, Any] | None:
+    """`follow` the job to its end, then read the story it made or changed (None: the job
+    failed, which is said). When the API stays busy or out of reach, the error names the job and
+    how to check on it later."""
     try:
         job = follow(
-            api, job_id, out, interval=args.interval, timeout=args.timeout, on_text=show_text
+            api, job_id, out, interval=args.interval, timeout=args.timeout, on_text=on_text
         )
         if job["status"] == "failed":
             out.write(f"failed: {job['error']}\n")
-            return 1
-        story = api.read(f"{PREFIX}/{job['story_id']}", tell_trouble)
+            return None
+        story: dict[str, Any] = api.read(f"{PREFIX}/{_quoted(job['story_id'])}", tell_trouble)
+        return story
     except ApiError as error:
         if not error.transient and error.status != 0:
             raise
@@ -397,10 +513,49 @@ def generate(api: Api, args: argparse.Namespace, out: TextIO) -> int:
             f"{error.detail}{gave_up}. Job {job_id} may still finish: check on it later with "
             f"`{show_command(api, job_id)}`",
         ) from None
+
+
+def make_story(
+    api: Api, path: str, body: dict[str, Any], args: argparse.Namespace, out: TextIO
+) -> int:
+    """A job that makes a new story (generate, a sequel, a version), followed to its end: the
+    text as soon as it is written, then the pictures, clips and links."""
+    job_id = start_job(api, "POST", path, body, out)
+    shown_text = False
+
+    def show_text(story_id: str) -> None:
+        """The text as soon as it is written: the pictures follow when they are made."""
+        nonlocal shown_text
+        partial = api.read(f"{PREFIX}/{_quoted(story_id)}?partial=true", tell_trouble)
+        print_text(partial, out)
+        shown_text = True
+
+    story = see_through(api, job_id, args, out, on_text=show_text)
+    if story is None:
+        return 1
     if not shown_text:
         print_text(story, out)
     print_media(story, out)
+    print_family(story, out)
     print_links(api, story, args.reader, out)
+    return 0
+
+
+def change_page(
+    api: Api,
+    method: str,
+    path: str,
+    body: dict[str, Any],
+    args: argparse.Namespace,
+    out: TextIO,
+) -> int:
+    """A job that changes one page of a story, followed to its end; then the page as it is now."""
+    job_id = start_job(api, method, path, body, out)
+    story = see_through(api, job_id, args, out)
+    if story is None:
+        return 1
+    print_page(story, args.page, out)
+    print_links(api, story, args.reader, out, page=args.page)
     return 0
 
 
@@ -409,16 +564,18 @@ def show_command(api: Api, story_id: str) -> str:
     return f"kidstory show {story_id}{where}"
 
 
-def reader_link(api: Api, story_id: str, reader: str | None) -> str | None:
-    """Where a person reads the story: the web reader given (`--reader`), else the one the API
-    serves at /reader/ when it is the local stack (a deployed stage's reader is on CloudFront,
-    at an address the API does not tell)."""
+def reader_link(api: Api, story_id: str, reader: str | None, page: int | None = None) -> str | None:
+    """Where a person reads the story (at `page`, 1-based, if given): the web reader given
+    (`--reader`), else the one the API serves at /reader/ when it is the local stack (a deployed
+    stage's reader is on CloudFront, at an address the API does not tell)."""
     if not reader:
         host = urllib.parse.urlsplit(api.url).hostname or ""
         if not _is_loopback(host):
             return None
         reader = f"{api.url}/reader/"
     fragment = "story=" + urllib.parse.quote(story_id, safe="")
+    if page is not None:
+        fragment += f"&page={page}"
     return urllib.parse.urlsplit(reader)._replace(fragment=fragment).geturl()
 
 
@@ -431,11 +588,18 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def print_links(api: Api, story: dict[str, Any], reader: str | None, out: TextIO) -> None:
+def print_links(
+    api: Api,
+    story: dict[str, Any],
+    reader: str | None,
+    out: TextIO,
+    *,
+    page: int | None = None,
+) -> None:
     out.write(f"\nstory {story['id']}: {api.url}{PREFIX}/{story['id']}\n")
     out.write(f"EPUB:  {api.url}{PREFIX}/{story['id']}/book.epub\n")
     out.write(f"PDF:   {api.url}{PREFIX}/{story['id']}/book.pdf (print; ?variant=screen)\n")
-    link = reader_link(api, story["id"], reader)
+    link = reader_link(api, story["id"], reader, page)
     if link:
         out.write(f"read it: {link}\n")
 
@@ -443,6 +607,7 @@ def print_links(api: Api, story: dict[str, Any], reader: str | None, out: TextIO
 def show(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     story = api.call("GET", f"{PREFIX}/{args.id}")
     print_story(story, out)
+    print_family(story, out)
     print_links(api, story, args.reader, out)
     return 0
 
@@ -491,7 +656,8 @@ ENVIRONMENT = f"""environment:
 
 
 def parser() -> argparse.ArgumentParser:
-    # --url and --key are taken before or after the command (--reader after generate or show).
+    # --url and --key are taken before or after the command (--reader after show and the
+    # commands that follow a job).
     # Unset unless given (SUPPRESS), so that a command's parser does not overwrite what came
     # before it with a default; `Connection.of` falls back to the environment, then the default.
     connecting = argparse.ArgumentParser(add_help=False)
@@ -523,22 +689,84 @@ def parser() -> argparse.ArgumentParser:
     )
     commands = main_parser.add_subparsers(dest="command", required=True)
 
+    # the commands that ask for a job and follow it to its end
+    following = argparse.ArgumentParser(add_help=False, parents=[reading])
+    following.add_argument("--webhook", help="a URL to tell when the job is done")
+    following.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
+    following.add_argument("--timeout", type=float, default=1800, help="seconds to wait at most")
+    language_help = "the story's language, a BCP 47 tag: en, es, pt-BR, ar"
+
     make = commands.add_parser(
-        "generate", help="write a story and wait for it", **with_environment(reading)
+        "generate", help="write a story and wait for it", **with_environment(following)
     )
     make.add_argument("idea", help="the story idea")
-    make.add_argument("--age", choices=["3-5", "6-8", "9-12"], default="6-8")
+    make.add_argument("--age", choices=AGE_GROUPS, default="6-8")
     make.add_argument("--illustrations", type=int, default=3, help="1-10 (default 3)")
     make.add_argument("--videos", action="store_true", help="also make a clip per illustration")
     make.add_argument("--no-images", action="store_true", help="no pictures")
-    make.add_argument("--webhook", help="a URL to tell when the story is ready")
     make.add_argument(
         "--narration", action="store_true", help="read every page aloud (for read-along)"
     )
     make.add_argument("--voice", help="the narration's voice (default: the story language's)")
-    make.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
-    make.add_argument("--timeout", type=float, default=1800, help="seconds to wait at most")
+    make.add_argument("--language", help=f"{language_help} (default en)")
     make.set_defaults(run=generate)
+
+    going_on = commands.add_parser(
+        "sequel",
+        help="the next story, with the same hero and art style",
+        description="What is not given is as the story's own (its age group, pictures, clips, "
+        "narration and language).",
+        **with_environment(following),
+    )
+    going_on.add_argument("story", help="the story to follow on from")
+    going_on.add_argument("idea", help="what happens in the sequel")
+    going_on.add_argument("--age", choices=AGE_GROUPS)
+    going_on.add_argument("--illustrations", type=int, help="1-10")
+    going_on.add_argument("--images", action=argparse.BooleanOptionalAction, help="pictures")
+    going_on.add_argument("--videos", action=argparse.BooleanOptionalAction, help="clips")
+    going_on.add_argument("--narration", action=argparse.BooleanOptionalAction, help="read aloud")
+    going_on.add_argument("--voice", help="the narration's voice")
+    going_on.add_argument("--language", help=language_help)
+    going_on.set_defaults(run=sequel)
+
+    other = commands.add_parser(
+        "version",
+        help="the story in another language or at another reading level, with its pictures",
+        **with_environment(following),
+    )
+    other.add_argument("story", help="the story to make a version of")
+    other.add_argument("--language", help=language_help)
+    other.add_argument("--age", choices=AGE_GROUPS, help="the reading level's age group")
+    other.add_argument("--narration", action=argparse.BooleanOptionalAction, help="read aloud")
+    other.add_argument("--voice", help="the narration's voice")
+    other.set_defaults(run=version)
+
+    redo = commands.add_parser(
+        "regenerate",
+        help="redraw a page's picture and/or rewrite its text",
+        description="The picture is redrawn with the same hero and art style (unless "
+        "--no-picture); with --text the page's text is rewritten to fit its neighbours. The "
+        "other pages stay as they are; the page's earlier versions are kept.",
+        **with_environment(following),
+    )
+    redo.add_argument("story", help="the story")
+    redo.add_argument("--page", type=int, required=True, help="the page, from 1")
+    redo.add_argument("--no-picture", action="store_true", help="keep the picture")
+    redo.add_argument("--text", action="store_true", help="rewrite the text too")
+    redo.add_argument("--instructions", help="what should be different")
+    redo.set_defaults(run=regenerate)
+
+    rewrite = commands.add_parser(
+        "edit",
+        help="give a page your own text",
+        description="The text is checked for children (a refusal says why) and its narration, "
+        "if any, is read again.",
+        **with_environment(following),
+    )
+    rewrite.add_argument("story", help="the story")
+    rewrite.add_argument("--page", type=int, required=True, help="the page, from 1")
+    rewrite.add_argument("--text", required=True, help="the page's new text")
+    rewrite.set_defaults(run=edit)
 
     read = commands.add_parser(
         "show", help="print a story and its media URLs", **with_environment(reading)
