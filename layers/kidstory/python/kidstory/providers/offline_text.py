@@ -7,6 +7,7 @@ import hashlib
 import re
 import time
 
+from kidstory import usage
 from kidstory.models import AgeGroup, Character, ScenePrompt, StoryText, picture_page
 from kidstory.providers.base import Medium, StoryBrief
 
@@ -199,6 +200,11 @@ def _place(prompt: str) -> str:
     return _pick(tuple(PLACES.values()), prompt, "place")
 
 
+def offline_pages(age_group: AgeGroup, min_pages: int) -> int:
+    """How many pages the offline writer writes: its template's, or more for more pictures."""
+    return max(PAGE_COUNT[age_group], min_pages)
+
+
 class OfflineTextProvider:
     """Writes from templates; the same prompt gives the same story."""
 
@@ -250,13 +256,13 @@ class OfflineTextProvider:
             "That night, {name} curled up at home, tired and happy. Being {adjective} is "
             "easier with a good friend beside you. The End.",
         ]
-        wanted = max(PAGE_COUNT[brief.age_group], brief.min_pages)
+        wanted = offline_pages(brief.age_group, brief.min_pages)
         middle = [
             MIDDLE_PAGES[index % len(MIDDLE_PAGES)]
             for index in range(max(0, wanted - len(opening) - len(ending)))
         ]
         pages = [page.format(**values) for page in opening + middle + ending]
-        return StoryText(
+        story = StoryText(
             title=f"{name} the {adjective.capitalize()} {species.capitalize()}",
             pages=pages,
             character=Character(
@@ -267,6 +273,14 @@ class OfflineTextProvider:
             ),
             art_style=ART_STYLE,
         )
+        self._used(f"{brief.prompt} {brief.revision_notes or ''}", story.model_dump_json())
+        return story
+
+    def _used(self, asked: str, answer: str) -> None:
+        """Tokens as a model would count them, about four characters each: deterministic, and
+        free (the offline price)."""
+        usage.report(self.name, self.model, usage.INPUT_TOKENS, -(-len(asked) // 4))
+        usage.report(self.name, self.model, usage.OUTPUT_TOKENS, -(-len(answer) // 4))
 
     def plan_scenes(
         self, brief: StoryBrief, story: StoryText, medium: Medium, count: int
@@ -287,4 +301,5 @@ class OfflineTextProvider:
                     ),
                 )
             )
+        self._used(story.content, "".join(scene.model_dump_json() for scene in scenes))
         return scenes
