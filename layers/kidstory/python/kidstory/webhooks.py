@@ -316,7 +316,7 @@ def deliver(
         status=envelope.detail.status,
         error=envelope.detail.error,
         occurred_at=envelope.time,
-        cost=envelope.detail.cost or job.cost,
+        cost=envelope.detail.cost,
     )
     attempt = WebhookAttempt(at=now, event=envelope.detail_type)
     try:
