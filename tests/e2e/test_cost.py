@@ -14,10 +14,14 @@ from typing import Any
 import pytest
 
 from infra.local.emulator import LocalStack
+from kidstory import wiring
 from kidstory.access import issue_key
+from kidstory.config.load import get_settings
+from kidstory.config.prices import ModelPrice, PriceTable
 from kidstory.providers.base import GeneratedMedia, MediaSpec
 from kidstory.providers.errors import ProviderThrottled
 from kidstory.providers.offline import OfflineImageProvider
+from kidstory.safety import OfflineModerator, Verdict
 from kidstory.wiring import story_table
 from tests.e2e.conftest import ApiClient
 
@@ -139,3 +143,38 @@ def test_a_throttled_picture_and_its_retry_are_in_the_ledger_and_the_notice(
     if spent["month"] == job["updated_at"][:7]:  # (not when the month turned in between)
         assert spent["jobs"] == 1 and spent["units"] == 2
         assert spent["usd"] == pytest.approx(job["cost"]["usd"])
+
+
+def test_a_redraw_that_would_pass_the_cap_is_not_made_and_the_job_fails_saying_why(
+    spender: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pictures at $0.004 in the ledger's table; the first picture fails its check
+    ledger = wiring.ledger(get_settings())
+    pictures = ModelPrice(
+        input_per_million_tokens=0, output_per_million_tokens=0, per_picture=0.004
+    )
+    priced = ledger.prices.model_dump() | {"models": {"offline/*": pictures.model_dump()}}
+    monkeypatch.setattr(ledger, "prices", PriceTable.model_validate(priced))
+    check = OfflineModerator.check_picture
+    checked: list[int] = []
+
+    def refuses_the_first(self: OfflineModerator, content: bytes, content_type: str) -> Verdict:
+        checked.append(len(content))
+        if len(checked) == 1:
+            return Verdict(allowed=False, reason="too dark to read")
+        return check(self, content, content_type)
+
+    monkeypatch.setattr(OfflineModerator, "check_picture", refuses_the_first)
+    infrastructure = ledger.prices.infrastructure(pictures=1, clips=0, pages_read=0)
+    cap = infrastructure + 0.006  # the first picture fits, a redraw would not
+
+    accepted = spender.generate(**IDEA, num_illustrations=1, max_cost_usd=cap)
+    assert accepted.status_code == 202, accepted.text
+    job = spender.wait_for(accepted.json()["job_id"])
+
+    assert job["status"] == "failed"
+    assert "CostCapReached" in job["error"] and "redraw" in job["error"], job["error"]
+    assert len(checked) == 1  # no second picture was drawn
+    [drawn] = [item for item in job["cost"]["items"] if item["unit"] == "pictures"]
+    assert drawn["quantity"] == 1 and drawn["usd"] == pytest.approx(0.004)
+    assert job["cost"]["usd"] <= cap

@@ -129,6 +129,15 @@ class Ledger:
         self._line_ids = line_ids
         self._clock = clock
 
+    def cap_of(self, job_id: str) -> CostCap | None:
+        return self._cap(job_id)
+
+    def new_line_id(self) -> str:
+        return self._line_ids()
+
+    def now(self) -> datetime:
+        return self._clock()
+
     @contextmanager
     def metering(self, job_id: str, step: str) -> Iterator[StepMeter]:
         """Meter one attempt of `step` of the job: what providers report inside is written."""
@@ -211,7 +220,7 @@ class StepMeter:
     def _job_cap(self) -> CostCap | None:
         with self._lock:
             if not self._cap_read:
-                self._cap = self._ledger._cap(self.job_id)
+                self._cap = self._ledger.cap_of(self.job_id)
                 self._cap_read = True
             return self._cap
 
@@ -227,8 +236,8 @@ class StepMeter:
         line = LedgerLine(
             job_id=self.job_id,
             step=self.step,
-            line_id=self._ledger._line_ids(),
-            at=self._ledger._clock(),
+            line_id=self._ledger.new_line_id(),
+            at=self._ledger.now(),
             kind=kind,
             provider=used.provider,
             model=used.model,

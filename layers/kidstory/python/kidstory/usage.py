@@ -15,14 +15,29 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
-# The units usage is counted in, each priced by a ModelPrice field (kidstory.config.prices)
-from kidstory.config.prices import (  # noqa: F401  (re-exported for the providers)
+# The units usage is counted in, each priced by a ModelPrice field
+from kidstory.config.prices import (
     CHARACTERS,
     CLIP_SECONDS,
     INPUT_TOKENS,
     OUTPUT_TOKENS,
     PICTURES,
 )
+
+__all__ = [
+    "CHARACTERS",
+    "CLIP_SECONDS",
+    "INPUT_TOKENS",
+    "OUTPUT_TOKENS",
+    "PICTURES",
+    "Usage",
+    "UsageSink",
+    "current_redo",
+    "current_sink",
+    "metered_by",
+    "redo",
+    "report",
+]
 
 
 @dataclass(frozen=True)
