@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from kidstory.config.settings import Settings
 from kidstory.ledger import CostCapReached, Ledger, cost_cap, provider_call
 from kidstory.media_store import MediaStore
-from kidstory.models import AssetKind, AssetStatus, Job, JobStatus, StoryRequest
-from kidstory.providers.base import GeneratedMedia, MediaSpec
+from kidstory.models import AssetKind, AssetStatus, Job, JobStatus, StoryRequest, StoryText
+from kidstory.providers.base import GeneratedMedia, MediaSpec, StoryBrief
 from kidstory.providers.errors import ProviderThrottled
 from kidstory.providers.offline import OfflineImageProvider
 from kidstory.providers.offline_text import OfflineTextProvider
@@ -167,6 +167,30 @@ def test_a_throttled_call_and_the_retry_after_it_are_in_the_ledger(
     [failed] = [item for item in cost.items if item.unit == "failed calls"]
     assert (drawn.quantity, drawn.usd, drawn.retries) == (1, 0.01, 1)
     assert (failed.quantity, failed.usd) == (1, 0.0)
+
+
+def test_a_throttled_draft_and_the_step_tried_again_are_in_the_ledger(
+    table: StoryTable, media: MediaStore
+) -> None:
+    class ThrottledOnce(OfflineTextProvider):
+        calls = 0
+
+        def write_story(self, brief: StoryBrief) -> StoryText:
+            ThrottledOnce.calls += 1
+            if ThrottledOnce.calls == 1:
+                raise ProviderThrottled("429 Too Many Requests")
+            return super().write_story(brief)
+
+    job = new_job(table, num_illustrations=1)
+    run = steps(table, media, text=ThrottledOnce)
+    with pytest.raises(ProviderThrottled):
+        run.write_story(JobRef(job_id=job.job_id))
+    run.write_story(JobRef(job_id=job.job_id))  # the state machine's retry
+
+    text = [line for line in lines_store().lines(job.job_id) if line.kind == "text"]
+    assert [line.outcome for line in text if line.unit == "failed calls"] == ["ProviderThrottled"]
+    tried_again = [line for line in text if line.unit != "failed calls"]
+    assert tried_again and {line.redo for line in tried_again} == {"step retry"}
 
 
 def test_a_line_written_again_counts_once(table: StoryTable, media: MediaStore) -> None:
