@@ -39,6 +39,7 @@ def _clear_process_caches() -> None:
         wiring.narration,
         wiring.books,
         wiring.outcomes,
+        wiring.ledger,
     ):
         cached.cache_clear()
 

@@ -37,7 +37,7 @@ def test_completed_job_reports_its_story(client: ApiClient) -> None:
     job, story = _make_story(client, num_illustrations=2)
 
     seed_fields = {"job_id", "status", "story_id", "error", "created_at", "updated_at"}
-    assert set(job) == seed_fields | {"progress", "webhook"}  # additions
+    assert set(job) == seed_fields | {"progress", "webhook", "cost"}  # additions
     assert job["webhook"] is None
     assert job["error"] is None
     assert job["updated_at"] >= job["created_at"]

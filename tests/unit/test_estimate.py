@@ -10,6 +10,7 @@ from kidstory.config.errors import SettingsError
 from kidstory.config.settings import Settings
 from kidstory.estimate import CHARACTERS_PER_PAGE, MOST_PAGES, estimate
 from kidstory.models import AgeGroup, StoryRequest
+from kidstory.providers.offline_text import offline_pages
 
 BASE = {"TABLE_NAME": "t", "MEDIA_BUCKET": "b"}
 
@@ -85,9 +86,10 @@ def test_polly_narration_is_priced_by_the_characters_read() -> None:
     )
 
     [reading] = [item for item in found.breakdown if item.kind == "narration"]
-    pages = MOST_PAGES[AgeGroup.EARLY_READER]
+    pages = offline_pages(AgeGroup.EARLY_READER, 3)  # the offline writer's story
     assert (reading.provider, reading.model) == ("polly", "standard")
-    assert reading.quantity == pages * CHARACTERS_PER_PAGE[AgeGroup.EARLY_READER]
+    # read twice: the audio, and its words' timings
+    assert reading.quantity == 2 * pages * CHARACTERS_PER_PAGE[AgeGroup.EARLY_READER]
     assert reading.usd == pytest.approx(reading.quantity * 4.0 / 1e6)
     assert found.units == 1 + 3 + 2
 
@@ -107,3 +109,16 @@ def test_clips_are_priced_by_the_second() -> None:
 def test_unreadable_prices_stop_the_service_at_start_naming_prices(prices: str) -> None:
     with pytest.raises(SettingsError, match="PRICES"):
         settings(PRICES=prices)
+
+
+def test_a_model_writer_is_assumed_to_write_the_most_pages_and_the_offline_one_its_own() -> None:
+    asked = request(narration=True, age_group="9-12")
+    by_model = estimate(asked, settings(LLM_PROVIDER="anthropic", ANTHROPIC_API_KEY="sk-ant-x"))
+    offline = estimate(asked, settings())
+
+    def characters(found: object) -> float:
+        return next(i.quantity for i in found.breakdown if i.kind == "narration")  # type: ignore[attr-defined]
+
+    per_page = CHARACTERS_PER_PAGE[AgeGroup.MIDDLE_GRADE]
+    assert characters(by_model) == MOST_PAGES[AgeGroup.MIDDLE_GRADE] * per_page
+    assert characters(offline) == offline_pages(AgeGroup.MIDDLE_GRADE, 3) * per_page

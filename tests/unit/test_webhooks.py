@@ -3,6 +3,7 @@ the owner's secret; every attempt is recorded."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -314,6 +315,36 @@ def test_a_notice_is_signed_with_the_owners_secret_and_recorded(
     assert headers["webhook-id"] == f"msg_{job.job_id}_completed"
     stored = table.get_job(job.job_id)
     assert stored is not None and len(stored.webhook_attempts) == 1
+    receiver.server.shutdown()
+
+
+def test_a_notice_carries_what_the_job_cost_as_its_event_says(
+    table: StoryTable, loopback: None
+) -> None:
+    receiver = Receiver()
+    job = _job_with_webhook(table, receiver.port)
+    event = _queued_event(job)
+    cost = {
+        "usd": 0.0021,
+        "items": [
+            {
+                "kind": "infrastructure",
+                "provider": "aws",
+                "model": "lambda",
+                "unit": "story",
+                "quantity": 1,
+                "usd": 0.0021,
+                "calls": 0,
+                "retries": 0,
+            }
+        ],
+    }
+    event = event.model_copy(update={"detail": event.detail.model_copy(update={"cost": cost})})
+
+    deliver(event, table, table, allow_private=True)
+
+    [(_, _, body)] = receiver.requests
+    assert json.loads(body)["cost"] == cost
     receiver.server.shutdown()
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from functools import cache
 from typing import Any
 
+from kidstory.ledger import Ledger
 from kidstory.media_store import MediaStore
+from kidstory.models import utc_now
 from kidstory.providers.base import ImageProvider, TextProvider, VideoProvider
 from kidstory.safety import PictureModerator, TextModerator
 from kidstory.steps.clips import Clips
@@ -45,17 +48,25 @@ class EveryStep:
         pictures: Callable[[], PictureModerator] | None = None,
         video_max_checks: int = 60,
         sleep: Callable[[float], None] = time.sleep,
+        ledger: Ledger | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         shared = cache(pictures) if pictures is not None else None
         self.writing = (
             StoryWriting(
-                table, table, text=text, story_graph=story_graph, moderator=moderator, sleep=sleep
+                table,
+                table,
+                text=text,
+                story_graph=story_graph,
+                moderator=moderator,
+                sleep=sleep,
+                ledger=ledger,
             )
             if text is not None
             else None
         )
         self.pictures = (
-            Pictures(table, media, image=image, pictures=shared, sleep=sleep)
+            Pictures(table, media, image=image, pictures=shared, sleep=sleep, ledger=ledger)
             if image is not None
             else None
         )
@@ -67,11 +78,12 @@ class EveryStep:
                 pictures=shared,
                 video_max_checks=video_max_checks,
                 sleep=sleep,
+                ledger=ledger,
             )
             if video is not None
             else None
         )
-        self.outcomes = Outcomes(table, table, media)
+        self.outcomes = Outcomes(table, table, media, ledger=ledger, clock=clock)
 
     def write_story(self, ref: JobRef) -> StoryDraft:
         assert self.writing is not None, "WriteStory needs a text provider"

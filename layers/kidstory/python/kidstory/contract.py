@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from kidstory.job_cost import JobCost
 from kidstory.models import AgeGroup, Character, JobStatus, Progress, Readability, WordTiming
 
 OFFLINE_NOTICE = (
@@ -43,6 +44,11 @@ class JobStatusResponse(BaseModel):
         description="Stage, and pictures and clips done of the total, for a progress bar"
     )
     webhook: WebhookDelivery | None = None
+    cost: JobCost | None = Field(
+        default=None,
+        description="What the job cost, from its ledger, once it has ended (null while it "
+        "runs, and for a job whose workflow never ran); docs/cost.md",
+    )
 
 
 class WebhookSecretResponse(BaseModel):
@@ -182,3 +188,15 @@ class HealthResponse(BaseModel):
 
 class ErrorResponse(BaseModel):
     detail: str
+
+
+class MonthSpendResponse(BaseModel):
+    """GET /api/v1/usage: what the caller's jobs cost this calendar month (UTC)."""
+
+    month: str = Field(description="YYYY-MM, UTC")
+    usd: float = Field(description="The cost of the jobs that ended this month, in US dollars")
+    units: int = Field(description="Their units (what they counted against your limits)")
+    jobs: int = Field(description="Jobs that ended this month")
+    unpriced_jobs: int = Field(
+        description="Of those, jobs with work the price table has no price for (not in usd)"
+    )

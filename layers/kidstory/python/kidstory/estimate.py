@@ -10,9 +10,16 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from kidstory.access import request_cost
-from kidstory.config.prices import ModelPrice
+from kidstory.config.prices import (
+    CHARACTERS,
+    CLIP_SECONDS,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    PICTURES,
+)
 from kidstory.config.settings import Settings
 from kidstory.models import AgeGroup, StoryRequest
+from kidstory.providers.offline_text import offline_pages
 
 # What a story asks of the models, for an estimate (docs/cost.md): the writer's draft (which
 # plans the scenes of the pictures and clips too), the most pages the age group's stories have,
@@ -27,7 +34,10 @@ CHARACTERS_PER_PAGE = {
     AgeGroup.EARLY_READER: 260,
     AgeGroup.MIDDLE_GRADE: 520,
 }
-CLIP_SECONDS = 4.0  # kidstory.providers.base.MediaSpec.seconds
+# Polly reads a page twice: for its audio, then for its words' timings (speech marks)
+POLLY_REQUESTS_PER_PAGE = 2
+SECONDS_PER_CLIP = 4.0  # kidstory.providers.base.MediaSpec.seconds
+INFRASTRUCTURE_MODEL = "lambda, step functions, dynamodb, s3, api gateway, eventbridge"
 
 
 class CostItem(BaseModel):
@@ -55,19 +65,17 @@ class _Work:
     provider: str
     model: str
     quantity: float
-    unit: str
-    rate: str  # the ModelPrice field that prices one `unit`
-    per: float = 1.0  # `unit`s per priced quantity (1e6 for per-million prices)
+    unit: str  # a unit of kidstory.config.prices.RATES, priced by the model's ModelPrice
 
 
 def estimate(request: StoryRequest, settings: Settings) -> EstimateResponse:
     table = settings.price_table
-    counts = _counts(request)
+    counts = _counts(request, settings)
     work = _model_work(request, settings, counts)
     breakdown = []
     for item in work:
         price = table.price(item.provider, item.model)
-        rate = _rate(price, item.rate)
+        rate = price.unit_price(item.unit) if price is not None else None
         breakdown.append(
             CostItem(
                 kind=item.kind,
@@ -75,22 +83,18 @@ def estimate(request: StoryRequest, settings: Settings) -> EstimateResponse:
                 model=item.model,
                 quantity=item.quantity,
                 unit=item.unit,
-                unit_price_usd=None if rate is None else rate / item.per,
-                usd=None if rate is None else round(item.quantity * rate / item.per, 6),
+                unit_price_usd=rate,
+                usd=None if rate is None else round(item.quantity * rate, 6),
             )
         )
-    infrastructure = round(
-        table.infrastructure_per_story
-        + counts["pictures"] * table.infrastructure_per_picture
-        + counts["clips"] * table.infrastructure_per_clip
-        + counts["pages read"] * table.infrastructure_per_page_read,
-        6,
+    infrastructure = table.infrastructure(
+        pictures=counts["pictures"], clips=counts["clips"], pages_read=counts["pages read"]
     )
     breakdown.append(
         CostItem(
             kind="infrastructure",
             provider="aws",
-            model="lambda, step functions, dynamodb, s3, api gateway, eventbridge",
+            model=INFRASTRUCTURE_MODEL,
             quantity=1,
             unit="story",
             unit_price_usd=infrastructure,
@@ -99,14 +103,16 @@ def estimate(request: StoryRequest, settings: Settings) -> EstimateResponse:
     )
     unpriced = [f"{item.provider}/{item.model}" for item in breakdown if item.usd is None]
     total = None if unpriced else round(sum(item.usd or 0 for item in breakdown), 6)
+    pages = counts["pages"]
     assumptions = [
-        f"the writer is asked for {MOST_PAGES[request.age_group]} pages at most (ages "
+        f"the writer is asked for {pages} pages at most (ages "
         f"{request.age_group.value}), {TOKENS_PER_PAGE} tokens each, with "
         f"{PROMPT_TOKENS_PER_CALL} tokens of instructions per call",
         "one draft, which plans the scenes too; a draft the review sends back, or a plan "
         "asked for again when the draft's does not fit, costs another call, not counted here",
-        f"{CLIP_SECONDS:g} seconds per clip",
-        f"{CHARACTERS_PER_PAGE[request.age_group]} characters read aloud per page",
+        f"{SECONDS_PER_CLIP:g} seconds per clip",
+        f"{CHARACTERS_PER_PAGE[request.age_group]} characters read aloud per page (Polly "
+        "bills them twice: for the audio and for the words' timings)",
         "infrastructure at the stage's measured cost per story (docs/cost.md)",
     ]
     if unpriced:
@@ -123,18 +129,27 @@ def estimate(request: StoryRequest, settings: Settings) -> EstimateResponse:
     )
 
 
-def _counts(request: StoryRequest) -> dict[str, int]:
+def _counts(request: StoryRequest, settings: Settings) -> dict[str, int]:
     count = request.num_illustrations
+    pictures = count if request.generate_images else 0
+    clips = count if request.generate_videos else 0
+    pages = (
+        # the offline writer's stories have a known length
+        offline_pages(request.age_group, max(pictures, clips))
+        if settings.llm_provider == "offline"
+        else MOST_PAGES[request.age_group]
+    )
     return {
-        "pictures": count if request.generate_images else 0,
-        "clips": count if request.generate_videos else 0,
-        "pages read": MOST_PAGES[request.age_group] if request.narration else 0,
+        "pictures": pictures,
+        "clips": clips,
+        "pages": pages,
+        "pages read": pages if request.narration else 0,
     }
 
 
 def _model_work(request: StoryRequest, settings: Settings, counts: dict[str, int]) -> list[_Work]:
     text_model = settings.text_model[1] if settings.text_model else "offline"
-    pages = MOST_PAGES[request.age_group]
+    pages = counts["pages"]
     scenes = max(counts["pictures"], counts["clips"])  # one plan serves pictures and clips
     work = [
         _Work(
@@ -142,56 +157,35 @@ def _model_work(request: StoryRequest, settings: Settings, counts: dict[str, int
             settings.llm_provider,
             text_model,
             PROMPT_TOKENS_PER_CALL,
-            "input tokens",
-            "input_per_million_tokens",
-            1e6,
+            INPUT_TOKENS,
         ),
         _Work(
             "text",
             settings.llm_provider,
             text_model,
             pages * TOKENS_PER_PAGE + scenes * TOKENS_PER_SCENE,
-            "output tokens",
-            "output_per_million_tokens",
-            1e6,
+            OUTPUT_TOKENS,
         ),
     ]
     provider: str
     if counts["pictures"]:
         provider = settings.image_provider
         model = _media_model(settings, "image") or "offline"
-        work.append(
-            _Work("pictures", provider, model, counts["pictures"], "pictures", "per_picture")
-        )
+        work.append(_Work("pictures", provider, model, counts["pictures"], PICTURES))
     if counts["clips"]:
         provider = settings.video_provider
         model = _media_model(settings, "video") or "offline"
-        seconds = counts["clips"] * CLIP_SECONDS
-        work.append(_Work("clips", provider, model, seconds, "clip seconds", "per_clip_second"))
+        seconds = counts["clips"] * SECONDS_PER_CLIP
+        work.append(_Work("clips", provider, model, seconds, CLIP_SECONDS))
     if counts["pages read"]:
         provider = settings.narration_provider
         model = settings.polly_engine if provider == "polly" else "espeak-ng"
         characters = counts["pages read"] * CHARACTERS_PER_PAGE[request.age_group]
-        work.append(
-            _Work(
-                "narration",
-                provider,
-                model,
-                characters,
-                "characters",
-                "per_million_characters",
-                1e6,
-            )
-        )
+        if provider == "polly":  # the audio and its word marks: two requests, each billed
+            characters *= POLLY_REQUESTS_PER_PAGE
+        work.append(_Work("narration", provider, model, characters, CHARACTERS))
     return work
 
 
 def _media_model(settings: Settings, medium: str) -> str | None:
     return next((m for m, made in settings.media_models.values() if made == medium), None)
-
-
-def _rate(price: ModelPrice | None, field: str) -> float | None:
-    if price is None:
-        return None
-    value: float | None = getattr(price, field)
-    return value

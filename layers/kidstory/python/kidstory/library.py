@@ -24,6 +24,7 @@ from kidstory.contract import (
     OFFLINE_NOTICE,
     ImageOut,
     JobStatusResponse,
+    MonthSpendResponse,
     NarratedPage,
     NarrationOut,
     StoryListResponse,
@@ -57,6 +58,7 @@ from kidstory.models import (
 from kidstory.providers.errors import ProviderError, ProviderThrottled
 from kidstory.safety import OfflineModerator, TextModerator
 from kidstory.store.jobs import JobAlreadyEnded
+from kidstory.store.spend import month_of
 from kidstory.store.story_table import StoryTable
 from kidstory.transactions import TableBusy
 from kidstory.webhooks import (
@@ -169,8 +171,10 @@ class StoryLibrary:
         moderator: TextModerator | None = None,
         private_webhooks: bool = False,
         estimator: Callable[[StoryRequest], EstimateResponse] | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._table = table
+        self._clock = clock
         self._estimator = estimator
         self._starter = starter
         self._media = media
@@ -334,7 +338,13 @@ class StoryLibrary:
             updated_at=job.updated_at,
             progress=job.progress,
             webhook=_webhook_delivery(job),
+            cost=job.cost if job.status.is_terminal else None,
         )
+
+    def month_spend(self, caller: Caller) -> MonthSpendResponse:
+        """The caller's spend this calendar month (UTC), counted as each job ended."""
+        spent = self._table.month_spend(caller.owner, month_of(self._clock()))
+        return MonthSpendResponse(**spent.model_dump())
 
     def webhook_secret(self, caller: Caller, *, rotate: bool = False) -> WebhookSecretResponse:
         secrets = (

@@ -11,6 +11,8 @@ from uuid import uuid4
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
+from kidstory.job_cost import JobCost
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -283,6 +285,7 @@ class Job(BaseModel):
         default_factory=list, description="Each try to deliver the job's webhook notice"
     )
     progress: Progress = Field(default_factory=Progress)
+    cost: JobCost | None = Field(default=None, description="Set when the job ends (its ledger)")
 
 
 class Character(BaseModel):

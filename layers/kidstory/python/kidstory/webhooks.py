@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kidstory.job_cost import JobCost
 from kidstory.models import Job, JobStatus, utc_now
 
 CONNECT_TIMEOUT_SECONDS = 3.0
@@ -48,6 +49,7 @@ class StoryEvent(BaseModel):
     story_id: str | None = None
     status: JobStatus
     error: str | None = None
+    cost: JobCost | None = None
 
 
 class EventEnvelope(BaseModel):
@@ -71,6 +73,9 @@ class WebhookNotice(BaseModel):
     status: JobStatus
     error: str | None
     occurred_at: datetime
+    cost: JobCost | None = Field(
+        default=None, description="What the job cost (its ledger, summed; docs/cost.md)"
+    )
 
 
 class WebhookAttempt(BaseModel):
@@ -311,6 +316,7 @@ def deliver(
         status=envelope.detail.status,
         error=envelope.detail.error,
         occurred_at=envelope.time,
+        cost=envelope.detail.cost,
     )
     attempt = WebhookAttempt(at=now, event=envelope.detail_type)
     try:

@@ -13,6 +13,7 @@ from kidstory.config.load import get_settings
 from kidstory.config.settings import Settings
 
 if TYPE_CHECKING:
+    from kidstory.ledger import Ledger
     from kidstory.media_store import MediaStore
     from kidstory.steps.books import Books
     from kidstory.steps.clips import Clips
@@ -92,6 +93,24 @@ def story_events(settings: Settings | None = None) -> StoryEvents:
 
 
 @cache
+def ledger(settings: Settings | None = None) -> Ledger:
+    """The jobs' cost ledger, priced by the stage's table, keeping each job's cost cap."""
+    from kidstory.ledger import Ledger, cost_cap
+    from kidstory.store.ledger import LedgerLines
+
+    settings = settings or get_settings()
+    lines = LedgerLines(
+        boto3.client("dynamodb"), settings.table_name, retention_days=settings.story_retention_days
+    )
+    job_store = jobs(settings)
+    return Ledger(
+        lines,
+        settings.price_table,
+        cap=lambda job_id: cost_cap(job_store.get_job(job_id), settings),
+    )
+
+
+@cache
 def story_writing(settings: Settings | None = None) -> StoryWriting:
     from kidstory import providers
     from kidstory.steps.write_story import StoryWriting
@@ -102,6 +121,7 @@ def story_writing(settings: Settings | None = None) -> StoryWriting:
         stories(settings),
         text=cache(lambda: providers.text_provider(settings)),
         moderator=lambda: providers.text_moderator(settings, "OUTPUT"),
+        ledger=ledger(settings),
     )
 
 
@@ -116,6 +136,7 @@ def pictures(settings: Settings | None = None) -> Pictures:
         media_store(settings),
         image=cache(lambda: providers.image_provider(settings)),
         pictures=lambda: providers.picture_moderator(settings),
+        ledger=ledger(settings),
     )
 
 
@@ -131,6 +152,7 @@ def clips(settings: Settings | None = None) -> Clips:
         video=cache(lambda: providers.video_provider(settings)),
         pictures=lambda: providers.picture_moderator(settings),
         video_max_checks=settings.video_max_checks,
+        ledger=ledger(settings),
     )
 
 
@@ -144,6 +166,7 @@ def narration(settings: Settings | None = None) -> Narration:
         stories(settings),
         media_store(settings),
         narrator=cache(lambda: providers.narration_provider(settings)),
+        ledger=ledger(settings),
     )
 
 
@@ -160,4 +183,6 @@ def outcomes(settings: Settings | None = None) -> Outcomes:
     from kidstory.steps.outcome import Outcomes
 
     settings = settings or get_settings()
-    return Outcomes(jobs(settings), stories(settings), media_store(settings))
+    return Outcomes(
+        jobs(settings), stories(settings), media_store(settings), ledger=ledger(settings)
+    )

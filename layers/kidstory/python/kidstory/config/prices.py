@@ -15,6 +15,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kidstory.config.errors import SettingsError
 
+# The units a provider's work is counted in (kidstory.usage), each priced by a ModelPrice field
+# per so many of it.
+INPUT_TOKENS = "input tokens"
+OUTPUT_TOKENS = "output tokens"
+PICTURES = "pictures"
+CLIP_SECONDS = "clip seconds"
+CHARACTERS = "characters"
+RATES: dict[str, tuple[str, float]] = {
+    INPUT_TOKENS: ("input_per_million_tokens", 1e6),
+    OUTPUT_TOKENS: ("output_per_million_tokens", 1e6),
+    PICTURES: ("per_picture", 1.0),
+    CLIP_SECONDS: ("per_clip_second", 1.0),
+    CHARACTERS: ("per_million_characters", 1e6),
+}
+
 
 class ModelPrice(BaseModel):
     """What one model's work costs; the units that do not apply to it stay unset."""
@@ -26,6 +41,14 @@ class ModelPrice(BaseModel):
     per_picture: float | None = Field(default=None, ge=0)
     per_clip_second: float | None = Field(default=None, ge=0)
     per_million_characters: float | None = Field(default=None, ge=0)
+
+    def unit_price(self, unit: str) -> float | None:
+        """US dollars for one `unit` (one token, one picture...); None: no price for it."""
+        if unit not in RATES:
+            return None
+        field, per = RATES[unit]
+        rate: float | None = getattr(self, field)
+        return None if rate is None else rate / per
 
 
 FREE = ModelPrice(
@@ -52,6 +75,16 @@ class PriceTable(BaseModel):
     def price(self, provider: str, model: str) -> ModelPrice | None:
         """The price of `model` of `provider`, or of all the provider's models; None if unset."""
         return self.models.get(f"{provider}/{model}") or self.models.get(f"{provider}/*")
+
+    def infrastructure(self, *, pictures: int, clips: int, pages_read: int) -> float:
+        """The infrastructure's cost of a story with this much media made."""
+        return round(
+            self.infrastructure_per_story
+            + pictures * self.infrastructure_per_picture
+            + clips * self.infrastructure_per_clip
+            + pages_read * self.infrastructure_per_page_read,
+            6,
+        )
 
     def merged(self, given: str | None) -> PriceTable:
         """These prices with a stage's (PRICES, JSON in this model's shape) over them."""

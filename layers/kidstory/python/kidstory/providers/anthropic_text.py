@@ -85,6 +85,9 @@ class AnthropicTextProvider(StructuredTextProvider[anthropic.Anthropic]):
             )
         except anthropic.AnthropicError as error:
             raise provider_error(error) from error
+        used = getattr(message, "usage", None)  # (a fake's answer may have none)
+        if used is not None:
+            self._used(used.input_tokens, used.output_tokens)
         if message.stop_reason == "refusal":
             raise ContentRefused("Anthropic refused to write this")
         if message.stop_reason == "max_tokens":

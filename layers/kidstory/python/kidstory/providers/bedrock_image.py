@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from kidstory import usage
 from kidstory.providers.base import GeneratedMedia, MediaSpec
 from kidstory.providers.bedrock_media import looks_filtered, media_error
 from kidstory.providers.bedrock_text import bedrock_client
@@ -79,6 +80,7 @@ class BedrockImageProvider:
             raise media_error(error) from error
         except ValueError as error:
             raise ProviderError(f"Bedrock {self.model} answered with something not JSON") from error
+        usage.report(self.name, self.model, usage.PICTURES, 1, f"{ASPECT_RATIO} png")
         for reason in answer.get("finish_reasons") or []:
             if reason and looks_filtered(reason):
                 raise ContentRefused(f"Bedrock {self.model} refused the picture ({reason})")

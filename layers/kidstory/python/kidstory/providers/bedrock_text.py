@@ -83,6 +83,8 @@ class BedrockTextProvider(StructuredTextProvider[Any]):
             response = self._client.converse(**request)
         except (ClientError, BotoCoreError) as error:
             raise provider_error(error) from error
+        used = response.get("usage") or {}
+        self._used(used.get("inputTokens"), used.get("outputTokens"))
         stop = response.get("stopReason")
         if stop in _REFUSED_STOPS:
             raise ContentRefused(f"Bedrock stopped the answer ({stop})")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from kidstory import usage
 from kidstory.providers.base import MediaSpec, VideoCheck, VideoOperation
 from kidstory.providers.bedrock_media import looks_filtered, media_error
 from kidstory.providers.bedrock_text import bedrock_client
@@ -98,6 +99,10 @@ class BedrockVideoProvider:
             )
         except (ClientError, BotoCoreError) as error:
             raise media_error(error) from error
+        billed = duration(spec.seconds)
+        usage.report(
+            self.name, self.model, usage.CLIP_SECONDS, float(billed[:-1]), f"{RESOLUTION} {billed}"
+        )
         return VideoOperation(
             operation_id=started["invocationArn"], poll_after_seconds=self._poll_after
         )

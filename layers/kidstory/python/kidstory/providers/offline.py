@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import time
 
+from kidstory import usage
 from kidstory.providers.base import GeneratedMedia, MediaSpec, VideoCheck, VideoOperation
 from kidstory.providers.offline_media import (
     OFFLINE_IMAGE_CONTENT_TYPE,
@@ -27,6 +28,7 @@ class OfflineImageProvider:
         png = draw_illustration(
             spec.prompt, palette_seed=spec.character.name, species=spec.character.species
         )
+        usage.report(self.name, self.model, usage.PICTURES, 1)
         return GeneratedMedia(content=png, content_type=OFFLINE_IMAGE_CONTENT_TYPE)
 
 
@@ -41,6 +43,7 @@ class OfflineVideoProvider:
 
     def start_video(self, spec: MediaSpec) -> VideoOperation:
         digest = hashlib.sha256(spec.prompt.encode()).hexdigest()[:16]
+        usage.report(self.name, self.model, usage.CLIP_SECONDS, spec.seconds)
         return VideoOperation(operation_id=f"offline-{digest}", poll_after_seconds=0)
 
     def check_video(self, operation_id: str, spec: MediaSpec) -> VideoCheck:

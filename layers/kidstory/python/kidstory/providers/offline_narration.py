@@ -38,6 +38,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
 
+from kidstory import usage
 from kidstory.providers.base import SpokenPage
 from kidstory.providers.errors import ProviderError, VoiceNotAvailable
 from kidstory.providers.spoken_words import SpokenMark, word_timings
@@ -316,6 +317,7 @@ class OfflineNarrator:
             pcm, heard = engine.speak(spoken)
             sample_rate = engine.sample_rate
         duration_ms = round(len(pcm) // 2 * 1000 / sample_rate)
+        usage.report(self.name, self.model, usage.CHARACTERS, len(text), voice_used)
         marks = _marks(heard, offsets, len(text))
         if not marks and any(character.isalnum() for character in text):
             raise ProviderError("eSpeak NG reported no word of the page")

@@ -7,6 +7,7 @@ import hashlib
 import re
 import time
 
+from kidstory import usage
 from kidstory.models import AgeGroup, Character, ScenePrompt, StoryText, picture_page
 from kidstory.providers.base import Medium, StoryBrief
 
@@ -199,6 +200,11 @@ def _place(prompt: str) -> str:
     return _pick(tuple(PLACES.values()), prompt, "place")
 
 
+def offline_pages(age_group: AgeGroup, min_pages: int) -> int:
+    """How many pages the offline writer writes: its template's, or more for more pictures."""
+    return max(PAGE_COUNT[age_group], min_pages)
+
+
 class OfflineTextProvider:
     """Writes from templates; the same prompt gives the same story."""
 
@@ -250,7 +256,7 @@ class OfflineTextProvider:
             "That night, {name} curled up at home, tired and happy. Being {adjective} is "
             "easier with a good friend beside you. The End.",
         ]
-        wanted = max(PAGE_COUNT[brief.age_group], brief.min_pages)
+        wanted = offline_pages(brief.age_group, brief.min_pages)
         middle = [
             MIDDLE_PAGES[index % len(MIDDLE_PAGES)]
             for index in range(max(0, wanted - len(opening) - len(ending)))
@@ -271,12 +277,21 @@ class OfflineTextProvider:
             story.scene_plan = {
                 medium: _scenes(story, medium, brief.scenes) for medium in ("image", "video")
             }
+        self._used(f"{brief.prompt} {brief.revision_notes or ''}", story.model_dump_json())
         return story
+
+    def _used(self, asked: str, answer: str) -> None:
+        """Tokens as a model would count them, about four characters each: deterministic, and
+        free (the offline price)."""
+        usage.report(self.name, self.model, usage.INPUT_TOKENS, -(-len(asked) // 4))
+        usage.report(self.name, self.model, usage.OUTPUT_TOKENS, -(-len(answer) // 4))
 
     def plan_scenes(
         self, brief: StoryBrief, story: StoryText, medium: Medium, count: int
     ) -> list[ScenePrompt]:
-        return _scenes(story, medium, count)
+        scenes = _scenes(story, medium, count)
+        self._used(story.content, "".join(scene.model_dump_json() for scene in scenes))
+        return scenes
 
 
 def _scenes(story: StoryText, medium: Medium, count: int) -> list[ScenePrompt]:

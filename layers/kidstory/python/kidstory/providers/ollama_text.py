@@ -74,6 +74,9 @@ class OllamaTextProvider(StructuredTextProvider[openai.OpenAI]):
             raise AnswerRejected("the answer was cut off before it was complete") from error
         except openai.OpenAIError as error:
             raise provider_error(error, "Ollama") from error
+        used = completion.usage
+        if used is not None:
+            self._used(used.prompt_tokens, used.completion_tokens)
         if not completion.choices:
             raise AnswerRejected("the response held no answer")
         message = completion.choices[0].message

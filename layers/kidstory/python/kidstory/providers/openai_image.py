@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 
 import openai
 
+from kidstory import usage
 from kidstory.providers.base import GeneratedMedia, MediaSpec
 from kidstory.providers.errors import ProviderError
 from kidstory.providers.openai_text import openai_client_for, provider_error
@@ -57,6 +58,7 @@ class OpenAIImageProvider:
             )
         except openai.OpenAIError as error:
             raise provider_error(error, "OpenAI") from error
+        usage.report(self.name, self.model, usage.PICTURES, 1, f"{SIZE} {QUALITY}")
         encoded = response.data[0].b64_json if response.data else None
         if not encoded:
             raise ProviderError(f"OpenAI {self.model} answered without a picture")

@@ -80,6 +80,9 @@ class OpenAITextProvider(StructuredTextProvider[openai.OpenAI]):
             )
         except openai.OpenAIError as error:
             raise provider_error(error, "OpenAI") from error
+        used = response.usage
+        if used is not None:
+            self._used(used.input_tokens, used.output_tokens)
         for item in response.output:
             if item.type == "message":
                 for content in item.content:

@@ -33,6 +33,7 @@ from botocore.exceptions import (
     ClientError,
 )
 
+from kidstory import usage
 from kidstory.providers.aws_calls import aws_client, aws_error
 from kidstory.providers.base import SpokenPage
 from kidstory.providers.errors import (
@@ -239,8 +240,11 @@ class PollyNarrator:
         }
         if language_code:
             request["LanguageCode"] = language_code
+        # each request is billed by the characters it reads: the audio, then its word marks
         audio = self._synthesize(request, OutputFormat="mp3")
+        usage.report(self.name, self.model, usage.CHARACTERS, len(text), f"{voice_id} audio")
         marks_stream = self._synthesize(request, OutputFormat="json", SpeechMarkTypes=["word"])
+        usage.report(self.name, self.model, usage.CHARACTERS, len(text), f"{voice_id} marks")
         duration_ms = mp3_duration_ms(audio)
         marks = _word_marks(marks_stream, text)
         if not marks and any(character.isalnum() for character in text):

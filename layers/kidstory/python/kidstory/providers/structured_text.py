@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from kidstory import usage
 from kidstory.models import ScenePrompt, StoryText
 from kidstory.providers.base import Medium, StoryBrief
 from kidstory.providers.errors import ProviderError
@@ -71,9 +72,12 @@ class StructuredTextProvider(ABC, Generic[ClientT]):
     ) -> ResultT:
         """Ask, and ask again (at most `repair_attempts` times) with what was wrong."""
         asked, problem = question, ""
-        for _ in range(self.repair_attempts + 1):
+        for attempt in range(self.repair_attempts + 1):
             try:
-                return accept(self._answer(asked, answer_type))
+                if attempt == 0:
+                    return accept(self._answer(asked, answer_type))
+                with usage.redo("repair"):  # a cost cap may refuse it
+                    return accept(self._answer(asked, answer_type))
             except (ValidationError, AnswerRejected) as unusable:
                 problem = describe_problem(unusable)
                 asked = question.with_problem(problem)
@@ -84,10 +88,16 @@ class StructuredTextProvider(ABC, Generic[ClientT]):
 
     @abstractmethod
     def _answer(self, question: Question, answer_type: type[AnswerT]) -> AnswerT:
-        """One call to the model: its answer as `answer_type`.
+        """One call to the model: its answer as `answer_type`, its tokens reported with
+        `_used` as soon as the model answered (an unusable answer is billed too).
 
         Raises pydantic's ValidationError or AnswerRejected when the answer is unusable (the
         question is then asked again), and a `kidstory.providers.errors` class otherwise."""
+
+    def _used(self, input_tokens: int | None, output_tokens: int | None) -> None:
+        """Report a call's tokens, as the model's answer counted them (kidstory.usage)."""
+        usage.report(self.name, self.model, usage.INPUT_TOKENS, input_tokens or 0)
+        usage.report(self.name, self.model, usage.OUTPUT_TOKENS, output_tokens or 0)
 
 
 def describe_problem(unusable: ValidationError | AnswerRejected) -> str:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from kidstory import observability
+from kidstory.ledger import Ledger, metering
 from kidstory.media_store import MediaStore
 from kidstory.models import Asset, AssetKind, AssetStatus
 from kidstory.providers.base import MediaSpec
@@ -26,7 +28,8 @@ GENERATED_METRIC = {
 
 class AssetWork:
     """What a media step holds: the story's records, the media bucket, the stage's picture
-    moderator (made on first use) and the clock a throttled provider is waited out on."""
+    moderator (made on first use), the clock a throttled provider is waited out on and the
+    jobs' cost ledger."""
 
     def __init__(
         self,
@@ -35,12 +38,19 @@ class AssetWork:
         *,
         pictures: Callable[[], PictureModerator] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        ledger: Ledger | None = None,
     ) -> None:
         self._stories = stories
         self._media = media
         self._pictures = pictures
         self._picture_moderator: PictureModerator | None = None
         self._sleep = sleep
+        self._ledger = ledger
+
+    def _metering(self, ref: AssetRef, step: str | None = None) -> AbstractContextManager[None]:
+        """The job's ledger meters this attempt at the asset (step `<kind>#<order>`)."""
+        name = step or ref.kind.value
+        return metering(self._ledger, ref.job_id, f"{name}#{ref.display_order:03d}")
 
     def _picture_checks(self) -> PictureModerator:
         """The stage's picture moderator (kidstory.providers.picture_moderator), made once."""

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from kidstory import observability
 from kidstory.config.models import find_model
+from kidstory.ledger import Ledger, provider_call
 from kidstory.media_store import MediaStore
 from kidstory.models import Asset, AssetKind, AssetStatus
 from kidstory.providers.base import GeneratedMedia, MediaSpec, VideoProvider
@@ -50,12 +50,17 @@ class Clips(AssetWork):
         pictures: Callable[[], PictureModerator] | None = None,
         video_max_checks: int = 60,
         sleep: Callable[[float], None] = time.sleep,
+        ledger: Ledger | None = None,
     ) -> None:
-        super().__init__(stories, media, pictures=pictures, sleep=sleep)
+        super().__init__(stories, media, pictures=pictures, sleep=sleep, ledger=ledger)
         self._video = video
         self._video_max_checks = video_max_checks
 
     def start_video(self, ref: AssetRef) -> VideoPoll:
+        with self._metering(ref):
+            return self._start_video(ref)
+
+    def _start_video(self, ref: AssetRef) -> VideoPoll:
         asset, spec = self._begin(ref)
         if asset.status is AssetStatus.COMPLETED or asset.operation_id:
             # already made, or already started by an earlier try: never pay for a second clip
@@ -67,7 +72,7 @@ class Clips(AssetWork):
         provider = self._video()
         spec = self._clip_spec(asset, spec, provider)
         try:
-            with observability.provider_call("video"):
+            with provider_call("video", provider.name, provider.model):
                 operation = provider.start_video(spec)
         except ProviderError as error:
             self._record_error(asset, error)
@@ -82,6 +87,10 @@ class Clips(AssetWork):
         )
 
     def check_video(self, poll: VideoPoll) -> VideoPoll:
+        with self._metering(poll, "video-check"):
+            return self._check_video(poll)
+
+    def _check_video(self, poll: VideoPoll) -> VideoPoll:
         asset = self._stories.get_asset(poll.story_id, AssetKind.VIDEO, poll.display_order)
         checks = poll.checks + 1
         if asset.status is AssetStatus.COMPLETED:  # a retried check after the clip was stored
@@ -89,7 +98,7 @@ class Clips(AssetWork):
         spec = self._spec(poll.story_id, asset.prompt_used)
         provider = self._video()
         try:
-            with observability.provider_call("video"):
+            with provider_call("video", provider.name, provider.model):
                 result = provider.check_video(poll.operation_id, spec)
             if not result.done and checks >= self._video_max_checks:
                 raise VideoTimedOut(f"the video was not ready after {checks} checks")

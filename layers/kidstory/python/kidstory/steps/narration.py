@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from kidstory import observability
+from kidstory.ledger import Ledger, provider_call
 from kidstory.media_store import MediaStore
 from kidstory.models import AssetStatus
 from kidstory.providers.base import NarrationProvider
@@ -26,11 +26,16 @@ class Narration(AssetWork):
         *,
         narrator: Callable[[], NarrationProvider],
         sleep: Callable[[float], None] = time.sleep,
+        ledger: Ledger | None = None,
     ) -> None:
-        super().__init__(stories, media, sleep=sleep)
+        super().__init__(stories, media, sleep=sleep, ledger=ledger)
         self._narrator = narrator
 
     def narrate_page(self, ref: AssetRef) -> AssetRef:
+        with self._metering(ref):
+            return self._narrate_page(ref)
+
+    def _narrate_page(self, ref: AssetRef) -> AssetRef:
         asset = self._start(ref)
         if asset.status is AssetStatus.COMPLETED:
             return ref
@@ -39,7 +44,7 @@ class Narration(AssetWork):
             raise JobNotFound(f"story {ref.story_id} does not exist")
         provider = self._narrator()
         try:
-            with observability.provider_call("narration"):
+            with provider_call("narration", provider.name, provider.model):
                 spoken = provider.narrate(
                     story.pages[ref.display_order], language=story.language, voice=story.voice
                 )

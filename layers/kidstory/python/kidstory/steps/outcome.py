@@ -3,9 +3,16 @@ caught by the state machine) and EndOrphanedJob (an execution that stopped witho
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
 from kidstory import observability
+from kidstory.access import request_cost
+from kidstory.job_cost import JobCost
+from kidstory.ledger import Ledger
 from kidstory.media_store import MediaStore
-from kidstory.models import AssetStatus, JobStatus, Stage, Story
+from kidstory.models import Asset, AssetKind, AssetStatus, Job, JobStatus, Stage, Story, utc_now
 from kidstory.steps.payloads import (
     STORY_FAILED_ERROR,
     AssembleInput,
@@ -18,16 +25,29 @@ from kidstory.steps.payloads import (
     require_job,
 )
 from kidstory.store.jobs import JobAlreadyEnded, Jobs
+from kidstory.store.spend import month_of, spend_update
 from kidstory.store.stories import Stories
 
 
 class Outcomes:
-    """The steps that end a job; a job that has already ended keeps its outcome."""
+    """The steps that end a job; a job that has already ended keeps its outcome. A job that
+    ends gets its cost from its ledger, counted in its owner's month (by `clock`) in the same
+    write."""
 
-    def __init__(self, jobs: Jobs, stories: Stories, media: MediaStore) -> None:
+    def __init__(
+        self,
+        jobs: Jobs,
+        stories: Stories,
+        media: MediaStore,
+        *,
+        ledger: Ledger | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._jobs = jobs
         self._stories = stories
         self._media = media
+        self._ledger = ledger
+        self._clock = clock
 
     # Assemble
 
@@ -54,8 +74,8 @@ class Outcomes:
             error = f"{len(problems)} of {len(assets)} media could not be made: " + "; ".join(
                 problems
             )
-            return self._finish(story, JobStatus.FAILED, error)
-        return self._finish(story, JobStatus.COMPLETED, None)
+            return self._finish(story, JobStatus.FAILED, error, assets)
+        return self._finish(story, JobStatus.COMPLETED, None, assets)
 
     # MarkFailed
 
@@ -64,13 +84,16 @@ class Outcomes:
         job = require_job(self._jobs, given.job_id)
         found = self._stories.get_story(job.story_id) if job.story_id else None
         if found is not None:
-            return self._finish(found[0], JobStatus.FAILED, error)
+            return self._finish(found[0], JobStatus.FAILED, error, found[1])
+        cost, spend = self._cost(job, [])
         try:
-            self._jobs.update_job(job.job_id, JobStatus.FAILED, error=error)
+            self._jobs.update_job(job.job_id, JobStatus.FAILED, error=error, cost=cost, spend=spend)
         except JobAlreadyEnded:
             return self._stored_outcome(job.job_id)
         observability.count("StoriesFailed")
-        return JobOutcome(job_id=job.job_id, story_id=None, status=JobStatus.FAILED, error=error)
+        return JobOutcome(
+            job_id=job.job_id, story_id=None, status=JobStatus.FAILED, error=error, cost=cost
+        )
 
     # an execution that ended without reaching MarkFailed (timed out, aborted, or failed in a
     # way no Catch saw)
@@ -93,21 +116,47 @@ class Outcomes:
         )
         return self.mark_failed(MarkFailedInput(job_id=job.job_id, error=caught))
 
-    def _finish(self, story: Story, status: JobStatus, error: str | None) -> JobOutcome:
+    def _finish(
+        self, story: Story, status: JobStatus, error: str | None, assets: list[Asset]
+    ) -> JobOutcome:
         """End the job and store the story together; a job that had already ended keeps its
         outcome."""
         story.status = status
+        job = require_job(self._jobs, story.job_id)
+        cost, spend = self._cost(job, assets)
         try:
-            self._stories.finish_story(story, error)
+            self._stories.finish_story(story, error, cost, spend)
         except JobAlreadyEnded:
             return self._stored_outcome(story.job_id)
         observability.count(
             "StoriesCompleted" if status is JobStatus.COMPLETED else "StoriesFailed"
         )
-        return JobOutcome(job_id=story.job_id, story_id=story.id, status=status, error=error)
+        return JobOutcome(
+            job_id=story.job_id, story_id=story.id, status=status, error=error, cost=cost
+        )
+
+    def _cost(self, job: Job, assets: list[Asset]) -> tuple[JobCost | None, dict[str, Any] | None]:
+        """The job's cost from its ledger (the infrastructure's for the media it made), and
+        the update that counts it in its owner's month."""
+        if self._ledger is None:
+            return None, None
+        made = [asset.kind for asset in assets if asset.status is AssetStatus.COMPLETED]
+        cost = self._ledger.cost(
+            job.job_id,
+            pictures=made.count(AssetKind.IMAGE),
+            clips=made.count(AssetKind.VIDEO),
+            pages_read=made.count(AssetKind.AUDIO),
+        )
+        month = month_of(self._clock())
+        units = request_cost(job.request)
+        return cost, spend_update(self._jobs.table_name, job.owner, month, cost.usd, units)
 
     def _stored_outcome(self, job_id: str) -> JobOutcome:
         job = require_job(self._jobs, job_id)
         return JobOutcome(
-            job_id=job.job_id, story_id=job.story_id, status=job.status, error=job.error
+            job_id=job.job_id,
+            story_id=job.story_id,
+            status=job.status,
+            error=job.error,
+            cost=job.cost,
         )

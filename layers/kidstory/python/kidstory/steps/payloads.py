@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kidstory.job_cost import JobCost
 from kidstory.models import AssetKind, Job, JobStatus
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class JobOutcome(Payload):
     story_id: str | None
     status: JobStatus
     error: str | None = None
+    cost: JobCost | None = Field(default=None, description="The job's ledger, summed")
 
 
 class ExecutionEnded(Payload):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 
-from kidstory import observability
+from kidstory import usage
+from kidstory.ledger import Ledger, provider_call
 from kidstory.media_store import MediaStore
 from kidstory.models import AssetStatus
 from kidstory.providers.base import GeneratedMedia, ImageProvider, MediaSpec
@@ -29,11 +31,16 @@ class Pictures(AssetWork):
         image: Callable[[], ImageProvider],
         pictures: Callable[[], PictureModerator] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        ledger: Ledger | None = None,
     ) -> None:
-        super().__init__(stories, media, pictures=pictures, sleep=sleep)
+        super().__init__(stories, media, pictures=pictures, sleep=sleep, ledger=ledger)
         self._image = image
 
     def generate_image(self, ref: AssetRef) -> AssetRef:
+        with self._metering(ref):
+            return self._generate_image(ref)
+
+    def _generate_image(self, ref: AssetRef) -> AssetRef:
         asset, spec = self._begin(ref)
         if asset.status is AssetStatus.COMPLETED:
             return ref
@@ -50,10 +57,14 @@ class Pictures(AssetWork):
         """A picture that passed its check, drawn again (a bounded number of times) if not.
         The check is the structural one, then the stage's moderation provider, if any
         (kidstory.providers.picture_moderator); a moderation that cannot answer raises its
-        ProviderError, so the picture is never stored unchecked."""
+        ProviderError, so the picture is never stored unchecked. A redraw is a redo in the
+        job's ledger: a cost cap may refuse it (kidstory.ledger.CostCapReached)."""
         moderator = self._picture_checks()
-        for _ in range(1 + PICTURE_REDRAWS):
-            with observability.provider_call("image"):
+        for drawn in range(1 + PICTURE_REDRAWS):
+            with (
+                usage.redo("redraw") if drawn else nullcontext(),
+                provider_call("image", provider.name, provider.model),
+            ):
                 made = provider.generate_image(spec)
             verdict = moderator.check_picture(made.content, made.content_type)
             if verdict.allowed:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
-from kidstory import observability
+from kidstory import observability, usage
+from kidstory.ledger import Ledger, metering, provider_call
 from kidstory.models import Asset, AssetKind, JobStatus, ScenePrompt, Stage, Story, StoryText
 from kidstory.providers.base import Medium, StoryBrief, TextProvider
 from kidstory.providers.errors import ProviderThrottled
@@ -32,20 +34,22 @@ def asset_id_for(story_id: str, kind: AssetKind, display_order: int) -> str:
 
 class TimedWriter:
     """A story writer whose every call (a draft, a plan of scenes) is timed as ProviderLatency
-    of kind text; the story graph calls it several times per story."""
+    of kind text, and metered in the job's ledger; the story graph calls it several times per
+    story. A draft with revision notes is a revision (a redo a cost cap may refuse)."""
 
     def __init__(self, writer: TextProvider) -> None:
         self._writer = writer
         self.name, self.model = writer.name, writer.model
 
     def write_story(self, brief: StoryBrief) -> StoryText:
-        with observability.provider_call("text"):
+        revising = usage.redo("revision") if brief.revision_notes else nullcontext()
+        with revising, provider_call("text", self.name, self.model):
             return self._writer.write_story(brief)
 
     def plan_scenes(
         self, brief: StoryBrief, story: StoryText, medium: Medium, count: int
     ) -> list[ScenePrompt]:
-        with observability.provider_call("text"):
+        with provider_call("text", self.name, self.model):
             return self._writer.plan_scenes(brief, story, medium, count)
 
 
@@ -62,7 +66,9 @@ class StoryWriting:
         story_graph: Callable[[TextProvider], Any] | None = None,
         moderator: Callable[[], TextModerator] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        ledger: Ledger | None = None,
     ) -> None:
+        self._ledger = ledger
         self._jobs = jobs
         self._stories = stories
         self._text = text
@@ -95,9 +101,10 @@ class StoryWriting:
         )
         started = time.monotonic()
         try:
-            state = run_story_graph(
-                self._graph, brief, image_count=image_count, video_count=video_count
-            )
+            with metering(self._ledger, job.job_id, "write_story"):
+                state = run_story_graph(
+                    self._graph, brief, image_count=image_count, video_count=video_count
+                )
         except ProviderThrottled as throttled:
             wait_out(throttled, self._sleep)
             raise

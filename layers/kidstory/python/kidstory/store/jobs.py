@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from kidstory.job_cost import JobCost
 from kidstory.models import Job, JobStatus, Stage, utc_now
 from kidstory.store.quota import charge_updates, refusal
 from kidstory.store.table import (
@@ -43,15 +44,22 @@ class IdempotencyRecord(BaseModel):
 
 
 def job_update(
-    table_name: str, job_id: str, status: JobStatus, story_id: str | None, error: str | None
+    table_name: str,
+    job_id: str,
+    status: JobStatus,
+    story_id: str | None,
+    error: str | None,
+    cost: JobCost | None = None,
 ) -> dict[str, Any]:
     """The conditional update that moves an open job to `status` (also written in one
-    transaction with its story, kidstory.store.stories)."""
+    transaction with its story, kidstory.store.stories), with its cost when it ends."""
     fields: dict[str, Any] = {"status": status.value, "updated_at": utc_now().isoformat()}
     if story_id is not None:
         fields["story_id"] = story_id
     if error is not None:
         fields["error"] = error
+    if cost is not None:
+        fields["cost"] = cost.model_dump(mode="json")
     names = {f"#{name}": name for name in fields}
     values = {f":{name}": serialize(value) for name, value in fields.items()}
     assignments = [f"#{name} = :{name}" for name in fields]
@@ -166,13 +174,26 @@ class Jobs(Table):
         *,
         story_id: str | None = None,
         error: str | None = None,
+        cost: JobCost | None = None,
+        spend: dict[str, Any] | None = None,
     ) -> None:
         """Move a job on; a job that has ended (completed or failed) stays as it ended, so
         two late writers cannot flip it (raises JobAlreadyEnded). Ending a job also ends its
-        progress, in the same write."""
+        progress, in the same write, and records its `cost` and counts it in its owner's
+        month (`spend`, kidstory.store.spend.spend_update) in the same transaction."""
+        update = job_update(self._table, job_id, status, story_id, error, cost)
         try:
-            self._write("update_item", **job_update(self._table, job_id, status, story_id, error))
+            if spend is None:
+                self._write("update_item", **update)
+            else:
+                self._write(
+                    "transact_write_items", TransactItems=[{"Update": update}, {"Update": spend}]
+                )
         except self._client.exceptions.ConditionalCheckFailedException:
+            raise JobAlreadyEnded(f"job {job_id} does not exist or has already ended") from None
+        except self._client.exceptions.TransactionCanceledException as cancelled:
+            if cancellation_codes(cancelled)[:1] != [CONDITION_FAILED]:
+                raise
             raise JobAlreadyEnded(f"job {job_id} does not exist or has already ended") from None
 
     def pending_jobs(self, created_before: datetime) -> Iterator[Job]:

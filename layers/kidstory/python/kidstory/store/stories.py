@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from kidstory.job_cost import JobCost
 from kidstory.models import Asset, AssetKind, AssetStatus, JobStatus, Story, utc_now
 from kidstory.store.jobs import JobAlreadyEnded, job_update
 from kidstory.store.table import (
@@ -47,22 +48,27 @@ class Stories(Table):
             }
         return to_item(keys, story.model_dump(mode="json") | self._expiry(story.created_at))
 
-    def finish_story(self, story: Story, error: str | None) -> None:
+    def finish_story(
+        self,
+        story: Story,
+        error: str | None,
+        cost: JobCost | None = None,
+        spend: dict[str, Any] | None = None,
+    ) -> None:
         """End the story's job with the story's status and store the story, in one
         transaction: a client never sees the job ended while the story is not yet written,
-        and a job that had already ended keeps its outcome and its story (JobAlreadyEnded)."""
+        and a job that had already ended keeps its outcome and its story (JobAlreadyEnded).
+        The job's `cost` is recorded, and counted in its owner's month (`spend`,
+        kidstory.store.spend.spend_update), in the same transaction: once per job."""
+        update = job_update(self._table, story.job_id, story.status, story.id, error, cost)
+        items: list[dict[str, Any]] = [
+            {"Update": update},
+            {"Put": {"TableName": self._table, "Item": self._story_item(story)}},
+        ]
+        if spend is not None:
+            items.append({"Update": spend})
         try:
-            self._write(
-                "transact_write_items",
-                TransactItems=[
-                    {
-                        "Update": job_update(
-                            self._table, story.job_id, story.status, story.id, error
-                        )
-                    },
-                    {"Put": {"TableName": self._table, "Item": self._story_item(story)}},
-                ],
-            )
+            self._write("transact_write_items", TransactItems=items)
         except self._client.exceptions.TransactionCanceledException as cancelled:
             # the job's condition (it exists and has not ended) failed: it keeps its outcome;
             # any other reason (an item too large...) is an error the workflow must see
@@ -117,9 +123,12 @@ class Stories(Table):
         return stories, total
 
     def delete_story(self, story_id: str, job_id: str) -> None:
-        """Remove a story (if it has one), its assets' records and its job."""
+        """Remove a story (if it has one), its assets' records and its job with its ledger."""
         story_items = self._query_partition(f"STORY#{story_id}") if story_id else []
-        keys = [{"pk": item["pk"], "sk": item["sk"]} for item in story_items] + [job_key(job_id)]
+        job_items = self._query_partition(f"JOB#{job_id}")
+        keys = [{"pk": item["pk"], "sk": item["sk"]} for item in story_items + job_items]
+        if not job_items:  # the job alone (deleting an item that is gone is no error)
+            keys.append(job_key(job_id))
         for key in keys:
             self._client.delete_item(TableName=self._table, Key=to_item(key, {}))
 

@@ -46,6 +46,20 @@ def job_key(job_id: str) -> dict[str, str]:
     return {"pk": f"JOB#{job_id}", "sk": "JOB"}
 
 
+# A job's cost ledger lives in its partition: one item per line (kidstory.ledger.LedgerLine),
+# sorted by step, so a step's earlier attempts are found with one Query.
+USAGE_PREFIX = "USAGE#"
+
+
+def usage_line_key(job_id: str, step: str, line_id: str) -> dict[str, str]:
+    return {"pk": f"JOB#{job_id}", "sk": f"{USAGE_PREFIX}{step}#{line_id}"}
+
+
+def spend_key(owner: str, month: str) -> dict[str, str]:
+    """An owner's spend in one calendar month (`YYYY-MM`, UTC)."""
+    return {"pk": f"SPEND#{owner}#{month}", "sk": "SPEND"}
+
+
 def story_key(story_id: str) -> dict[str, str]:
     return {"pk": f"STORY#{story_id}", "sk": "STORY"}
 
@@ -112,6 +126,10 @@ class Table:
         self._table = table_name
         self._retention = timedelta(days=retention_days) if retention_days else None
         self._conflicts = conflicts or ConflictRetry()
+
+    @property
+    def table_name(self) -> str:
+        return self._table
 
     def _write(self, operation: str, **request: Any) -> Any:
         """One write (`transact_write_items`, `update_item`...), tried again after a short
