@@ -102,6 +102,7 @@ def story_writing(settings: Settings | None = None) -> StoryWriting:
         stories(settings),
         text=cache(lambda: providers.text_provider(settings)),
         moderator=lambda: providers.text_moderator(settings, "OUTPUT"),
+        media=media_store(settings),  # a version copies its parent's pictures and clips
     )
 
 

@@ -8,7 +8,8 @@ import re
 import time
 
 from kidstory.models import AgeGroup, Character, ScenePrompt, StoryText, picture_page
-from kidstory.providers.base import Medium, StoryBrief
+from kidstory.providers.base import Medium, StoryBrief, VersionBrief
+from kidstory.providers.offline_versions import mark_untranslated, relevel, unmarked
 
 SPECIES = (
     "mouse",
@@ -199,6 +200,21 @@ def _place(prompt: str) -> str:
     return _pick(tuple(PLACES.values()), prompt, "place")
 
 
+def _returning_hero(brief: StoryBrief, values: dict[str, str]) -> dict[str, str]:
+    """A sequel's hero as the story before described it (the offline look names its colour
+    and clothes: "... wearing a red scarf")."""
+    hero = brief.character
+    assert hero is not None
+    worn = re.search(r"wearing an? (?P<colour>\w+) (?P<clothing>.+)$", hero.look)
+    return {
+        "name": hero.name,
+        "species": hero.species,
+        "look": hero.look,
+        "colour": worn.group("colour") if worn else values["colour"],
+        "clothing": worn.group("clothing") if worn else values["clothing"],
+    }
+
+
 class OfflineTextProvider:
     """Writes from templates; the same prompt gives the same story."""
 
@@ -231,6 +247,8 @@ class OfflineTextProvider:
             "clothing": clothing,
             "sights": _pick(SIGHTS, prompt, "sights"),
         }
+        if brief.character is not None:  # a sequel: the same hero, back for more
+            values |= _returning_hero(brief, values)
         detail = DETAIL[brief.age_group]
         opening = [
             "Once upon a time, there was a {adjective} little {species} named {name}. "
@@ -255,9 +273,14 @@ class OfflineTextProvider:
             MIDDLE_PAGES[index % len(MIDDLE_PAGES)]
             for index in range(max(0, wanted - len(opening) - len(ending)))
         ]
+        if brief.character is not None:
+            opening[0] = (
+                "Do you remember {name}, {look}? {name} still lived in a cozy home, and "
+                "after the last adventure, {name} was ready for a new one." + detail
+            )
         pages = [page.format(**values) for page in opening + middle + ending]
-        return StoryText(
-            title=f"{name} the {adjective.capitalize()} {species.capitalize()}",
+        written = StoryText(
+            title=f"{values['name']} the {adjective.capitalize()} {values['species'].capitalize()}",
             pages=pages,
             character=Character(
                 name=name,
@@ -267,6 +290,20 @@ class OfflineTextProvider:
             ),
             art_style=ART_STYLE,
         )
+        return mark_untranslated(brief.hero_kept(written), brief.language)
+
+    def write_version(self, brief: VersionBrief) -> StoryText:
+        """The same pages re-levelled for the version's ages (kidstory.providers.
+        offline_versions); for another language than English, marked as not translated."""
+        time.sleep(self._latency)
+        title, pages = unmarked(brief.title, list(brief.pages))
+        version = StoryText(
+            title=title,
+            pages=relevel(pages, brief.from_age_group, brief.age_group),
+            character=brief.character,
+            art_style=brief.art_style,
+        )
+        return mark_untranslated(version, brief.language)
 
     def plan_scenes(
         self, brief: StoryBrief, story: StoryText, medium: Medium, count: int

@@ -9,6 +9,7 @@ from typing import Any
 
 from kidstory.models import Asset, AssetKind, AssetStatus, JobStatus, Story, utc_now
 from kidstory.store.jobs import JobAlreadyEnded, job_update
+from kidstory.store.related import RelatedStories
 from kidstory.store.table import (
     Table,
     asset_key,
@@ -29,8 +30,9 @@ PROGRESS_COUNTER = {
 }
 
 
-class Stories(Table):
-    """The STORY# partitions: the story item and one item per illustration and clip."""
+class Stories(RelatedStories, Table):
+    """The STORY# partitions: the story item and one item per illustration and clip (and the
+    links to a story's sequels and versions, kidstory.store.related)."""
 
     # stories
 
@@ -61,6 +63,8 @@ class Stories(Table):
                         )
                     },
                     {"Put": {"TableName": self._table, "Item": self._story_item(story)}},
+                    # a completed sequel or version is listed in its parent's partition
+                    *(self.parent_link_puts(story) if story.status is JobStatus.COMPLETED else []),
                 ],
             )
         except self._client.exceptions.TransactionCanceledException as cancelled:
