@@ -49,7 +49,13 @@ class EveryStep:
         shared = cache(pictures) if pictures is not None else None
         self.writing = (
             StoryWriting(
-                table, table, text=text, story_graph=story_graph, moderator=moderator, sleep=sleep
+                table,
+                table,
+                text=text,
+                story_graph=story_graph,
+                moderator=moderator,
+                sleep=sleep,
+                media=media,
             )
             if text is not None
             else None
