@@ -181,7 +181,11 @@ class StoryWriting:
         versions = Versions(self._stories, self._media, TimedWriter(writer), moderator)
         parent = parent_story(job, self._stories)
         originals = versions.parent_media(parent)
-        text, readability = versions.retell(job, parent)
+        try:
+            text, readability = versions.retell(job, parent)
+        except ProviderThrottled as throttled:  # as a story's writer: wait, then let it retry
+            wait_out(throttled, self._sleep)
+            raise
         request = job.request
         story = Story(
             id=story_id_for(job.job_id),
