@@ -13,6 +13,9 @@ UNAUTHORIZED: ResponseDocs = {
     401: {"model": ErrorResponse, "description": "Missing or invalid API key"}
 }
 STILL_RUNNING: ResponseDocs = {409: {"model": ErrorResponse}}
+NOT_READY: ResponseDocs = {
+    409: {"model": ErrorResponse, "description": "The story is still being made"}
+}
 GENERATE: ResponseDocs = {
     400: {"model": ErrorResponse, "description": "The body cannot be read (not UTF-8)"},
     **UNAUTHORIZED,

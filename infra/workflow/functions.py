@@ -59,6 +59,9 @@ def story_functions(
         dependencies=["story"],
     )
     storage.allow_table_read_write(write_story)
+    # a version of a story copies its parent's pictures and clips within the bucket
+    # (CopyObject: GetObject on the parent's keys, PutObject on the version's)
+    storage.allow_media_read_write(write_story)
     grant_text_provider(write_story, config)
     grant_moderation(
         write_story,

@@ -61,7 +61,11 @@ _MIDDLE_PAGES = (
 )
 _ENDING = "The fireflies will come back tomorrow. Goodnight, Pip. Goodnight, little lantern."
 
-Kind = Literal["story", "scenes", "picture"]
+# A version's answer (tests/e2e/test_sequels_and_versions.py): the story told again in Spanish,
+# page for page.
+VERSION_TITLE = "Pip y la linterna (modelo falso)"
+
+Kind = Literal["story", "scenes", "picture", "version"]
 Spoil = Literal["too_few_pages", "malformed_json"]
 
 
@@ -122,6 +126,8 @@ class StoryModel:
             return "story"
         if "scenes" in properties:
             return "scenes"
+        if "pages" in properties and "title" in properties:
+            return "version"
         raise AssertionError(f"the fake model does not know this schema: {schema}")
 
     def answer(self, kind: Kind, request: str) -> tuple[str, Any]:
@@ -148,6 +154,8 @@ class StoryModel:
             if spoil == "malformed_json":  # cut off half way, as a model that ran out might
                 return text[: len(text) // 2], None
             return text, story
+        if kind == "version":
+            return self.version_answer(request)
         found = re.search(r"Plan exactly (\d+) ", request)
         assert found, f"a scene question without a count: {request[:200]}"
         count = int(found.group(1))
@@ -168,6 +176,17 @@ class StoryModel:
             }
             for number in spread(count, len(pages))
         ]
+
+    def version_answer(self, request: str) -> tuple[str, Any]:
+        """A version question's answer: as many short Spanish pages as the story it retells."""
+        found = re.search(r"Tell this story again in exactly (\d+) pages", request)
+        assert found, f"a version question without a page count: {request[:200]}"
+        pages = [
+            f"Pip el erizo mira su linterna. Es la página {number}. Todo está en calma."
+            for number in range(1, int(found.group(1)) + 1)
+        ]
+        version = {"title": VERSION_TITLE, "pages": pages}
+        return json.dumps(version), version
 
     def draw(self, prompt: str, *, size: int, label: str) -> bytes:
         picture = draw_illustration(

@@ -27,7 +27,15 @@ EXAMPLES_PER_OPERATION = 150
 # clips): fewer of those.
 GENERATE = "POST /api/v1/stories/generate"
 ESTIMATE = "POST /api/v1/stories/estimate"  # the same body: the same reasons to refuse it
-EXAMPLES = {GENERATE: 20}
+# A sequel or a version of the fuzzer's story starts a workflow too; a version that changes
+# nothing, and a sequel's refused prompt, are refused with 422 and a reason, by design.
+SEQUEL = "POST /api/v1/stories/{story_id}/sequel"
+VERSIONS = "POST /api/v1/stories/{story_id}/versions"
+EXAMPLES = {GENERATE: 20, SEQUEL: 20, VERSIONS: 20}
+# Bodies drawn among the generated ones, with the fuzzer's story: most generated versions change
+# nothing (422), and each operation must be seen to succeed.
+KNOWN_BODIES = {VERSIONS: [{"language": "es"}, {"age_group": "9-12"}]}
+STARTS_JOBS = (GENERATE, SEQUEL, VERSIONS)
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 # schemathesis' checks, all but one: the API reads input leniently, as pydantic does
 # (`?offset=0.0` is 0, of a repeated parameter the last counts, unknown ones are ignored), which
@@ -43,6 +51,15 @@ CONFIG = {
             "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", 401, 422, 429]}},
         }
         for name in (GENERATE, ESTIMATE)
+    ]
+    + [
+        {
+            "include-name": name,
+            "checks": {
+                "positive_data_acceptance": {"expected-statuses": ["2xx", 401, 404, 409, 422, 429]}
+            },
+        }
+        for name in (SEQUEL, VERSIONS)
     ],
 }
 # Loopback port 9 (discard), where nothing listens here: the local stack accepts private
@@ -150,6 +167,11 @@ class Fuzzer:
         strategy = st.one_of(
             *(operation.as_strategy(mode) for mode in MODES),
             *(operation.as_strategy(path_parameters=params) for params in known),
+            *(
+                operation.as_strategy(path_parameters=params, body=body)
+                for params in known
+                for body in KNOWN_BODIES.get(label, [])
+            ),
         )
 
         @settings(
@@ -167,7 +189,7 @@ class Fuzzer:
                 headers={"Authorization": f"Bearer {self.token}"},
             )
             statuses[response.status_code] += 1
-            if label == GENERATE and response.status_code == 202:
+            if label in STARTS_JOBS and response.status_code == 202:
                 self.accepted_jobs.append(response.json()["job_id"])
 
         try:

@@ -61,6 +61,7 @@ class EveryStep:
                 moderator=moderator,
                 sleep=sleep,
                 ledger=ledger,
+                media=media,
             )
             if text is not None
             else None

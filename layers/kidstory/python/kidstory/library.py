@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from kidstory import observability
 from kidstory.access import (
@@ -27,6 +27,7 @@ from kidstory.contract import (
     MonthSpendResponse,
     NarratedPage,
     NarrationOut,
+    RelatedStory,
     StoryListResponse,
     StoryResponse,
     StorySummary,
@@ -58,6 +59,7 @@ from kidstory.models import (
 from kidstory.providers.errors import ProviderError, ProviderThrottled
 from kidstory.safety import OfflineModerator, TextModerator
 from kidstory.store.jobs import JobAlreadyEnded
+from kidstory.store.related import RelatedItem
 from kidstory.store.spend import month_of
 from kidstory.store.story_table import StoryTable
 from kidstory.transactions import TableBusy
@@ -249,6 +251,10 @@ class StoryLibrary:
             raise ServiceUnavailable("Estimates are not available on this service.")
         return self._estimator(request)
 
+    def check_cost_cap(self, request: StoryRequest) -> None:
+        """OverCostCap when `request` (what a job will make) is estimated above its cap."""
+        self._check_cost_cap(request)
+
     def _check_cost_cap(self, request: StoryRequest) -> None:
         """OverCostCap when the request's estimate exceeds its max_cost_usd, or is unknown (a
         model without a price): a cap that cannot be checked is not taken as met."""
@@ -402,6 +408,7 @@ class StoryLibrary:
             notice=OFFLINE_NOTICE if story.offline else None,
             narration=_narration_out(story, done, media_url) if story.narrated else None,
             complete=story.status is JobStatus.COMPLETED,
+            **_related(story, self._table.related_stories(story.id)),
         )
 
     def book_key(self, story_or_job_id: str, caller: Caller, name: str) -> tuple[str, str]:
@@ -442,6 +449,7 @@ class StoryLibrary:
                 [asset.s3_key for asset in assets if asset.s3_key] + book_keys(story.id)
             )
             self._table.delete_story(story.id, job.job_id)
+            self._table.forget_in_parent(story)  # a sequel or version leaves its parent's list
         else:
             self._table.delete_story("", job.job_id)
 
@@ -461,6 +469,20 @@ class StoryLibrary:
             ],
             total=total,
         )
+
+
+def _related(story: Story, links: list[RelatedItem]) -> dict[str, Any]:
+    """A story's language, series and parent, and its completed sequels and versions. The
+    first story of a series stores no series_id: it shows its own id once it has a sequel."""
+    related = [RelatedStory.model_validate(link.model_dump()) for link in links]
+    sequels = [link for link in related if link.relation == "sequel"]
+    return {
+        "language": story.language,
+        "series_id": story.series_id or (story.id if sequels else None),
+        "parent_id": story.parent_id,
+        "sequels": sequels,
+        "versions": [link for link in related if link.relation == "version"],
+    }
 
 
 def _webhook_delivery(job: Job) -> WebhookDelivery | None:

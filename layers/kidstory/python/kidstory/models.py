@@ -330,6 +330,11 @@ class Readability(BaseModel):
     band_max_grade: float
     band_max_words_per_sentence: float
     fits_age_group: bool
+    formula: str = Field(
+        default="flesch-kincaid",
+        description='The measure used: "flesch-kincaid" (English) or "fernandez-huerta" '
+        "(Spanish: its reading ease, and for grade_level the school grade of its table)",
+    )
 
 
 class WordTiming(BaseModel):

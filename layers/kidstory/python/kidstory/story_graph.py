@@ -14,7 +14,7 @@ from langgraph.graph import END, START, StateGraph
 from kidstory.models import ScenePrompt, StoryText
 from kidstory.providers.base import Medium, StoryBrief, TextProvider
 from kidstory.providers.errors import ContentRefused
-from kidstory.readability import Readability, advice, measure
+from kidstory.readability import Readability, advice, readability_for
 from kidstory.safety import OfflineModerator, TextModerator
 from kidstory.story_budget import MAX_REVISIONS
 
@@ -25,7 +25,7 @@ class StoryGraphState(TypedDict, total=False):
     video_count: int
     story: StoryText
     drafts: int
-    readability: Readability
+    readability: Readability | None  # None: the story's language has no measure
     unsafe: str | None
     image_scenes: list[ScenePrompt]
     video_scenes: list[ScenePrompt]
@@ -52,8 +52,8 @@ def build_story_graph(
             ),
             None,
         )
-        readability = measure(story.content, brief.age_group)
-        notes = unsafe or advice(readability, brief.age_group)
+        readability = readability_for(story.content, brief.age_group, brief.language)
+        notes = unsafe or (advice(readability, brief.age_group) if readability else None)
         if unsafe and state["drafts"] > max_revisions:
             raise ContentRefused(
                 f"The story was refused by the safety review after {state['drafts']} drafts "
@@ -66,7 +66,8 @@ def build_story_graph(
         }
 
     def after_review(state: StoryGraphState) -> list[str]:
-        needs_revision = state.get("unsafe") or not state["readability"].fits_age_group
+        readability = state["readability"]
+        needs_revision = state.get("unsafe") or (readability and not readability.fits_age_group)
         if needs_revision and state["drafts"] <= max_revisions:
             return ["story_writer"]
         return prompters_wanted(state)

@@ -122,6 +122,7 @@ def story_writing(settings: Settings | None = None) -> StoryWriting:
         text=cache(lambda: providers.text_provider(settings)),
         moderator=lambda: providers.text_moderator(settings, "OUTPUT"),
         ledger=ledger(settings),
+        media=media_store(settings),  # a version copies its parent's pictures and clips
     )
 
 

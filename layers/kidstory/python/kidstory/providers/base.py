@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 from kidstory.models import AgeGroup, Character, ScenePrompt, StoryText, WordTiming
@@ -21,6 +21,39 @@ class StoryBrief:
     scenes: int = 0
     """How many scenes (pictures, and the clips that go with them) the writer plans in the same
     answer as the story, so no second call is needed before the first picture (0: none)."""
+    language: str = "en"  # BCP 47 tag of the language to write in
+    # A sequel: the hero and the art style of the story before, kept word for word, and a
+    # short account of what happened in it.
+    character: Character | None = None
+    art_style: str | None = None
+    previously: str | None = None
+
+    def hero_kept(self, story: StoryText) -> StoryText:
+        """`story` with the brief's character sheet and art style, when it gives them (a
+        sequel), whatever the writer answered: the hero looks the same in every book."""
+        if self.character is None or self.art_style is None:
+            return story
+        return story.model_copy(update={"character": self.character, "art_style": self.art_style})
+
+
+@dataclass(frozen=True)
+class VersionBrief:
+    """What the writer is asked for a version of a story: its title and pages told again in
+    `language` for `age_group`, page for page (exactly as many pages, each telling what its page
+    told, so the pictures still fit). The hero and the art style stay the parent's."""
+
+    title: str
+    pages: tuple[str, ...]
+    character: Character
+    art_style: str
+    from_language: str
+    language: str
+    from_age_group: AgeGroup
+    age_group: AgeGroup
+    revision_notes: str | None = None
+
+    def revised(self, notes: str | None) -> VersionBrief:
+        return replace(self, revision_notes=notes)
 
 
 @dataclass(frozen=True)
@@ -71,6 +104,11 @@ class TextProvider(Protocol):
     def plan_scenes(
         self, brief: StoryBrief, story: StoryText, medium: Medium, count: int
     ) -> list[ScenePrompt]: ...
+
+    def write_version(self, brief: VersionBrief) -> StoryText:
+        """The story told again in another language and/or for other ages: as many pages as
+        `brief.pages`, with the brief's character sheet and art style unchanged."""
+        ...
 
 
 class ImageProvider(Protocol):

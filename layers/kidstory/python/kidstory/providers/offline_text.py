@@ -9,7 +9,8 @@ import time
 
 from kidstory import usage
 from kidstory.models import AgeGroup, Character, ScenePrompt, StoryText, picture_page
-from kidstory.providers.base import Medium, StoryBrief
+from kidstory.providers.base import Medium, StoryBrief, VersionBrief
+from kidstory.providers.offline_versions import mark_untranslated, relevel, unmarked
 
 SPECIES = (
     "mouse",
@@ -205,6 +206,21 @@ def offline_pages(age_group: AgeGroup, min_pages: int) -> int:
     return max(PAGE_COUNT[age_group], min_pages)
 
 
+def _returning_hero(brief: StoryBrief, values: dict[str, str]) -> dict[str, str]:
+    """A sequel's hero as the story before described it (the offline look names its colour
+    and clothes: "... wearing a red scarf")."""
+    hero = brief.character
+    assert hero is not None
+    worn = re.search(r"wearing an? (?P<colour>\w+) (?P<clothing>.+)$", hero.look)
+    return {
+        "name": hero.name,
+        "species": hero.species,
+        "look": hero.look,
+        "colour": worn.group("colour") if worn else values["colour"],
+        "clothing": worn.group("clothing") if worn else values["clothing"],
+    }
+
+
 class OfflineTextProvider:
     """Writes from templates; the same prompt gives the same story."""
 
@@ -237,6 +253,8 @@ class OfflineTextProvider:
             "clothing": clothing,
             "sights": _pick(SIGHTS, prompt, "sights"),
         }
+        if brief.character is not None:  # a sequel: the same hero, back for more
+            values |= _returning_hero(brief, values)
         detail = DETAIL[brief.age_group]
         opening = [
             "Once upon a time, there was a {adjective} little {species} named {name}. "
@@ -261,9 +279,14 @@ class OfflineTextProvider:
             MIDDLE_PAGES[index % len(MIDDLE_PAGES)]
             for index in range(max(0, wanted - len(opening) - len(ending)))
         ]
+        if brief.character is not None:
+            opening[0] = (
+                "Do you remember {name}, {look}? {name} still lived in a cozy home, and "
+                "after the last adventure, {name} was ready for a new one." + detail
+            )
         pages = [page.format(**values) for page in opening + middle + ending]
-        story = StoryText(
-            title=f"{name} the {adjective.capitalize()} {species.capitalize()}",
+        written = StoryText(
+            title=f"{values['name']} the {adjective.capitalize()} {values['species'].capitalize()}",
             pages=pages,
             character=Character(
                 name=name,
@@ -273,6 +296,7 @@ class OfflineTextProvider:
             ),
             art_style=ART_STYLE,
         )
+        story = mark_untranslated(brief.hero_kept(written), brief.language)
         if brief.scenes:  # planned with the story, as a model asked for both answers both
             story.scene_plan = {
                 medium: _scenes(story, medium, brief.scenes) for medium in ("image", "video")
@@ -285,6 +309,23 @@ class OfflineTextProvider:
         free (the offline price)."""
         usage.report(self.name, self.model, usage.INPUT_TOKENS, -(-len(asked) // 4))
         usage.report(self.name, self.model, usage.OUTPUT_TOKENS, -(-len(answer) // 4))
+
+    def write_version(self, brief: VersionBrief) -> StoryText:
+        """The same pages re-levelled for the version's ages (kidstory.providers.
+        offline_versions); for another language than English, marked as not translated."""
+        time.sleep(self._latency)
+        title, pages = unmarked(brief.title, list(brief.pages))
+        version = mark_untranslated(
+            StoryText(
+                title=title,
+                pages=relevel(pages, brief.from_age_group, brief.age_group),
+                character=brief.character,
+                art_style=brief.art_style,
+            ),
+            brief.language,
+        )
+        self._used(f"{brief.title} {' '.join(brief.pages)}", version.model_dump_json())
+        return version
 
     def plan_scenes(
         self, brief: StoryBrief, story: StoryText, medium: Medium, count: int

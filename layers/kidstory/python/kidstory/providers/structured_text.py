@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from kidstory import usage
 from kidstory.models import ScenePrompt, StoryText
-from kidstory.providers.base import Medium, StoryBrief
+from kidstory.providers.base import Medium, StoryBrief, VersionBrief
 from kidstory.providers.errors import ProviderError
 from kidstory.providers.prompts import (
     AnswerRejected,
@@ -28,6 +28,7 @@ from kidstory.providers.prompts import (
     scene_question,
     writer_question,
 )
+from kidstory.providers.version_prompts import RetoldStory, version_question
 
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
 ResultT = TypeVar("ResultT")
@@ -53,7 +54,10 @@ class StructuredTextProvider(ABC, Generic[ClientT]):
         self.repair_attempts = repair_attempts
 
     def write_story(self, brief: StoryBrief) -> StoryText:
-        return self._ask(writer_question(brief), WrittenStory, lambda answer: answer.story(brief))
+        def accept(answer: WrittenStory) -> StoryText:
+            return brief.hero_kept(answer.story(brief))
+
+        return self._ask(writer_question(brief), WrittenStory, accept)
 
     def plan_scenes(
         self, brief: StoryBrief, story: StoryText, medium: Medium, count: int
@@ -63,6 +67,9 @@ class StructuredTextProvider(ABC, Generic[ClientT]):
             ScenePlan,
             lambda plan: plan.scene_prompts(story, medium, count),
         )
+
+    def write_version(self, brief: VersionBrief) -> StoryText:
+        return self._ask(version_question(brief), RetoldStory, lambda answer: answer.story(brief))
 
     def _ask(
         self,

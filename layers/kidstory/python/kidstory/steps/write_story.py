@@ -11,11 +11,23 @@ from typing import Any
 
 from kidstory import observability, usage
 from kidstory.ledger import Ledger, metering, provider_call
-from kidstory.models import Asset, AssetKind, JobStatus, ScenePrompt, Stage, Story, StoryText
-from kidstory.providers.base import Medium, StoryBrief, TextProvider
+from kidstory.media_store import MediaStore
+from kidstory.models import (
+    Asset,
+    AssetKind,
+    Job,
+    JobKind,
+    JobStatus,
+    ScenePrompt,
+    Stage,
+    Story,
+    StoryText,
+)
+from kidstory.providers.base import Medium, StoryBrief, TextProvider, VersionBrief
 from kidstory.providers.errors import ProviderThrottled
-from kidstory.safety import TextModerator
+from kidstory.safety import OfflineModerator, TextModerator
 from kidstory.steps.payloads import AssetRef, JobRef, StoryDraft, require_job
+from kidstory.steps.sequels import Sequel, parent_story
 from kidstory.steps.throttling import wait_out
 from kidstory.store.jobs import Jobs
 from kidstory.store.stories import Stories
@@ -52,6 +64,11 @@ class TimedWriter:
         with provider_call("text", self.name, self.model):
             return self._writer.plan_scenes(brief, story, medium, count)
 
+    def write_version(self, brief: VersionBrief) -> StoryText:
+        revising = usage.redo("revision") if brief.revision_notes else nullcontext()
+        with revising, provider_call("text", self.name, self.model):
+            return self._writer.write_version(brief)
+
 
 class StoryWriting:
     """The WriteStory step. The text provider and the story graph are made on first use (the
@@ -67,8 +84,10 @@ class StoryWriting:
         moderator: Callable[[], TextModerator] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         ledger: Ledger | None = None,
+        media: MediaStore | None = None,
     ) -> None:
         self._ledger = ledger
+        self._media = media  # a version copies its parent's pictures and clips
         self._jobs = jobs
         self._stories = stories
         self._text = text
@@ -82,6 +101,9 @@ class StoryWriting:
         from kidstory.story_graph import build_story_graph, run_story_graph
 
         job = require_job(self._jobs, ref.job_id)
+        if job.kind is JobKind.VERSION:
+            return self._write_version(job)
+        sequel = Sequel(parent_story(job, self._stories)) if job.kind is JobKind.SEQUEL else None
         if self._writer is None:
             self._writer = self._text()
             timed = TimedWriter(self._writer)
@@ -98,7 +120,10 @@ class StoryWriting:
             age_group=request.age_group,
             min_pages=max(image_count, video_count),
             scenes=max(image_count, video_count),
+            language=request.language,
         )
+        if sequel is not None:
+            brief = sequel.brief(brief)
         started = time.monotonic()
         try:
             with metering(self._ledger, job.job_id, "write_story"):
@@ -127,7 +152,10 @@ class StoryWriting:
             narrated=request.narration,
             voice=request.voice,
             readability=state.get("readability"),
+            language=request.language,
         )
+        if sequel is not None:
+            story = sequel.story(story)
         self._stories.put_story(story)
         images = self._new_assets(story, AssetKind.IMAGE, state.get("image_scenes", []))
         videos = self._new_assets(story, AssetKind.VIDEO, state.get("video_scenes", []))
@@ -146,6 +174,66 @@ class StoryWriting:
             story_id=story.id,
             images=[self._ref(asset) for asset in images],
             videos=[self._ref(asset) for asset in videos],
+            narration=[self._ref(asset) for asset in narration],
+        )
+
+    def _write_version(self, job: Job) -> StoryDraft:
+        """A version (kidstory.steps.versions): the parent's text told again and reviewed, its
+        pictures and clips copied (nothing for the picture and clip steps to make), its pages
+        read aloud again when narrated."""
+        from kidstory.steps.versions import Versions
+
+        if self._media is None:
+            raise RuntimeError("WriteStory needs the media store to make a version")
+        moderator = self._moderator() if self._moderator else OfflineModerator()
+        writer = self._text()
+        versions = Versions(self._stories, self._media, TimedWriter(writer), moderator)
+        parent = parent_story(job, self._stories)
+        originals = versions.parent_media(parent)
+        try:
+            with metering(self._ledger, job.job_id, "write_story"):
+                text, readability = versions.retell(job, parent)
+        except ProviderThrottled as throttled:  # as a story's writer: wait, then let it retry
+            wait_out(throttled, self._sleep)
+            raise
+        request = job.request
+        story = Story(
+            id=story_id_for(job.job_id),
+            job_id=job.job_id,
+            title=text.title,
+            content=text.content,
+            pages=text.pages,
+            character=parent.character,
+            art_style=parent.art_style,
+            age_group=request.age_group,
+            prompt=parent.prompt,
+            owner=job.owner,
+            offline=writer.name == "offline",
+            num_images=parent.num_images,
+            num_videos=parent.num_videos,
+            narrated=request.narration,
+            voice=request.voice,
+            language=request.language,
+            readability=readability,
+            parent_id=parent.id,
+        )
+        self._stories.put_story(story)
+        narration = self._page_readings(story) if request.narration else []
+        self._stories.put_assets(narration)
+        self._jobs.update_job(job.job_id, JobStatus.PROCESSING, story_id=story.id)
+        copies = versions.copy_media(originals, story, asset_id_for)
+        self._jobs.set_stage(
+            job.job_id,
+            Stage.ILLUSTRATING,
+            images_total=sum(copy.kind is AssetKind.IMAGE for copy in copies),
+            videos_total=sum(copy.kind is AssetKind.VIDEO for copy in copies),
+            narration_total=len(narration),
+        )
+        return StoryDraft(
+            job_id=job.job_id,
+            story_id=story.id,
+            images=[],
+            videos=[],
             narration=[self._ref(asset) for asset in narration],
         )
 

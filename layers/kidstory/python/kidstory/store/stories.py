@@ -10,6 +10,7 @@ from typing import Any
 from kidstory.job_cost import JobCost
 from kidstory.models import Asset, AssetKind, AssetStatus, JobStatus, Story, utc_now
 from kidstory.store.jobs import JobAlreadyEnded, job_update
+from kidstory.store.related import RelatedStories
 from kidstory.store.table import (
     Table,
     asset_key,
@@ -30,8 +31,9 @@ PROGRESS_COUNTER = {
 }
 
 
-class Stories(Table):
-    """The STORY# partitions: the story item and one item per illustration and clip."""
+class Stories(RelatedStories, Table):
+    """The STORY# partitions: the story item and one item per illustration and clip (and the
+    links to a story's sequels and versions, kidstory.store.related)."""
 
     # stories
 
@@ -67,6 +69,8 @@ class Stories(Table):
         ]
         if spend is not None:
             items.append({"Update": spend})
+        if story.status is JobStatus.COMPLETED:  # a sequel or version, listed in its parent's
+            items.extend(self.parent_link_puts(story))
         try:
             self._write("transact_write_items", TransactItems=items)
         except self._client.exceptions.TransactionCanceledException as cancelled:
