@@ -15,7 +15,8 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.notifications import EVENT_SOURCE, STORY_COMPLETED, STORY_FAILED
+from infra.notifications import EVENT_SOURCE, STORY_COMPLETED, STORY_FAILED, STORY_UPDATED
+from kidstory.models import JobKind
 from kidstory.providers.errors import ProviderThrottled, ProviderTimeout, ProviderUnavailable
 from kidstory.transactions import TableBusy
 
@@ -59,7 +60,20 @@ ASSET_REF = {
     "asset_id": sfn.JsonPath.string_at("$$.Map.Item.Value.asset_id"),
     "kind": sfn.JsonPath.string_at("$$.Map.Item.Value.kind"),
     "display_order": sfn.JsonPath.number_at("$$.Map.Item.Value.display_order"),
+    # a page change's redone asset (kept apart from the current one until the change is done)
+    "pending": sfn.JsonPath.string_at("$$.Map.Item.Value.pending"),
 }
+# The outcome of a page change: announced as story.updated, whatever its status.
+PAGE_CHANGE = sfn.Condition.and_(
+    sfn.Condition.is_present("$.kind"),
+    sfn.Condition.or_(
+        *(
+            sfn.Condition.string_equals("$.kind", kind.value)
+            for kind in JobKind
+            if kind.changes_page
+        )
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -336,19 +350,26 @@ def put_story_event(
 
 def publish(scope: Construct, event_bus: events.IEventBus) -> sfn.Choice:
     """Publish: story.completed, which ends the execution (a Succeed state after it would be
-    one more billed transition, doing nothing), or story.failed and StoryFailed."""
+    one more billed transition, doing nothing), or story.failed and StoryFailed; for a page
+    change, story.updated (and StoryFailed after it when the change failed)."""
+    is_completed = sfn.Condition.string_equals("$.status", "completed")
+    story_failed = sfn.Fail(
+        scope,
+        "StoryFailed",
+        error="StoryFailed",
+        cause="The story could not be generated; see the job's error",
+    )
     completed = put_story_event(scope, "PublishCompleted", STORY_COMPLETED, event_bus)
-    failed = put_story_event(scope, "PublishFailed", STORY_FAILED, event_bus).next(
-        sfn.Fail(
-            scope,
-            "StoryFailed",
-            error="StoryFailed",
-            cause="The story could not be generated; see the job's error",
-        )
+    failed = put_story_event(scope, "PublishFailed", STORY_FAILED, event_bus).next(story_failed)
+    updated = put_story_event(scope, "PublishUpdated", STORY_UPDATED, event_bus)
+    not_updated = put_story_event(scope, "PublishNotUpdated", STORY_UPDATED, event_bus).next(
+        story_failed
     )
     return (
         sfn.Choice(scope, "Publish")
-        .when(sfn.Condition.string_equals("$.status", "completed"), completed)
+        .when(sfn.Condition.and_(PAGE_CHANGE, is_completed), updated)
+        .when(PAGE_CHANGE, not_updated)
+        .when(is_completed, completed)
         .otherwise(failed)
     )
 

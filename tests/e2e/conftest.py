@@ -39,6 +39,8 @@ def _clear_process_caches() -> None:
         wiring.narration,
         wiring.books,
         wiring.outcomes,
+        wiring.page_versions,
+        wiring.page_changes,
     ):
         cached.cache_clear()
 

@@ -17,13 +17,15 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from kidstory.models import ScenePrompt, StoryText
-from kidstory.providers.base import Medium, StoryBrief
+from kidstory.providers.base import Medium, PageBrief, StoryBrief
 from kidstory.providers.errors import ProviderError
 from kidstory.providers.prompts import (
     AnswerRejected,
     Question,
+    RewrittenPage,
     ScenePlan,
     WrittenStory,
+    page_question,
     scene_question,
     writer_question,
 )
@@ -62,6 +64,9 @@ class StructuredTextProvider(ABC, Generic[ClientT]):
             ScenePlan,
             lambda plan: plan.scene_prompts(story, medium, count),
         )
+
+    def rewrite_page(self, brief: PageBrief) -> str:
+        return self._ask(page_question(brief), RewrittenPage, lambda answer: answer.page(brief))
 
     def _ask(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from kidstory import observability
 from kidstory.media_store import MediaStore
 from kidstory.models import AssetStatus, JobStatus, Stage, Story
+from kidstory.steps.page_changes import PageChanges
 from kidstory.steps.payloads import (
     STORY_FAILED_ERROR,
     AssembleInput,
@@ -24,15 +25,27 @@ from kidstory.store.stories import Stories
 class Outcomes:
     """The steps that end a job; a job that has already ended keeps its outcome."""
 
-    def __init__(self, jobs: Jobs, stories: Stories, media: MediaStore) -> None:
+    def __init__(
+        self,
+        jobs: Jobs,
+        stories: Stories,
+        media: MediaStore,
+        *,
+        page_changes: PageChanges | None = None,
+    ) -> None:
         self._jobs = jobs
         self._stories = stories
         self._media = media
+        self._page_changes = page_changes
 
     # Assemble
 
     def assemble(self, given: AssembleInput) -> JobOutcome:
         self._jobs.set_stage(given.job_id, Stage.ASSEMBLING)
+        if self._page_changes is not None:
+            job = require_job(self._jobs, given.job_id)
+            if job.kind.changes_page:  # the new version of the page made current
+                return self._page_changes.complete(job, given)
         for result in (item for branch in given.media for item in branch):
             if result.failure is not None:
                 asset = self._stories.get_asset(result.story_id, result.kind, result.display_order)
@@ -62,6 +75,8 @@ class Outcomes:
     def mark_failed(self, given: MarkFailedInput) -> JobOutcome:
         error = describe_failure(given.error)
         job = require_job(self._jobs, given.job_id)
+        if job.kind.changes_page and self._page_changes is not None:
+            return self._page_changes.fail(job, error)  # the story stays as it was
         found = self._stories.get_story(job.story_id) if job.story_id else None
         if found is not None:
             return self._finish(found[0], JobStatus.FAILED, error)
@@ -109,5 +124,9 @@ class Outcomes:
     def _stored_outcome(self, job_id: str) -> JobOutcome:
         job = require_job(self._jobs, job_id)
         return JobOutcome(
-            job_id=job.job_id, story_id=job.story_id, status=job.status, error=job.error
+            job_id=job.job_id,
+            story_id=job.story_id,
+            status=job.status,
+            error=job.error,
+            kind=job.kind,
         )

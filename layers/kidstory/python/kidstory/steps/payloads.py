@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kidstory.models import AssetKind, Job, JobStatus
+from kidstory.models import AssetKind, Job, JobKind, JobStatus
 
 if TYPE_CHECKING:
     from kidstory.store.jobs import Jobs
@@ -31,6 +31,14 @@ class AssetRef(Payload):
     asset_id: str
     kind: AssetKind
     display_order: int
+    pending: bool = Field(
+        default=False, description="Redone by a page change (job_id) that has not finished"
+    )
+
+    @property
+    def pending_job(self) -> str | None:
+        """The page change whose redone asset this is (Stories.get_asset), if it is one."""
+        return self.job_id if self.pending else None
 
 
 class StoryDraft(Payload):
@@ -75,6 +83,10 @@ class JobOutcome(Payload):
     story_id: str | None
     status: JobStatus
     error: str | None = None
+    kind: JobKind = Field(
+        default=JobKind.STORY,
+        description="What the job made: a page change is announced as story.updated",
+    )
 
 
 class ExecutionEnded(Payload):

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 from kidstory import observability
-from kidstory.models import Asset, AssetKind, JobStatus, ScenePrompt, Stage, Story, StoryText
-from kidstory.providers.base import Medium, StoryBrief, TextProvider
+from kidstory.models import Asset, AssetKind, Job, JobStatus, ScenePrompt, Stage, Story, StoryText
+from kidstory.providers.base import Medium, PageBrief, StoryBrief, TextProvider
 from kidstory.providers.errors import ProviderThrottled
 from kidstory.safety import TextModerator
+from kidstory.steps.page_changes import PageChanges
 from kidstory.steps.payloads import AssetRef, JobRef, StoryDraft, require_job
 from kidstory.steps.throttling import wait_out
 from kidstory.store.jobs import Jobs
@@ -48,6 +49,10 @@ class TimedWriter:
         with observability.provider_call("text"):
             return self._writer.plan_scenes(brief, story, medium, count)
 
+    def rewrite_page(self, brief: PageBrief) -> str:
+        with observability.provider_call("text"):
+            return self._writer.rewrite_page(brief)
+
 
 class StoryWriting:
     """The WriteStory step. The text provider and the story graph are made on first use (the
@@ -62,7 +67,9 @@ class StoryWriting:
         story_graph: Callable[[TextProvider], Any] | None = None,
         moderator: Callable[[], TextModerator] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        page_changes: Callable[[], PageChanges] | None = None,
     ) -> None:
+        self._page_changes = page_changes
         self._jobs = jobs
         self._stories = stories
         self._text = text
@@ -76,6 +83,8 @@ class StoryWriting:
         from kidstory.story_graph import build_story_graph, run_story_graph
 
         job = require_job(self._jobs, ref.job_id)
+        if job.kind.changes_page and self._page_changes is not None:
+            return self._change_page(job)
         if self._writer is None:
             self._writer = self._text()
             timed = TimedWriter(self._writer)
@@ -140,6 +149,17 @@ class StoryWriting:
             videos=[self._ref(asset) for asset in videos],
             narration=[self._ref(asset) for asset in narration],
         )
+
+    def _change_page(self, job: Job) -> StoryDraft:
+        """A page change: its new text and the assets it redoes (kidstory.steps.page_changes)."""
+        assert self._page_changes is not None
+        if self._writer is None:
+            self._writer = self._text()
+        try:
+            return self._page_changes().prepare(job, TimedWriter(self._writer))
+        except ProviderThrottled as throttled:
+            wait_out(throttled, self._sleep)
+            raise
 
     def _page_readings(self, story: Story) -> list[Asset]:
         """One narration per page: its text is what the page says."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from kidstory.store.api_keys import ApiKeys
 from kidstory.store.jobs import Jobs
+from kidstory.store.page_versions import PageVersions
 from kidstory.store.quota import Quota
 from kidstory.store.stories import Stories
 from kidstory.store.webhook_secrets import WebhookSecretStore
 
 
-class StoryTable(Jobs, Stories, ApiKeys, Quota, WebhookSecretStore):
-    """Jobs, stories and assets, API keys, limits and webhook secrets: the API reads and writes
-    them all (one client, one table name, the same retention and conflict retry)."""
+class StoryTable(Jobs, PageVersions, Stories, ApiKeys, Quota, WebhookSecretStore):
+    """Jobs, stories and assets (and their pages' versions), API keys, limits and webhook
+    secrets: the API reads and writes them all (one client, one table name, the same retention
+    and conflict retry)."""
