@@ -63,17 +63,6 @@ ASSET_REF = {
     # a page change's redone asset (kept apart from the current one until the change is done)
     "pending": sfn.JsonPath.string_at("$$.Map.Item.Value.pending"),
 }
-# The outcome of a page change: announced as story.updated, whatever its status.
-PAGE_CHANGE = sfn.Condition.and_(
-    sfn.Condition.is_present("$.kind"),
-    sfn.Condition.or_(
-        *(
-            sfn.Condition.string_equals("$.kind", kind.value)
-            for kind in JobKind
-            if kind.changes_page
-        )
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -351,7 +340,7 @@ def put_story_event(
 def publish(scope: Construct, event_bus: events.IEventBus) -> sfn.Choice:
     """Publish: story.completed, which ends the execution (a Succeed state after it would be
     one more billed transition, doing nothing), or story.failed and StoryFailed; for a page
-    change, story.updated (and StoryFailed after it when the change failed)."""
+    change (by its kind), story.updated, then StoryFailed when the change failed."""
     is_completed = sfn.Condition.string_equals("$.status", "completed")
     story_failed = sfn.Fail(
         scope,
@@ -361,17 +350,16 @@ def publish(scope: Construct, event_bus: events.IEventBus) -> sfn.Choice:
     )
     completed = put_story_event(scope, "PublishCompleted", STORY_COMPLETED, event_bus)
     failed = put_story_event(scope, "PublishFailed", STORY_FAILED, event_bus).next(story_failed)
-    updated = put_story_event(scope, "PublishUpdated", STORY_UPDATED, event_bus)
-    not_updated = put_story_event(scope, "PublishNotUpdated", STORY_UPDATED, event_bus).next(
-        story_failed
+    updated = put_story_event(scope, "PublishUpdated", STORY_UPDATED, event_bus).next(
+        sfn.Choice(scope, "PageChanged?")
+        .when(is_completed, sfn.Succeed(scope, "PageChanged"))
+        .otherwise(story_failed)
     )
-    return (
-        sfn.Choice(scope, "Publish")
-        .when(sfn.Condition.and_(PAGE_CHANGE, is_completed), updated)
-        .when(PAGE_CHANGE, not_updated)
-        .when(is_completed, completed)
-        .otherwise(failed)
-    )
+    choice = sfn.Choice(scope, "Publish")
+    for kind in JobKind:
+        if kind.changes_page:
+            choice.when(sfn.Condition.string_equals("$.kind", kind.value), updated)
+    return choice.when(is_completed, completed).otherwise(failed)
 
 
 def mark_failed(

@@ -296,3 +296,19 @@ def test_a_failed_page_change_leaves_the_story_as_it_was(
     monkeypatch.undo()
     # the story is free for the next change
     assert _finished(client, _regenerate(client, story["id"], 1))["status"] == "completed"
+
+
+def test_a_deleted_story_takes_its_pages_versions_with_it(client: ApiClient) -> None:
+    story = _story(client)
+    job = _finished(client, _regenerate(client, story["id"], 1, text=True))
+    versions = client.http.get(f"/api/v1/stories/{story['id']}/pages/1/versions").json()
+    links = [v["image"]["image_url"] for v in versions["versions"]]
+    links += [v["narration"]["audio_url"] for v in versions["versions"]]
+    assert all(client.http.get(link).status_code == 200 for link in links)
+
+    assert client.http.delete(f"/api/v1/stories/{job['job_id']}").status_code == 204
+
+    assert [client.http.get(link).status_code for link in links] == [404] * len(links)
+    assert client.http.get(f"/api/v1/stories/{story['id']}/pages/1/versions").status_code == 404
+    for job_id in (job["job_id"], story["job_id"]):
+        assert client.http.get(f"/api/v1/stories/jobs/{job_id}").status_code == 404

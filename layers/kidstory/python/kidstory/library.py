@@ -435,10 +435,11 @@ class StoryLibrary:
                 + book_keys(story.id)
                 + self._table.version_media_keys(story.id)
             )
-            changes = self._table.page_change_jobs(story.id)
+            # its own job and its page changes' jobs go with it (asked by any of their ids)
+            others = {story.job_id, *self._table.page_change_jobs(story.id)} - {job.job_id}
             self._table.delete_story(story.id, job.job_id)
-            for change in changes:  # the jobs of its page changes go with it
-                self._table.delete_story("", change)
+            for other in sorted(others):
+                self._table.delete_story("", other)
         else:
             self._table.delete_story("", job.job_id)
 

@@ -235,7 +235,7 @@ class PageChanges:
         """The story as page change `job_id` will leave it, or None when that job is not a
         running page change of the story."""
         change = self._versions.get_change(story_id, job_id)
-        found = self._versions.get_story(story_id)
+        found = self._versions.get_story(story_id) if change is not None else None
         if change is None or found is None:
             return None
         return changed_story(*found, *change)
