@@ -27,7 +27,14 @@ EXAMPLES_PER_OPERATION = 150
 # clips): fewer of those.
 GENERATE = "POST /api/v1/stories/generate"
 ESTIMATE = "POST /api/v1/stories/estimate"  # the same body: the same reasons to refuse it
-EXAMPLES = {GENERATE: 20}
+# A page change of the story to find: schema-valid ones are refused by design too (instructions
+# or a text refused with a reason, nothing to redraw on the page, a page the story does not
+# have, another change of the story running).
+PAGE_CHANGES = (
+    "POST /api/v1/stories/{story_id}/pages/{page}/regenerate",
+    "PATCH /api/v1/stories/{story_id}/pages/{page}",
+)
+EXAMPLES = {GENERATE: 20} | {name: 30 for name in PAGE_CHANGES}
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 # schemathesis' checks, all but one: the API reads input leniently, as pydantic does
 # (`?offset=0.0` is 0, of a repeated parameter the last counts, unknown ones are ignored), which
@@ -43,6 +50,15 @@ CONFIG = {
             "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", 401, 422, 429]}},
         }
         for name in (GENERATE, ESTIMATE)
+    ]
+    + [
+        {
+            "include-name": name,
+            "checks": {
+                "positive_data_acceptance": {"expected-statuses": ["2xx", 401, 404, 409, 422, 429]}
+            },
+        }
+        for name in PAGE_CHANGES
     ],
 }
 # Loopback port 9 (discard), where nothing listens here: the local stack accepts private

@@ -4,7 +4,6 @@ version made current (Assemble) or the change dropped (MarkFailed), the story le
 
 from __future__ import annotations
 
-import contextlib
 import re
 import uuid
 from collections.abc import Callable
@@ -247,8 +246,8 @@ class PageChanges:
         and stored; otherwise the change fails and the story stays as it was."""
         change_found = self._versions.get_change(given.story_id, job.job_id)
         found = self._versions.get_story(given.story_id)
-        if change_found is None or found is None:
-            return self._stored_outcome(job)
+        if change_found is None or found is None:  # made current already, or gone
+            return self._ended(job, "The page change's records are gone; the story is unchanged")
         change, redone = change_found
         failures = [
             f"{result.kind.value} {result.display_order + 1}: {describe_failure(result.failure)}"
@@ -266,7 +265,7 @@ class PageChanges:
         if failures:
             return self.fail(job, f"The page could not be changed: {'; '.join(failures)}")
         story, assets = found
-        changed, _ = changed_story(story, assets, change, redone)
+        changed, changed_assets = changed_story(story, assets, change, redone)
         page = change.page
         old_version = story.page_version(page)
         records: list[PageVersionRecord] = []
@@ -283,7 +282,6 @@ class PageChanges:
                     assets=page_assets(story, assets, page),
                 )
             )
-        _, changed_assets = changed_story(story, assets, change, redone)
         records.append(
             PageVersionRecord(
                 story_id=story.id,
@@ -300,18 +298,30 @@ class PageChanges:
         try:
             self._versions.make_current(changed, change, redone, records)
         except JobAlreadyEnded:
-            return self._stored_outcome(job)
+            return self._ended(job, "The story was changed meanwhile; this change was not kept")
         return JobOutcome(
             job_id=job.job_id, story_id=story.id, status=JobStatus.COMPLETED, kind=job.kind
         )
+
+    def _ended(self, job: Job, reason: str) -> JobOutcome:
+        """The outcome of a job that ended before (a retried Assemble); one that has not (its
+        story was rewritten under it, its claim lost) fails now, so every job ends."""
+        stored = self._jobs.get_job(job.job_id) or job
+        if stored.status.is_terminal:
+            return self._stored_outcome(stored)
+        return self.fail(stored, reason)
 
     # MarkFailed
 
     def fail(self, job: Job, error: str) -> JobOutcome:
         """The job fails; the change's records and media go, and the story stays as it was."""
         story_id = job.origin.story_id if job.origin else job.story_id
-        with contextlib.suppress(JobAlreadyEnded):  # ended before: its outcome stays
+        try:
             self._jobs.update_job(job.job_id, JobStatus.FAILED, error=error)
+        except JobAlreadyEnded:  # ended before: its outcome stays
+            ended = self._stored_outcome(job)
+            if ended.status is JobStatus.COMPLETED:  # made current: nothing of it to drop
+                return ended
         if story_id:
             made = self._versions.discard_change(story_id, job.job_id)
             if self._media is not None:  # its media, and the books bound with the change
