@@ -18,6 +18,7 @@ from kidstory.models import (
     JobStatus,
     RegeneratePageRequest,
     Story,
+    WebhookUrl,
     could_be_id,
     page_assets,
 )
@@ -149,7 +150,7 @@ class PageEditing:
         story: Story,
         kind: JobKind,
         origin: JobOrigin,
-        webhook_url: object,
+        webhook_url: WebhookUrl | None,
         caller: Caller,
     ) -> Job:
         """The job of a page change: the story's own request (its webhook, the body's)."""
