@@ -18,12 +18,13 @@ from infra.storage import JOB_ITEMS, OWNER_ITEMS, Storage
 EVENT_SOURCE = "kidstory"
 STORY_COMPLETED = "story.completed"
 STORY_FAILED = "story.failed"
+STORY_UPDATED = "story.updated"  # a page change ended (kidstory.story_events)
 
 DELIVER_WEBHOOK_TIMEOUT = Duration.seconds(30)
 
 
 class Notifications(Construct):
-    """The story event bus; a rule queues story.completed/story.failed for deliver_webhook.
+    """The story event bus; a rule queues story.completed/failed/updated for deliver_webhook.
 
     SQS gives retries with back-off (visibility timeout) and a dead-letter queue after
     5 receives; deliver_webhook reports partial batch failures.
@@ -73,7 +74,8 @@ class Notifications(Construct):
             description="Story jobs that ended, for webhook delivery",
             event_bus=self.event_bus,
             event_pattern=events.EventPattern(
-                source=[EVENT_SOURCE], detail_type=[STORY_COMPLETED, STORY_FAILED]
+                source=[EVENT_SOURCE],
+                detail_type=[STORY_COMPLETED, STORY_FAILED, STORY_UPDATED],
             ),
             targets=[targets.SqsQueue(self.queue)],
         )

@@ -22,6 +22,7 @@ TABLE_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
 # partition keys of the table's items (kidstory.store.table)
 JOB_ITEMS = "JOB#*"
 OWNER_ITEMS = "OWNER#*"
+STORY_ITEMS = "STORY#*"
 
 
 class Storage(Construct):
@@ -123,6 +124,18 @@ class Storage(Construct):
                 conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [partition_keys]}},
             )
         )
+
+    def allow_page_change_cleanup(self, grantee: iam.IGrantable) -> None:
+        """Delete a page change's own items (in its story's partition, STORY#) and the media
+        it made (kidstory.steps.page_changes): when it is made current, or when it fails."""
+        self.allow_item_access(grantee, ["dynamodb:DeleteItem"], STORY_ITEMS)
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:DeleteObject"],
+                resources=[self.media_bucket.arn_for_objects(f"{MEDIA_PREFIX}*")],
+            )
+        )
+        self._acknowledge_media_objects(grantee)
 
     def allow_story_deletion(self, grantee: iam.IGrantable) -> None:
         """Delete story, asset and job items and media objects (DELETE /stories/{id})."""

@@ -14,7 +14,7 @@ from api import VERSION
 from api.deps import Services
 from api.errors import add_error_handlers
 from api.middleware import RequestFraming, UnexpectedErrors
-from api.routes import books, derived, health, media, stories, usage, webhooks
+from api.routes import books, derived, health, media, pages, stories, usage, webhooks
 from kidstory.config.settings import Settings
 from kidstory.library import StoryLibrary
 from kidstory.store.story_table import StoryTable
@@ -44,12 +44,12 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
-            allow_methods=["GET", "POST", "DELETE"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             expose_headers=["Retry-After", "Idempotent-Replayed"],
         )
     add_error_handlers(app)
-    for part in (health, stories, derived, books, media, webhooks, usage):
+    for part in (health, stories, derived, pages, books, media, webhooks, usage):
         app.include_router(part.router)
     app.mount("/reader", StaticFiles(directory=READER_DIR, html=True), name="reader")
 

@@ -22,6 +22,7 @@ from kidstory.access import (
 from kidstory.config.settings import Settings
 from kidstory.library import StoryLibrary
 from kidstory.media_store import MediaStore
+from kidstory.page_editing import PageEditing
 from kidstory.store.story_table import StoryTable
 
 
@@ -89,6 +90,11 @@ class Services:
         )
 
     @cached_property
+    def page_editing(self) -> PageEditing:
+        """Page changes and versions, through the library (charged and started as any job)."""
+        return PageEditing(self.library, self.table)
+
+    @cached_property
     def media_access(self) -> MediaAccess:
         return MediaAccess(self.settings)
 
@@ -105,6 +111,10 @@ def app_settings(request: Request) -> Settings:
 
 def story_library(request: Request) -> StoryLibrary:
     return services(request).library
+
+
+def page_editing(request: Request) -> PageEditing:
+    return services(request).page_editing
 
 
 def media_access(request: Request) -> MediaAccess:
@@ -147,5 +157,6 @@ def caller_for(
 CallerDep = Annotated[Caller, Depends(authenticate)]
 LibraryDep = Annotated[StoryLibrary, Depends(story_library)]
 MediaAccessDep = Annotated[MediaAccess, Depends(media_access)]
+PageEditingDep = Annotated[PageEditing, Depends(page_editing)]
 ServicesDep = Annotated[Services, Depends(services)]
 SettingsDep = Annotated[Settings, Depends(app_settings)]

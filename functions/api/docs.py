@@ -81,3 +81,20 @@ ESTIMATE: ResponseDocs = {
     **UNAUTHORIZED,
     413: {"model": ErrorResponse, "description": "Request body over the size limit"},
 }
+
+
+PAGE_CHANGE: ResponseDocs = {
+    **GENERATE,
+    **NOT_FOUND,
+    409: {
+        "model": ErrorResponse,
+        "description": "Another change of the same story is running; try again once it ends",
+    },
+    422: {
+        **GENERATE[422],
+        "description": "Invalid request (a message per field), instructions or a page's text "
+        "refused by moderation (content_policy, at body.instructions or body.text), nothing to "
+        "regenerate (nothing_to_regenerate, at body.picture), or an Idempotency-Key reused with "
+        "another body",
+    },
+}

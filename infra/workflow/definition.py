@@ -15,7 +15,8 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.notifications import EVENT_SOURCE, STORY_COMPLETED, STORY_FAILED
+from infra.notifications import EVENT_SOURCE, STORY_COMPLETED, STORY_FAILED, STORY_UPDATED
+from kidstory.models import JobKind
 from kidstory.providers.errors import ProviderThrottled, ProviderTimeout, ProviderUnavailable
 from kidstory.transactions import TableBusy
 
@@ -59,6 +60,8 @@ ASSET_REF = {
     "asset_id": sfn.JsonPath.string_at("$$.Map.Item.Value.asset_id"),
     "kind": sfn.JsonPath.string_at("$$.Map.Item.Value.kind"),
     "display_order": sfn.JsonPath.number_at("$$.Map.Item.Value.display_order"),
+    # a page change's redone asset (kept apart from the current one until the change is done)
+    "pending": sfn.JsonPath.string_at("$$.Map.Item.Value.pending"),
 }
 
 
@@ -336,21 +339,27 @@ def put_story_event(
 
 def publish(scope: Construct, event_bus: events.IEventBus) -> sfn.Choice:
     """Publish: story.completed, which ends the execution (a Succeed state after it would be
-    one more billed transition, doing nothing), or story.failed and StoryFailed."""
+    one more billed transition, doing nothing), or story.failed and StoryFailed; for a page
+    change (by its kind), story.updated, then StoryFailed when the change failed."""
+    is_completed = sfn.Condition.string_equals("$.status", "completed")
+    story_failed = sfn.Fail(
+        scope,
+        "StoryFailed",
+        error="StoryFailed",
+        cause="The story could not be generated; see the job's error",
+    )
     completed = put_story_event(scope, "PublishCompleted", STORY_COMPLETED, event_bus)
-    failed = put_story_event(scope, "PublishFailed", STORY_FAILED, event_bus).next(
-        sfn.Fail(
-            scope,
-            "StoryFailed",
-            error="StoryFailed",
-            cause="The story could not be generated; see the job's error",
-        )
+    failed = put_story_event(scope, "PublishFailed", STORY_FAILED, event_bus).next(story_failed)
+    updated = put_story_event(scope, "PublishUpdated", STORY_UPDATED, event_bus).next(
+        sfn.Choice(scope, "PageChanged?")
+        .when(is_completed, sfn.Succeed(scope, "PageChanged"))
+        .otherwise(story_failed)
     )
-    return (
-        sfn.Choice(scope, "Publish")
-        .when(sfn.Condition.string_equals("$.status", "completed"), completed)
-        .otherwise(failed)
-    )
+    choice = sfn.Choice(scope, "Publish")
+    for kind in JobKind:
+        if kind.changes_page:
+            choice.when(sfn.Condition.string_equals("$.kind", kind.value), updated)
+    return choice.when(is_completed, completed).otherwise(failed)
 
 
 def mark_failed(

@@ -165,6 +165,9 @@ def story_functions(
     storage.allow_table_read_write(assemble)
     storage.allow_media_read(assemble)  # checks that every asset is in the bucket
     storage.allow_table_read_write(mark_failed)
+    # a page change made current removes its own items; one that failed, its items and media
+    for ending in (assemble, mark_failed):
+        storage.allow_page_change_cleanup(ending)
 
     return StoryFunctions(
         write_story=write_story,

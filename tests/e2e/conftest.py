@@ -40,6 +40,8 @@ def _clear_process_caches() -> None:
         wiring.books,
         wiring.outcomes,
         wiring.ledger,
+        wiring.page_versions,
+        wiring.page_changes,
     ):
         cached.cache_clear()
 

@@ -31,11 +31,18 @@ ESTIMATE = "POST /api/v1/stories/estimate"  # the same body: the same reasons to
 # nothing, and a sequel's refused prompt, are refused with 422 and a reason, by design.
 SEQUEL = "POST /api/v1/stories/{story_id}/sequel"
 VERSIONS = "POST /api/v1/stories/{story_id}/versions"
-EXAMPLES = {GENERATE: 20, SEQUEL: 20, VERSIONS: 20}
+# A page change of the story to find: schema-valid ones are refused by design too (instructions
+# or a text refused with a reason, nothing to redraw on the page, a page the story does not
+# have, another change of the story running).
+PAGE_CHANGES = (
+    "POST /api/v1/stories/{story_id}/pages/{page}/regenerate",
+    "PATCH /api/v1/stories/{story_id}/pages/{page}",
+)
+EXAMPLES = {GENERATE: 20, SEQUEL: 20, VERSIONS: 20} | {name: 30 for name in PAGE_CHANGES}
 # Bodies drawn among the generated ones, with the fuzzer's story: most generated versions change
 # nothing (422), and each operation must be seen to succeed.
 KNOWN_BODIES = {VERSIONS: [{"language": "es"}, {"age_group": "9-12"}]}
-STARTS_JOBS = (GENERATE, SEQUEL, VERSIONS)
+STARTS_JOBS = (GENERATE, SEQUEL, VERSIONS, *PAGE_CHANGES)
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 # schemathesis' checks, all but one: the API reads input leniently, as pydantic does
 # (`?offset=0.0` is 0, of a repeated parameter the last counts, unknown ones are ignored), which
@@ -59,7 +66,7 @@ CONFIG = {
                 "positive_data_acceptance": {"expected-statuses": ["2xx", 401, 404, 409, 422, 429]}
             },
         }
-        for name in (SEQUEL, VERSIONS)
+        for name in (SEQUEL, VERSIONS, *PAGE_CHANGES)
     ],
 }
 # Loopback port 9 (discard), where nothing listens here: the local stack accepts private

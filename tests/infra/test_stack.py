@@ -72,6 +72,9 @@ STATE_NAMES = {
     "Publish",
     "PublishCompleted",
     "PublishFailed",
+    "PublishUpdated",
+    "PageChanged?",
+    "PageChanged",
     "StoryFailed",
     "MarkFailed",
 }
@@ -260,7 +263,7 @@ def test_story_events_are_queued_with_a_dead_letter_queue(synthesized):
     assert rule["EventBusName"] == {"Ref": "StoryEventBus"}
     assert rule["EventPattern"] == {
         "source": ["kidstory"],
-        "detail-type": ["story.completed", "story.failed"],
+        "detail-type": ["story.completed", "story.failed", "story.updated"],
     }
     assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
 
@@ -578,12 +581,15 @@ def test_lambda_tasks_invoke_the_function_arn_directly(states):
 def test_publish_sends_the_outcome_to_the_story_bus(states):
     assert states["Publish"]["Type"] == "Choice"
     assert states["Publish"]["Choices"] == [
-        {"Variable": "$.status", "StringEquals": "completed", "Next": "PublishCompleted"}
+        {"Variable": "$.kind", "StringEquals": "regenerate_page", "Next": "PublishUpdated"},
+        {"Variable": "$.kind", "StringEquals": "edit_page", "Next": "PublishUpdated"},
+        {"Variable": "$.status", "StringEquals": "completed", "Next": "PublishCompleted"},
     ]
     assert states["Publish"]["Default"] == "PublishFailed"
     for name, detail_type in (
         ("PublishCompleted", "story.completed"),
         ("PublishFailed", "story.failed"),
+        ("PublishUpdated", "story.updated"),
     ):
         assert states[name]["Resource"].endswith(":states:::events:putEvents")
         assert states[name]["Parameters"]["Entries"] == [
@@ -598,6 +604,12 @@ def test_publish_sends_the_outcome_to_the_story_bus(states):
     assert states["PublishFailed"]["Next"] == "StoryFailed"
     assert states["StoryFailed"]["Type"] == "Fail"
     assert states["StoryFailed"]["Error"] == "StoryFailed"
+    # a page change that failed is announced, then fails its execution as a story would
+    assert states["PublishUpdated"]["Next"] == "PageChanged?"
+    assert states["PageChanged?"]["Choices"] == [
+        {"Variable": "$.status", "StringEquals": "completed", "Next": "PageChanged"}
+    ]
+    assert states["PageChanged?"]["Default"] == "StoryFailed"
 
 
 # IAM

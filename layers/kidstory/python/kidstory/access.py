@@ -20,6 +20,7 @@ IMAGE_COST = 1
 VIDEO_COST = 4
 STORY_COST = 1
 NARRATION_COST = 2  # the whole story read aloud, whatever its pages
+PAGE_READING_COST = 1  # one page read aloud again, after a page change of a narrated story
 
 
 class ApiKey(BaseModel):
@@ -119,9 +120,11 @@ def job_cost(job: Job) -> int:
         return request_cost(request)
     if job.kind is JobKind.VERSION:
         return STORY_COST + (NARRATION_COST if request.narration else 0)
+    # a page change: a page job's request is its story's, so `narration` says it is read aloud
+    reading = PAGE_READING_COST if request.narration else 0
     if job.kind is JobKind.REGENERATE_PAGE:
-        return (IMAGE_COST if origin.picture else 0) + (STORY_COST if origin.text else 0)
-    return 0  # EDIT_PAGE: the owner's own text
+        return (IMAGE_COST if origin.picture else 0) + (STORY_COST + reading if origin.text else 0)
+    return reading  # EDIT_PAGE: the owner's own text, read aloud again if the story is
 
 
 class RateLimited(TooManyRequests):

@@ -409,6 +409,7 @@ class StoryLibrary:
             narration=_narration_out(story, done, media_url) if story.narrated else None,
             complete=story.status is JobStatus.COMPLETED,
             **_related(story, self._table.related_stories(story.id)),
+            page_versions=[story.page_version(page) for page in range(len(story.pages))],
         )
 
     def book_key(self, story_or_job_id: str, caller: Caller, name: str) -> tuple[str, str]:
@@ -423,7 +424,7 @@ class StoryLibrary:
             story = self._table.get_story_item(job.story_id) if job and job.story_id else None
         if story is None or story.status is not JobStatus.COMPLETED or story.owner != caller.owner:
             raise NotFound(f"Story {story_or_job_id} not found")
-        key = book_key(story.id, name)
+        key = book_key(story.id, name, story.changed_by)  # as its last page change left it
         if not self._media.exists(key):
             raise NotFound(f"Story {story.id} has no {name}: its book could not be made")
         return key, story.title
@@ -445,13 +446,30 @@ class StoryLibrary:
             found = self._table.get_story(job.story_id)
         if found is not None:
             story, assets = found
+            self._check_no_page_change(story.id)
             self._media.delete(
-                [asset.s3_key for asset in assets if asset.s3_key] + book_keys(story.id)
+                [asset.s3_key for asset in assets if asset.s3_key]
+                + book_keys(story.id)
+                + self._table.version_media_keys(story.id)
             )
+            # its own job and its page changes' jobs go with it (asked by any of their ids)
+            others = {story.job_id, *self._table.page_change_jobs(story.id)} - {job.job_id}
             self._table.delete_story(story.id, job.job_id)
             self._table.forget_in_parent(story)  # a sequel or version leaves its parent's list
+            for other in sorted(others):
+                self._table.delete_story("", other)
         else:
             self._table.delete_story("", job.job_id)
+
+    def _check_no_page_change(self, story_id: str) -> None:
+        """StillRunning while a page change of the story is running (its claim is held by a
+        job that has not ended)."""
+        holder = self._table.changing(story_id)
+        job = self._table.get_job(holder) if holder else None
+        if job is not None and not job.status.is_terminal:
+            raise StillRunning(
+                f"Story {story_id} has a page change running; delete it once that job has ended"
+            )
 
     def list_stories(self, caller: Caller, *, limit: int, offset: int) -> StoryListResponse:
         stories, total = self._table.list_stories(caller.owner, limit=limit, offset=offset)

@@ -258,6 +258,11 @@ class JobKind(StrEnum):
     def makes_new_story(self) -> bool:
         return self in (JobKind.STORY, JobKind.SEQUEL, JobKind.VERSION)
 
+    @property
+    def changes_page(self) -> bool:
+        """A change to one page of an existing story (kidstory.steps.page_changes)."""
+        return self in (JobKind.REGENERATE_PAGE, JobKind.EDIT_PAGE)
+
 
 class JobOrigin(BaseModel):
     """The story a job starts from (every kind but STORY), and what it changes there."""
@@ -371,6 +376,11 @@ class Asset(BaseModel):
     duration_ms: int | None = Field(default=None, description="Narration: the audio's length")
     words: list[WordTiming] | None = Field(default=None, description="Narration: word timings")
     voice: str | None = Field(default=None, description="Narration: the voice that read it")
+    pending: bool = Field(
+        default=False,
+        description="Redone by a page change (its job_id) that has not finished: kept beside "
+        "the story's current asset of the same kind and order, which it replaces once done",
+    )
 
     @property
     def extension(self) -> str:
@@ -405,4 +415,33 @@ class Story(BaseModel):
     parent_id: str | None = Field(
         default=None, description="The story this one is a sequel or a version of"
     )
+    page_versions: list[int] = Field(
+        default_factory=list,
+        description="The current version of each page changed since it was written (a page "
+        "beyond the list, or the empty list: version 1)",
+    )
+    changed_by: str | None = Field(
+        default=None,
+        description="The page change (its job id) that made the story as it is now; its books "
+        "are kept under that id (None: as first written)",
+    )
     created_at: datetime = Field(default_factory=utc_now)
+
+    def page_version(self, page: int) -> int:
+        """The current version of page `page` (0-based)."""
+        return self.page_versions[page] if page < len(self.page_versions) else 1
+
+
+def page_assets(story: Story, assets: list[Asset], page: int) -> list[Asset]:
+    """The pictures shown on page `page` (0-based, placed by `picture_page`) and its
+    narration: what a version of a page keeps besides its text."""
+    pictures = sorted(
+        (a for a in assets if a.kind is AssetKind.IMAGE), key=lambda a: a.display_order
+    )
+    on_page = [
+        picture
+        for index, picture in enumerate(pictures)
+        if picture_page(index, len(pictures), len(story.pages)) == page
+    ]
+    reading = [a for a in assets if a.kind is AssetKind.AUDIO and a.display_order == page]
+    return on_page + reading

@@ -1,4 +1,5 @@
-"""EventBridge adapter: announces that a story job ended (story.completed / story.failed)."""
+"""EventBridge adapter: announces that a story job ended (story.completed / story.failed), or
+that a page change of a story ended (story.updated, its status completed or failed)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ from kidstory.steps.payloads import JobOutcome
 
 EVENT_SOURCE = "kidstory"
 DETAIL_TYPES = {JobStatus.COMPLETED: "story.completed", JobStatus.FAILED: "story.failed"}
+STORY_UPDATED = "story.updated"
+
+
+def detail_type(outcome: JobOutcome) -> str:
+    """story.updated for a page change (whatever its status), else by the story's status."""
+    return STORY_UPDATED if outcome.kind.changes_page else DETAIL_TYPES[outcome.status]
 
 
 class StoryEvents:
@@ -21,7 +28,7 @@ class StoryEvents:
             Entries=[
                 {
                     "Source": EVENT_SOURCE,
-                    "DetailType": DETAIL_TYPES[outcome.status],
+                    "DetailType": detail_type(outcome),
                     "Detail": outcome.model_dump_json(),
                     "EventBusName": self._bus,
                 }

@@ -131,5 +131,11 @@ class PendingJobSweeper:
 
     def _announce(self, job: Job) -> None:
         self._events.publish(
-            JobOutcome(job_id=job.job_id, story_id=job.story_id, status=job.status, error=job.error)
+            JobOutcome(
+                job_id=job.job_id,
+                story_id=job.story_id,
+                status=job.status,
+                error=job.error,
+                kind=job.kind,
+            )
         )

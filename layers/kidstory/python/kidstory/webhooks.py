@@ -41,7 +41,8 @@ Resolver = Callable[[str, int], list[str]]
 
 
 class StoryEvent(BaseModel):
-    """The detail of a story.completed or story.failed event."""
+    """The detail of a story.completed, story.failed or story.updated event (a page change:
+    its status says whether the story now shows the new version)."""
 
     model_config = ConfigDict(extra="ignore")
 

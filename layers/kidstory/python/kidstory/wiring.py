@@ -4,6 +4,7 @@ what it uses (a picture function never loads the story graph)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -15,13 +16,16 @@ from kidstory.config.settings import Settings
 if TYPE_CHECKING:
     from kidstory.ledger import Ledger
     from kidstory.media_store import MediaStore
+    from kidstory.safety import TextModerator
     from kidstory.steps.books import Books
     from kidstory.steps.clips import Clips
     from kidstory.steps.narration import Narration
     from kidstory.steps.outcome import Outcomes
+    from kidstory.steps.page_changes import PageChanges
     from kidstory.steps.pictures import Pictures
     from kidstory.steps.write_story import StoryWriting
     from kidstory.store.jobs import Jobs
+    from kidstory.store.page_versions import PageVersions
     from kidstory.store.stories import Stories
     from kidstory.store.story_table import StoryTable
     from kidstory.store.webhook_secrets import WebhookSecretStore
@@ -58,6 +62,16 @@ def stories(settings: Settings | None = None) -> Stories:
 
     settings = settings or get_settings()
     return Stories(
+        boto3.client("dynamodb"), settings.table_name, retention_days=settings.story_retention_days
+    )
+
+
+@cache
+def page_versions(settings: Settings | None = None) -> PageVersions:
+    from kidstory.store.page_versions import PageVersions
+
+    settings = settings or get_settings()
+    return PageVersions(
         boto3.client("dynamodb"), settings.table_name, retention_days=settings.story_retention_days
     )
 
@@ -116,13 +130,28 @@ def story_writing(settings: Settings | None = None) -> StoryWriting:
     from kidstory.steps.write_story import StoryWriting
 
     settings = settings or get_settings()
+    moderator = cache(lambda: providers.text_moderator(settings, "OUTPUT"))
     return StoryWriting(
         jobs(settings),
         stories(settings),
         text=cache(lambda: providers.text_provider(settings)),
-        moderator=lambda: providers.text_moderator(settings, "OUTPUT"),
+        moderator=moderator,
         ledger=ledger(settings),
         media=media_store(settings),  # a version copies its parent's pictures and clips
+        page_changes=lambda: page_changes(settings, moderator),
+    )
+
+
+@cache
+def page_changes(
+    settings: Settings | None = None, moderator: Callable[[], TextModerator] | None = None
+) -> PageChanges:
+    """A page change's steps; in WriteStory, with the stage's output moderation."""
+    from kidstory.steps.page_changes import PageChanges
+
+    settings = settings or get_settings()
+    return PageChanges(
+        jobs(settings), page_versions(settings), moderator=moderator, media=media_store(settings)
     )
 
 
@@ -176,7 +205,7 @@ def books(settings: Settings | None = None) -> Books:
     from kidstory.steps.books import Books
 
     settings = settings or get_settings()
-    return Books(stories(settings), media_store(settings))
+    return Books(stories(settings), media_store(settings), page_changes=page_changes(settings))
 
 
 @cache
@@ -185,5 +214,9 @@ def outcomes(settings: Settings | None = None) -> Outcomes:
 
     settings = settings or get_settings()
     return Outcomes(
-        jobs(settings), stories(settings), media_store(settings), ledger=ledger(settings)
+        jobs(settings),
+        stories(settings),
+        media_store(settings),
+        ledger=ledger(settings),
+        page_changes=page_changes(settings),
     )

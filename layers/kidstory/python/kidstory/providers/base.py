@@ -57,6 +57,25 @@ class VersionBrief:
 
 
 @dataclass(frozen=True)
+class PageBrief:
+    """One page of a written story to write again, so that it still fits its neighbours."""
+
+    title: str
+    pages: tuple[str, ...]
+    page: int  # 0-based
+    character: Character
+    age_group: AgeGroup
+    instructions: str | None = None  # what the owner asked to change, if anything
+    language: str = "en"
+    attempt: int = 1  # 1 for the first try; more when a try was sent back
+    revision_notes: str | None = None  # why the previous try was sent back, if it was
+
+    @property
+    def current_text(self) -> str:
+        return self.pages[self.page]
+
+
+@dataclass(frozen=True)
 class GeneratedMedia:
     content: bytes
     content_type: str
@@ -108,6 +127,9 @@ class TextProvider(Protocol):
     def write_version(self, brief: VersionBrief) -> StoryText:
         """The story told again in another language and/or for other ages: as many pages as
         `brief.pages`, with the brief's character sheet and art style unchanged."""
+
+    def rewrite_page(self, brief: PageBrief) -> str:
+        """The page's new text, fitting the pages before and after it."""
         ...
 
 

@@ -9,7 +9,7 @@ import time
 
 from kidstory import usage
 from kidstory.models import AgeGroup, Character, ScenePrompt, StoryText, picture_page
-from kidstory.providers.base import Medium, StoryBrief, VersionBrief
+from kidstory.providers.base import Medium, PageBrief, StoryBrief, VersionBrief
 from kidstory.providers.offline_versions import mark_untranslated, relevel, unmarked
 
 SPECIES = (
@@ -165,6 +165,15 @@ DETAIL = {
         " It felt like the first page of a story that had been waiting to be told."
     ),
 }
+# A page written again offline: one of these, picked by the page, the wish and the try, so the
+# same request gives the same page; the story stays labelled offline (Story.offline).
+REWRITTEN_PAGES = (
+    "{name} stopped for a moment and looked all around. Everything felt new and bright.",
+    "{name} took a slow, happy breath. There was so much to see and do!",
+    "{name} smiled up at the sky and hummed a little tune. Then off {name} went again.",
+    "{name} listened to the gentle sounds nearby. It was a good day to be brave.",
+    "{name} gave a little skip and a hop. Good things were waiting just ahead.",
+)
 ART_STYLE = "soft watercolour picture-book illustration, warm light, rounded shapes"
 
 
@@ -333,6 +342,21 @@ class OfflineTextProvider:
         scenes = _scenes(story, medium, count)
         self._used(story.content, "".join(scene.model_dump_json() for scene in scenes))
         return scenes
+
+    def rewrite_page(self, brief: PageBrief) -> str:
+        """A calm page about the hero, that fits anywhere in the story (the offline writer
+        cannot follow a wish, and does not pretend to); never the page's current text."""
+        time.sleep(self._latency)
+        seed = "|".join((brief.title, brief.current_text, brief.instructions or ""))
+        # each try sent back starts one further on, so it never repeats the try before
+        start = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:4], "big") + brief.attempt
+        candidates = [
+            REWRITTEN_PAGES[(start + step) % len(REWRITTEN_PAGES)].format(name=brief.character.name)
+            for step in range(len(REWRITTEN_PAGES))
+        ]
+        text = next(text for text in candidates if text != brief.current_text.strip())
+        self._used(f"{brief.current_text} {brief.instructions or ''}", text)
+        return text
 
 
 def _scenes(story: StoryText, medium: Medium, count: int) -> list[ScenePrompt]:

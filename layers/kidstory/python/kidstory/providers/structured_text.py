@@ -18,13 +18,15 @@ from pydantic import BaseModel, ValidationError
 
 from kidstory import usage
 from kidstory.models import ScenePrompt, StoryText
-from kidstory.providers.base import Medium, StoryBrief, VersionBrief
+from kidstory.providers.base import Medium, PageBrief, StoryBrief, VersionBrief
 from kidstory.providers.errors import ProviderError
 from kidstory.providers.prompts import (
     AnswerRejected,
     Question,
+    RewrittenPage,
     ScenePlan,
     WrittenStory,
+    page_question,
     scene_question,
     writer_question,
 )
@@ -70,6 +72,9 @@ class StructuredTextProvider(ABC, Generic[ClientT]):
 
     def write_version(self, brief: VersionBrief) -> StoryText:
         return self._ask(version_question(brief), RetoldStory, lambda answer: answer.story(brief))
+
+    def rewrite_page(self, brief: PageBrief) -> str:
+        return self._ask(page_question(brief), RewrittenPage, lambda answer: answer.page(brief))
 
     def _ask(
         self,

@@ -70,7 +70,9 @@ class AssetWork:
 
     def _start(self, ref: AssetRef) -> Asset:
         """The asset's record, marked as being made (one more attempt) unless it is done."""
-        asset = self._stories.get_asset(ref.story_id, ref.kind, ref.display_order)
+        asset = self._stories.get_asset(
+            ref.story_id, ref.kind, ref.display_order, pending_job=ref.pending_job
+        )
         if asset.status is not AssetStatus.COMPLETED:
             asset.status = AssetStatus.GENERATING
             asset.attempts += 1

@@ -11,6 +11,7 @@ from kidstory.books import EPUB, PRINT_PDF, SCREEN_PDF, book_key
 from kidstory.books.content import BookContent, BookPage, PageNarration, PagePicture
 from kidstory.media_store import MediaStore
 from kidstory.models import Asset, AssetKind, AssetStatus, Story, picture_page
+from kidstory.steps.page_changes import PageChanges
 from kidstory.steps.payloads import JobNotFound, Payload
 from kidstory.store.stories import Stories
 
@@ -23,8 +24,8 @@ class BookFormat:
     content_type: str
     build: Callable[[BookContent], bytes]
 
-    def key(self, story_id: str) -> str:
-        return book_key(story_id, self.name)
+    def key(self, story_id: str, revision: str | None = None) -> str:
+        return book_key(story_id, self.name, revision)
 
 
 def book_formats() -> list[BookFormat]:
@@ -52,12 +53,21 @@ class BookBuilt(Payload):
 class Books:
     """The BuildBook step: reads the story and its media, writes its books."""
 
-    def __init__(self, stories: Stories, media: MediaStore) -> None:
+    def __init__(
+        self, stories: Stories, media: MediaStore, *, page_changes: PageChanges | None = None
+    ) -> None:
         self._stories = stories
         self._media = media
+        self._page_changes = page_changes
 
     def build_book(self, given: BookInput) -> BookBuilt:
-        found = self._stories.get_story(given.story_id)
+        """The story's books; for a page change, the story as the change leaves it, kept
+        under the change's id (the current books stay as they are until it is made current)."""
+        found = None
+        if self._page_changes is not None:
+            found = self._page_changes.story_to_bind(given.story_id, given.job_id)
+        if found is None:
+            found = self._stories.get_story(given.story_id)
         if found is None:
             raise JobNotFound(f"story {given.story_id} of job {given.job_id} does not exist")
         story, assets = found
@@ -66,7 +76,8 @@ class Books:
             return BookBuilt(built=False, reason=f"{len(unmade)} media were not made")
         content = self.content(story, assets)
         for book in book_formats():
-            self._media.put(book.key(story.id), book.build(content), book.content_type)
+            key = book.key(story.id, story.changed_by)
+            self._media.put(key, book.build(content), book.content_type)
         observability.count("BooksBuilt")
         return BookBuilt(built=True)
 

@@ -16,8 +16,9 @@ from kidstory.store.stories import Stories
 
 
 class Narration(AssetWork):
-    """The NarratePage step; the narration provider is made on first use. A page's text is the
-    one its story was stored with (already checked by the story's moderation)."""
+    """The NarratePage step; the narration provider is made on first use. A page's text is its
+    reading's prompt: the text the story was stored with, or a page change's new text (already
+    checked by the story's moderation, or the change's)."""
 
     def __init__(
         self,
@@ -46,7 +47,7 @@ class Narration(AssetWork):
         try:
             with provider_call("narration", provider.name, provider.model):
                 spoken = provider.narrate(
-                    story.pages[ref.display_order], language=story.language, voice=story.voice
+                    asset.prompt_used, language=story.language, voice=story.voice
                 )
         except ProviderError as error:
             self._record_error(asset, error)

@@ -13,6 +13,7 @@ from kidstory.job_cost import JobCost
 from kidstory.ledger import Ledger
 from kidstory.media_store import MediaStore
 from kidstory.models import Asset, AssetKind, AssetStatus, Job, JobStatus, Stage, Story, utc_now
+from kidstory.steps.page_changes import PageChanges
 from kidstory.steps.payloads import (
     STORY_FAILED_ERROR,
     AssembleInput,
@@ -42,17 +43,23 @@ class Outcomes:
         *,
         ledger: Ledger | None = None,
         clock: Callable[[], datetime] = utc_now,
+        page_changes: PageChanges | None = None,
     ) -> None:
         self._jobs = jobs
         self._stories = stories
         self._media = media
         self._ledger = ledger
         self._clock = clock
+        self._page_changes = page_changes
 
     # Assemble
 
     def assemble(self, given: AssembleInput) -> JobOutcome:
         self._jobs.set_stage(given.job_id, Stage.ASSEMBLING)
+        if self._page_changes is not None:
+            job = require_job(self._jobs, given.job_id)
+            if job.kind.changes_page:  # the new version of the page made current
+                return self._page_changes.complete(job, given)
         for result in (item for branch in given.media for item in branch):
             if result.failure is not None:
                 asset = self._stories.get_asset(result.story_id, result.kind, result.display_order)
@@ -82,6 +89,8 @@ class Outcomes:
     def mark_failed(self, given: MarkFailedInput) -> JobOutcome:
         error = describe_failure(given.error)
         job = require_job(self._jobs, given.job_id)
+        if job.kind.changes_page and self._page_changes is not None:
+            return self._page_changes.fail(job, error)  # the story stays as it was
         found = self._stories.get_story(job.story_id) if job.story_id else None
         if found is not None:
             return self._finish(found[0], JobStatus.FAILED, error, found[1])
@@ -159,4 +168,5 @@ class Outcomes:
             status=job.status,
             error=job.error,
             cost=job.cost,
+            kind=job.kind,
         )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from kidstory.job_cost import JobCost
-from kidstory.models import AssetKind, Job, JobStatus
+from kidstory.models import AssetKind, Job, JobKind, JobStatus
 
 if TYPE_CHECKING:
     from kidstory.store.jobs import Jobs
@@ -32,6 +32,14 @@ class AssetRef(Payload):
     asset_id: str
     kind: AssetKind
     display_order: int
+    pending: bool = Field(
+        default=False, description="Redone by a page change (job_id) that has not finished"
+    )
+
+    @property
+    def pending_job(self) -> str | None:
+        """The page change whose redone asset this is (Stories.get_asset), if it is one."""
+        return self.job_id if self.pending else None
 
 
 class StoryDraft(Payload):
@@ -77,6 +85,10 @@ class JobOutcome(Payload):
     status: JobStatus
     error: str | None = None
     cost: JobCost | None = Field(default=None, description="The job's ledger, summed")
+    kind: JobKind = Field(
+        default=JobKind.STORY,
+        description="What the job made: a page change is announced as story.updated",
+    )
 
 
 class ExecutionEnded(Payload):

@@ -23,9 +23,10 @@ from kidstory.models import (
     Story,
     StoryText,
 )
-from kidstory.providers.base import Medium, StoryBrief, TextProvider, VersionBrief
+from kidstory.providers.base import Medium, PageBrief, StoryBrief, TextProvider, VersionBrief
 from kidstory.providers.errors import ProviderThrottled
 from kidstory.safety import OfflineModerator, TextModerator
+from kidstory.steps.page_changes import PageChanges
 from kidstory.steps.payloads import AssetRef, JobRef, StoryDraft, require_job
 from kidstory.steps.sequels import Sequel, parent_story
 from kidstory.steps.throttling import wait_out
@@ -69,6 +70,11 @@ class TimedWriter:
         with revising, provider_call("text", self.name, self.model):
             return self._writer.write_version(brief)
 
+    def rewrite_page(self, brief: PageBrief) -> str:
+        revising = usage.redo("revision") if brief.revision_notes else nullcontext()
+        with revising, provider_call("text", self.name, self.model):
+            return self._writer.rewrite_page(brief)
+
 
 class StoryWriting:
     """The WriteStory step. The text provider and the story graph are made on first use (the
@@ -85,9 +91,11 @@ class StoryWriting:
         sleep: Callable[[float], None] = time.sleep,
         ledger: Ledger | None = None,
         media: MediaStore | None = None,
+        page_changes: Callable[[], PageChanges] | None = None,
     ) -> None:
         self._ledger = ledger
         self._media = media  # a version copies its parent's pictures and clips
+        self._page_changes = page_changes
         self._jobs = jobs
         self._stories = stories
         self._text = text
@@ -101,6 +109,8 @@ class StoryWriting:
         from kidstory.story_graph import build_story_graph, run_story_graph
 
         job = require_job(self._jobs, ref.job_id)
+        if job.kind.changes_page and self._page_changes is not None:
+            return self._change_page(job)
         if job.kind is JobKind.VERSION:
             return self._write_version(job)
         sequel = Sequel(parent_story(job, self._stories)) if job.kind is JobKind.SEQUEL else None
@@ -236,6 +246,18 @@ class StoryWriting:
             videos=[],
             narration=[self._ref(asset) for asset in narration],
         )
+
+    def _change_page(self, job: Job) -> StoryDraft:
+        """A page change: its new text and the assets it redoes (kidstory.steps.page_changes)."""
+        assert self._page_changes is not None
+        if self._writer is None:
+            self._writer = self._text()
+        try:
+            with metering(self._ledger, job.job_id, "write_story"):
+                return self._page_changes().prepare(job, TimedWriter(self._writer))
+        except ProviderThrottled as throttled:
+            wait_out(throttled, self._sleep)
+            raise
 
     def _page_readings(self, story: Story) -> list[Asset]:
         """One narration per page: its text is what the page says."""

@@ -16,6 +16,7 @@ from kidstory.store.table import (
     asset_key,
     from_item,
     job_key,
+    pending_asset_key,
     serialize,
     story_key,
     story_list_key,
@@ -29,6 +30,21 @@ PROGRESS_COUNTER = {
     AssetKind.VIDEO: "videos_done",
     AssetKind.AUDIO: "narration_done",
 }
+
+
+def _asset_key(
+    story_id: str,
+    kind: AssetKind,
+    display_order: int,
+    asset: Asset | None,
+    pending_job: str | None,
+) -> dict[str, str]:
+    """A current asset's key, or a page change's redone one (its job's, while it runs)."""
+    if asset is not None and asset.pending:
+        pending_job = asset.job_id
+    if pending_job is not None:
+        return pending_asset_key(story_id, pending_job, kind, display_order)
+    return asset_key(story_id, kind, display_order)
 
 
 class Stories(RelatedStories, Table):
@@ -147,14 +163,22 @@ class Stories(RelatedStories, Table):
 
     def _asset_item(self, asset: Asset, created_at: datetime | None = None) -> dict[str, Any]:
         return to_item(
-            asset_key(asset.story_id, asset.kind, asset.display_order),
+            _asset_key(asset.story_id, asset.kind, asset.display_order, asset, None),
             asset.model_dump(mode="json") | self._expiry(created_at or utc_now()),
         )
 
-    def get_asset(self, story_id: str, kind: AssetKind, display_order: int) -> Asset:
-        found = self._client.get_item(
-            TableName=self._table, Key=to_item(asset_key(story_id, kind, display_order), {})
-        )
+    def get_asset(
+        self,
+        story_id: str,
+        kind: AssetKind,
+        display_order: int,
+        *,
+        pending_job: str | None = None,
+    ) -> Asset:
+        """The story's asset of that kind and order; with `pending_job`, the one that page
+        change redoes (kidstory.steps.page_changes) instead of the current one."""
+        key = _asset_key(story_id, kind, display_order, None, pending_job)
+        found = self._client.get_item(TableName=self._table, Key=to_item(key, {}))
         if "Item" not in found:
             raise LookupError(f"no {kind.value} {display_order} in story {story_id}")
         return Asset.model_validate(from_item(found["Item"]))

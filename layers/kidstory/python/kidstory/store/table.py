@@ -68,6 +68,30 @@ def asset_key(story_id: str, kind: AssetKind, display_order: int) -> dict[str, s
     return {"pk": f"STORY#{story_id}", "sk": f"ASSET#{kind.value}#{display_order:03d}"}
 
 
+def pending_asset_key(
+    story_id: str, job_id: str, kind: AssetKind, display_order: int
+) -> dict[str, str]:
+    """An asset a page change (`job_id`) redoes, kept beside the current one until it is done."""
+    return {
+        "pk": f"STORY#{story_id}",
+        "sk": f"{change_sort_key(job_id)}#ASSET#{kind.value}#{display_order:03d}",
+    }
+
+
+def change_sort_key(job_id: str) -> str:
+    """A page change's items in its story's partition: the change, then its redone assets."""
+    return f"CHANGE#{job_id}"
+
+
+def page_version_key(story_id: str, page: int, version: int) -> dict[str, str]:
+    """One version of one page (0-based here, 1-based in the key as in the API)."""
+    return {"pk": f"STORY#{story_id}", "sk": f"{page_versions_prefix(page)}{version:03d}"}
+
+
+def page_versions_prefix(page: int) -> str:
+    return f"PAGE#{page + 1:03d}#"
+
+
 def webhook_secret_key(owner: str) -> dict[str, str]:
     return {"pk": f"OWNER#{owner}", "sk": "WEBHOOK_SECRET"}
 
