@@ -118,6 +118,10 @@ def test_a_regenerated_picture_changes_that_page_only(client: ApiClient) -> None
     job = _finished(client, _regenerate(client, story["id"], PAGE_WITH_PICTURE))
 
     assert job["status"] == "completed", job["error"]
+    # what the change cost is its own: one picture drawn, no text written
+    drawn = {(item["kind"], item["unit"]): item["quantity"] for item in job["cost"]["items"]}
+    assert drawn[("pictures", "pictures")] == 1
+    assert ("text", "output tokens") not in drawn
     after = client.story(story["id"]).json()
     after_media = _media(client, after)
     assert _changed(before_media, after_media) == ["image 1"]  # of 3 pictures, 6 readings
@@ -194,6 +198,8 @@ def test_an_edit_of_a_narrated_story_reads_that_page_again_only(client: ApiClien
     assert " ".join(w["text"] for w in reading["words"]).startswith("The koala yawned")
     assert after["readability"] is not None and after["page_versions"][1] == 2
     assert client.job(job["job_id"])["progress"]["narration_done"] == 1
+    read = {(item["kind"], item["unit"]): item["quantity"] for item in job["cost"]["items"]}
+    assert read[("narration", "characters")] == len(text)  # the page read again, no more
 
 
 def test_another_key_gets_404_for_every_page_change(

@@ -315,6 +315,11 @@ class StoryText(BaseModel):
     pages: list[str] = Field(min_length=1)
     character: Character
     art_style: str
+    written_in: str | None = Field(
+        default=None,
+        description="The language the text is in when it is not the one asked for (the offline "
+        "writer's untranslated text): its readability is measured in it",
+    )
     scene_plan: dict[str, list[ScenePrompt]] = Field(
         default_factory=dict,
         description="Scene prompts per medium (image, video) planned with the story itself, "

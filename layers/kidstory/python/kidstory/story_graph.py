@@ -52,7 +52,9 @@ def build_story_graph(
             ),
             None,
         )
-        readability = readability_for(story.content, brief.age_group, brief.language)
+        readability = readability_for(
+            story.content, brief.age_group, story.written_in or brief.language
+        )
         notes = unsafe or (advice(readability, brief.age_group) if readability else None)
         if unsafe and state["drafts"] > max_revisions:
             raise ContentRefused(

@@ -36,6 +36,7 @@ def mark_untranslated(story: StoryText, language: str) -> StoryText:
         update={
             "title": f"{story.title} {label}"[:200],
             "pages": [f"{label} {_unmarked(page)}" for page in story.pages],
+            "written_in": "en",
         }
     )
 

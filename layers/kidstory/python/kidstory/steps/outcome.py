@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from kidstory import observability
-from kidstory.access import request_cost
+from kidstory.access import job_cost
 from kidstory.job_cost import JobCost
 from kidstory.ledger import Ledger
 from kidstory.media_store import MediaStore
@@ -59,7 +59,7 @@ class Outcomes:
         if self._page_changes is not None:
             job = require_job(self._jobs, given.job_id)
             if job.kind.changes_page:  # the new version of the page made current
-                return self._page_changes.complete(job, given)
+                return self._page_changes.complete(job, given, self._cost)
         for result in (item for branch in given.media for item in branch):
             if result.failure is not None:
                 asset = self._stories.get_asset(result.story_id, result.kind, result.display_order)
@@ -90,7 +90,7 @@ class Outcomes:
         error = describe_failure(given.error)
         job = require_job(self._jobs, given.job_id)
         if job.kind.changes_page and self._page_changes is not None:
-            return self._page_changes.fail(job, error)  # the story stays as it was
+            return self._page_changes.fail(job, error, self._cost)  # the story stays as it was
         found = self._stories.get_story(job.story_id) if job.story_id else None
         if found is not None:
             return self._finish(found[0], JobStatus.FAILED, error, found[1])
@@ -157,7 +157,7 @@ class Outcomes:
             pages_read=made.count(AssetKind.AUDIO),
         )
         month = month_of(self._clock())
-        units = request_cost(job.request)
+        units = job_cost(job)  # what the job was charged against the caller's limits
         return cost, spend_update(self._jobs.table_name, job.owner, month, cost.usd, units)
 
     def _stored_outcome(self, job_id: str) -> JobOutcome:

@@ -8,8 +8,10 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from kidstory.books import book_keys
+from kidstory.job_cost import JobCost
 from kidstory.media_store import MediaStore
 from kidstory.models import (
     Asset,
@@ -81,6 +83,15 @@ def changed_story(
 class NewText:
     text: str
     readability: Readability | None
+
+
+# The job's cost from its ledger and the update that counts it in its owner's month
+# (kidstory.steps.outcome.Outcomes._cost), written with the write that ends the job.
+Costing = Callable[[Job, list[Asset]], tuple[JobCost | None, dict[str, Any] | None]]
+
+
+def _no_cost(job: Job, made: list[Asset]) -> tuple[JobCost | None, dict[str, Any] | None]:
+    return None, None
 
 
 class PageChanges:
@@ -241,13 +252,16 @@ class PageChanges:
 
     # Assemble
 
-    def complete(self, job: Job, given: AssembleInput) -> JobOutcome:
+    def complete(self, job: Job, given: AssembleInput, costing: Costing = _no_cost) -> JobOutcome:
         """The new version made current, in one transaction, once every redone asset is made
-        and stored; otherwise the change fails and the story stays as it was."""
+        and stored; otherwise the change fails and the story stays as it was. `costing` gives
+        the job's cost and its count in its owner's month, written in the same transaction."""
         change_found = self._versions.get_change(given.story_id, job.job_id)
         found = self._versions.get_story(given.story_id)
         if change_found is None or found is None:  # made current already, or gone
-            return self._ended(job, "The page change's records are gone; the story is unchanged")
+            return self._ended(
+                job, "The page change's records are gone; the story is unchanged", costing
+            )
         change, redone = change_found
         failures = [
             f"{result.kind.value} {result.display_order + 1}: {describe_failure(result.failure)}"
@@ -263,7 +277,7 @@ class PageChanges:
             or (self._media is not None and not self._media.exists(asset.s3_key))
         ]
         if failures:
-            return self.fail(job, f"The page could not be changed: {'; '.join(failures)}")
+            return self.fail(job, f"The page could not be changed: {'; '.join(failures)}", costing)
         story, assets = found
         changed, changed_assets = changed_story(story, assets, change, redone)
         page = change.page
@@ -295,29 +309,38 @@ class PageChanges:
             )
         )
         changed.status = JobStatus.COMPLETED
+        cost, spend = costing(job, redone)
         try:
-            self._versions.make_current(changed, change, redone, records)
+            self._versions.make_current(changed, change, redone, records, cost=cost, spend=spend)
         except JobAlreadyEnded:
-            return self._ended(job, "The story was changed meanwhile; this change was not kept")
+            return self._ended(
+                job, "The story was changed meanwhile; this change was not kept", costing
+            )
         return JobOutcome(
-            job_id=job.job_id, story_id=story.id, status=JobStatus.COMPLETED, kind=job.kind
+            job_id=job.job_id,
+            story_id=story.id,
+            status=JobStatus.COMPLETED,
+            kind=job.kind,
+            cost=cost,
         )
 
-    def _ended(self, job: Job, reason: str) -> JobOutcome:
+    def _ended(self, job: Job, reason: str, costing: Costing) -> JobOutcome:
         """The outcome of a job that ended before (a retried Assemble); one that has not (its
         story was rewritten under it, its claim lost) fails now, so every job ends."""
         stored = self._jobs.get_job(job.job_id) or job
         if stored.status.is_terminal:
             return self._stored_outcome(stored)
-        return self.fail(stored, reason)
+        return self.fail(stored, reason, costing)
 
     # MarkFailed
 
-    def fail(self, job: Job, error: str) -> JobOutcome:
-        """The job fails; the change's records and media go, and the story stays as it was."""
+    def fail(self, job: Job, error: str, costing: Costing = _no_cost) -> JobOutcome:
+        """The job fails, with what it cost; the change's records and media go, and the story
+        stays as it was."""
         story_id = job.origin.story_id if job.origin else job.story_id
+        cost, spend = costing(job, [])
         try:
-            self._jobs.update_job(job.job_id, JobStatus.FAILED, error=error)
+            self._jobs.update_job(job.job_id, JobStatus.FAILED, error=error, cost=cost, spend=spend)
         except JobAlreadyEnded:  # ended before: its outcome stays
             ended = self._stored_outcome(job)
             if ended.status is JobStatus.COMPLETED:  # made current: nothing of it to drop
@@ -336,6 +359,7 @@ class PageChanges:
             status=stored.status,
             error=stored.error,
             kind=stored.kind,
+            cost=stored.cost,
         )
 
 

@@ -86,7 +86,9 @@ class Versions:
                 ),
                 None,
             )
-            readability = readability_for(text.content, request.age_group, request.language)
+            readability = readability_for(
+                text.content, request.age_group, text.written_in or request.language
+            )
             if unsafe and drafts > self._max_revisions:
                 raise ContentRefused(
                     f"The version was refused by the safety review after {drafts} drafts ({unsafe})"

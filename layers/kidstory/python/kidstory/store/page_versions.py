@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from kidstory.books import book_keys
+from kidstory.job_cost import JobCost
 from kidstory.models import Asset, JobStatus, Readability, Story, utc_now
 from kidstory.store.jobs import JobAlreadyEnded, job_update
 from kidstory.store.stories import Stories
@@ -154,6 +155,9 @@ class PageVersions(Stories):
         change: PageChange,
         redone: list[Asset],
         versions: list[PageVersionRecord],
+        *,
+        cost: JobCost | None = None,
+        spend: dict[str, Any] | None = None,
     ) -> None:
         """In one transaction: the job completed, the story stored as changed (its claim
         released), the redone assets in place of the current ones, the page's versions
@@ -161,7 +165,11 @@ class PageVersions(Stories):
         a story no longer held by the change fails the same way (nothing is written)."""
         story_item = self._story_item(story)
         writes: list[dict[str, Any]] = [
-            {"Update": job_update(self._table, change.job_id, JobStatus.COMPLETED, story.id, None)},
+            {
+                "Update": job_update(
+                    self._table, change.job_id, JobStatus.COMPLETED, story.id, None, cost
+                )
+            },
             {
                 "Put": {
                     "TableName": self._table,
@@ -188,6 +196,8 @@ class PageVersions(Stories):
             writes.append({"Delete": {"TableName": self._table, "Key": self._pending_key(asset)}})
         change_key = {"pk": f"STORY#{story.id}", "sk": change_sort_key(change.job_id)}
         writes.append({"Delete": {"TableName": self._table, "Key": to_item(change_key, {})}})
+        if spend is not None:  # the job counted in its owner's month, once
+            writes.append({"Update": spend})
         try:
             self._write("transact_write_items", TransactItems=writes)
         except self._client.exceptions.TransactionCanceledException as cancelled:
