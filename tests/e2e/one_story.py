@@ -1,5 +1,6 @@
 """Asks the local stack, started from a given template, for one story and prints how its job
-ended, as JSON (or the API's refusal). One local stack runs in a process at a time, so a test
+ended, as JSON (or the API's refusal) on a line of its own after `RESULT` (the stack's own log
+lines may come before or after it). One local stack runs in a process at a time, so a test
 that needs a second one, from another template, runs this in a process of its own:
 `python -m tests.e2e.one_story <template.json>`."""
 
@@ -16,6 +17,7 @@ from kidstory.config.load import get_settings
 from tests.e2e.conftest import ApiClient
 
 KEY = "one-story-key"
+RESULT = "RESULT "
 
 
 def main() -> None:
@@ -29,9 +31,11 @@ def main() -> None:
                 prompt="A brave little mouse looks for cheese", age_group="6-8", num_illustrations=1
             )
             if accepted.status_code != 202:
-                print(json.dumps({"refused": accepted.status_code, "detail": accepted.text}))
+                print(
+                    RESULT + json.dumps({"refused": accepted.status_code, "detail": accepted.text})
+                )
                 return
-            print(json.dumps(client.wait_for(accepted.json()["job_id"], timeout=60)))
+            print(RESULT + json.dumps(client.wait_for(accepted.json()["job_id"], timeout=60)))
         finally:
             server.stop()
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.local.synth import PROJECT_ROOT
+from tests.e2e.one_story import RESULT
 
 
 def without_grant(template: dict[str, Any], function_id: str, action: str) -> dict[str, Any]:
@@ -49,7 +50,12 @@ def one_story(template: Path) -> dict[str, Any]:
         timeout=180,
         check=True,
     )
-    return dict(json.loads(finished.stdout.strip().splitlines()[-1]))
+    [result] = [
+        line.removeprefix(RESULT)
+        for line in finished.stdout.splitlines()
+        if line.startswith(RESULT)
+    ]
+    return dict(json.loads(result))
 
 
 def test_a_story_fails_with_access_denied_when_its_writer_may_not_put_items(
