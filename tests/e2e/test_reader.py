@@ -646,3 +646,32 @@ def test_a_narrated_story_asked_for_in_the_form_is_read_along(
     wait_until(page, f"{audio}.currentTime > 0.2")
     button.click()
     assert button.get_attribute("aria-pressed") == "false"
+
+
+def test_a_pages_picture_is_redrawn_from_the_reader_on_the_stack(
+    page: Any, client: ApiClient, reader_key: str
+) -> None:
+    write_idea(page, IDEA, key=reader_key, illustrations="1")
+    finished_story(page)
+    story_id, story = opened_story(page, client)
+    drawn = story["images"][0]
+    assert page.evaluate("document.getElementById('page-counter').textContent").startswith(
+        "Page 1 of"
+    )
+
+    page.get_by_role("button", name="Redraw picture").click()
+    page.get_by_role("button", name="Redraw the picture").click()
+
+    # the page change is a job of the stack's; the reader shows the new picture once it is done
+    wait_until(
+        page,
+        "document.querySelector('#page-media img') !== null && "
+        f"!document.querySelector('#page-media img').src.includes('{drawn['id']}')",
+        60,
+    )
+    changed = client.story(story_id).json()
+    assert changed["page_versions"][0] == 2
+    assert changed["images"][0]["id"] != drawn["id"]
+    assert changed["pages"] == story["pages"]
+    shown = page.locator("#page-media img").get_attribute("src") or ""
+    assert changed["images"][0]["id"] in shown
