@@ -139,7 +139,8 @@ class StoryRequest(BaseModel):
         default=None,
         gt=0,
         le=1000,
-        description="Refuse the request (422) when its estimate is more than this, in US dollars",
+        description="Refuse the request (422) when its estimate is more than this, in US "
+        "dollars; during the run, no repair, revised draft or redraw that would pass it is made",
     )
     voice: (
         Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+-]+$")] | None
