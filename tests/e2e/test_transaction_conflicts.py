@@ -43,9 +43,14 @@ def test_ten_requests_at_once_with_one_key_under_conflicts_make_one_job_charged_
     client, owner = _client(base_url, "busy app")
     headers = {"Idempotency-Key": str(uuid.uuid4())}
 
+    # what is checked is what the ten answers say, not how fast they come: they share this
+    # process (and its one interpreter lock) with the stack's running workflows, books included
     with injected("first=2,rate=0.2,seed=11") as conflicts, ThreadPoolExecutor(10) as pool:
         answers = list(
-            pool.map(lambda _: client.http.post(GENERATE, json=IDEA, headers=headers), range(10))
+            pool.map(
+                lambda _: client.http.post(GENERATE, json=IDEA, headers=headers, timeout=120),
+                range(10),
+            )
         )
         assert conflicts.injected >= 2
         assert [answer.status_code for answer in answers] == [202] * 10

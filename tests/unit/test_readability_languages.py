@@ -66,7 +66,7 @@ class LongFrenchWriter(OfflineTextProvider):
             "Le petit renard courageux, qui habitait depuis toujours au bord de la mer "
             "étincelante, décida finalement de partir à la recherche du trésor légendaire."
         )
-        return story.model_copy(update={"pages": [long] * len(story.pages)})
+        return story.model_copy(update={"pages": [long] * len(story.pages), "written_in": None})
 
 
 @pytest.mark.parametrize(("language", "drafts"), [("fr", 1), ("en", 3)])
