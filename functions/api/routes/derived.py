@@ -5,26 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from api import PREFIX, docs
 from api.deps import CallerDep, ServicesDep
+from api.routes.accepted import IdempotencyKey, accepted
 from kidstory.contract import GenerateResponse
 from kidstory.derived_stories import DerivedStories
-from kidstory.library import Submitted
 from kidstory.models import SequelRequest, VersionRequest
-from kidstory.observability import logger
 
 router = APIRouter(prefix=PREFIX, tags=["stories"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        min_length=1,
-        max_length=255,
-        description="Repeat a request safely: the same key returns the same job",
-    ),
-]
 
 
 def derived_stories(found: ServicesDep) -> DerivedStories:
@@ -51,7 +41,7 @@ def sequel(
     """The next story with the same hero and art style (a new job, followed like generate's).
     Fields left out are the story's own request's; the prompt says what happens next."""
     submitted = derived.sequel(story_id, request, caller, idempotency_key)
-    return _accepted(submitted, response, "Sequel")
+    return accepted(submitted, response, "Sequel generation")
 
 
 @router.post(
@@ -71,15 +61,4 @@ def version(
     """The story in another language and/or for another age group, with its pictures and
     clips (copied, not made again): a new job, followed like generate's."""
     submitted = derived.version(story_id, request, caller, idempotency_key)
-    return _accepted(submitted, response, "Version")
-
-
-def _accepted(submitted: Submitted, response: Response, what: str) -> GenerateResponse:
-    job = submitted.job
-    if submitted.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-        message = f"{what} generation was already started for this Idempotency-Key."
-    else:
-        logger.info("job accepted", extra={"job_id": job.job_id, "kind": job.kind.value})
-        message = f"{what} generation started. Use the job_id to check status."
-    return GenerateResponse(job_id=job.job_id, status=job.status, message=message)
+    return accepted(submitted, response, "Version generation")

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 
 from api import PREFIX, docs
 from api.deps import CallerDep, MediaAccessDep, PageEditingDep
+from api.routes.accepted import IdempotencyKey, accepted
 from kidstory.contract import GenerateResponse, PageVersionsResponse
-from kidstory.library import Submitted
 from kidstory.models import EditPageRequest, RegeneratePageRequest
-from kidstory.observability import logger
 
 router = APIRouter(prefix=PREFIX, tags=["pages"])
 
 PageNumber = Annotated[int, Path(ge=1, le=1000, description="The page, 1-based")]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        min_length=1,
-        max_length=255,
-        description="Repeat a request safely: the same key returns the same job",
-    ),
-]
 
 
 @router.post(
@@ -45,7 +36,7 @@ def regenerate_page(
     pages around it. Every other page stays as it is; the story shows its current version
     until the job completes, then the new one (`page_versions`)."""
     submitted = editing.regenerate(story_id, page, body, caller, idempotency_key)
-    return _accepted(submitted, response, "Page regeneration")
+    return accepted(submitted, response, "Page regeneration")
 
 
 @router.patch(
@@ -66,7 +57,7 @@ def edit_page(
     """Replace a page's text with your own (moderated first); its readability is measured
     again and its narration, if the story is narrated, read again."""
     submitted = editing.edit(story_id, page, body, caller, idempotency_key)
-    return _accepted(submitted, response, "Page edit")
+    return accepted(submitted, response, "Page edit")
 
 
 @router.get(
@@ -85,14 +76,3 @@ def page_versions(
     """Every version of a page, oldest first, the current one included, each with its text
     and its picture and narration as they were (signed links, until the story expires)."""
     return editing.versions(story_id, page, caller, access.urls(request))
-
-
-def _accepted(submitted: Submitted, response: Response, what: str) -> GenerateResponse:
-    job = submitted.job
-    if submitted.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-        message = f"{what} was already started for this Idempotency-Key."
-    else:
-        logger.info("page change accepted", extra={"job_id": job.job_id})
-        message = f"{what} started. Use the job_id to check status."
-    return GenerateResponse(job_id=job.job_id, status=job.status, message=message)

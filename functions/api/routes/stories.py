@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from api import PREFIX, docs
 from api.deps import CallerDep, LibraryDep, MediaAccessDep
+from api.routes.accepted import IdempotencyKey, accepted
 from kidstory.contract import GenerateResponse, JobStatusResponse, StoryListResponse, StoryResponse
 from kidstory.estimate import EstimateResponse
 from kidstory.models import StoryRequest
-from kidstory.observability import logger
 
 router = APIRouter(prefix=PREFIX, tags=["stories"])
 
@@ -27,24 +27,9 @@ def generate(
     caller: CallerDep,
     response: Response,
     library: LibraryDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            min_length=1,
-            max_length=255,
-            description="Repeat a request safely: the same key returns the same job",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> GenerateResponse:
-    submitted = library.submit(request, caller, idempotency_key)
-    job = submitted.job
-    if submitted.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-        message = "Story generation was already started for this Idempotency-Key."
-    else:
-        logger.info("job accepted", extra={"job_id": job.job_id})
-        message = "Story generation started. Use the job_id to check status."
-    return GenerateResponse(job_id=job.job_id, status=job.status, message=message)
+    return accepted(library.submit(request, caller, idempotency_key), response, "Story generation")
 
 
 @router.post("/estimate", response_model=EstimateResponse, responses=docs.ESTIMATE)
