@@ -167,8 +167,8 @@ class PageChanges:
         self._versions.put_change(change, story)
         self._versions.put_assets(redone)
         self._jobs.update_job(job.job_id, JobStatus.PROCESSING, story_id=story.id)
-        images = [_ref(a) for a in redone if a.kind is AssetKind.IMAGE]
-        readings = [_ref(a) for a in redone if a.kind is AssetKind.AUDIO]
+        images = [AssetRef.of(a) for a in redone if a.kind is AssetKind.IMAGE]
+        readings = [AssetRef.of(a) for a in redone if a.kind is AssetKind.AUDIO]
         self._jobs.set_stage(
             job.job_id,
             Stage.ILLUSTRATING,
@@ -216,7 +216,7 @@ class PageChanges:
                 continue
             measured = _measure(story, page, text)
             safe = NewText(text, measured)
-            if measured.fits_age_group or not was_in_band:
+            if measured is None or measured.fits_age_group or not was_in_band:
                 return safe
             notes = advice(measured, story.age_group)
         if safe is None:
@@ -363,20 +363,11 @@ class PageChanges:
         )
 
 
-def _measure(story: Story, page: int, text: str) -> Readability:
-    from kidstory.readability import measure
+def _measure(story: Story, page: int, text: str) -> Readability | None:
+    """The story's readability with the page's new text, in the story's language (None where
+    there is no measure for it: kidstory.readability.readability_for)."""
+    from kidstory.readability import readability_for
 
     pages = list(story.pages)
     pages[page] = text
-    return measure("\n\n".join(pages), story.age_group)
-
-
-def _ref(asset: Asset) -> AssetRef:
-    return AssetRef(
-        job_id=asset.job_id,
-        story_id=asset.story_id,
-        asset_id=asset.asset_id,
-        kind=asset.kind,
-        display_order=asset.display_order,
-        pending=True,
-    )
+    return readability_for("\n\n".join(pages), story.age_group, story.language)

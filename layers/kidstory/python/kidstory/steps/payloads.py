@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from kidstory.job_cost import JobCost
-from kidstory.models import AssetKind, Job, JobKind, JobStatus
+from kidstory.models import Asset, AssetKind, Job, JobKind, JobStatus
 
 if TYPE_CHECKING:
     from kidstory.store.jobs import Jobs
@@ -35,6 +35,18 @@ class AssetRef(Payload):
     pending: bool = Field(
         default=False, description="Redone by a page change (job_id) that has not finished"
     )
+
+    @classmethod
+    def of(cls, asset: Asset) -> AssetRef:
+        """What a media step is given to make `asset` (a page change's redone one included)."""
+        return cls(
+            job_id=asset.job_id,
+            story_id=asset.story_id,
+            asset_id=asset.asset_id,
+            kind=asset.kind,
+            display_order=asset.display_order,
+            pending=asset.pending,
+        )
 
     @property
     def pending_job(self) -> str | None:

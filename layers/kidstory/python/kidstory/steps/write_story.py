@@ -182,9 +182,9 @@ class StoryWriting:
         return StoryDraft(
             job_id=job.job_id,
             story_id=story.id,
-            images=[self._ref(asset) for asset in images],
-            videos=[self._ref(asset) for asset in videos],
-            narration=[self._ref(asset) for asset in narration],
+            images=[AssetRef.of(asset) for asset in images],
+            videos=[AssetRef.of(asset) for asset in videos],
+            narration=[AssetRef.of(asset) for asset in narration],
         )
 
     def _write_version(self, job: Job) -> StoryDraft:
@@ -244,7 +244,7 @@ class StoryWriting:
             story_id=story.id,
             images=[],
             videos=[],
-            narration=[self._ref(asset) for asset in narration],
+            narration=[AssetRef.of(asset) for asset in narration],
         )
 
     def _change_page(self, job: Job) -> StoryDraft:
@@ -280,13 +280,3 @@ class StoryWriting:
             )
             for order, scene in enumerate(scenes)
         ]
-
-    @staticmethod
-    def _ref(asset: Asset) -> AssetRef:
-        return AssetRef(
-            job_id=asset.job_id,
-            story_id=asset.story_id,
-            asset_id=asset.asset_id,
-            kind=asset.kind,
-            display_order=asset.display_order,
-        )
